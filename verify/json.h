@@ -1,0 +1,145 @@
+/*
+ * json.h - the strict JSON layer (SPEC §1.4, §2.3 malformed_payload).
+ *
+ * A validating parser written for this project that builds a read-only tree
+ * in a caller's arena.  It accepts exactly RFC 8259 and is stricter where the
+ * spec says so:
+ *   - UTF-8 only: no overlong forms, no surrogates encoded in UTF-8, nothing
+ *     above U+10FFFF, no truncated sequences;
+ *   - no byte-order mark; whitespace is only SP, TAB, LF, CR;
+ *   - escapes exactly as RFC 8259; \u surrogates must pair (high then low);
+ *     a string may not contain U+0000 (escaped or raw);
+ *   - numbers by the RFC grammar: no leading zeros, no '+', no bare '.';
+ *   - nesting deeper than LAR_JSON_MAX_DEPTH is rejected;
+ *   - duplicate member names in one object are rejected (compared after
+ *     unescaping, byte for byte);
+ *   - nothing but whitespace may follow the value.
+ * Lookups are case-sensitive and exact (no cJSON-style case folding).
+ *
+ * The tree: strings without escapes point into the source text (zero copy),
+ * others into the arena; numbers keep their text as written, so integers are
+ * read exactly and canonical output can be checked byte for byte.
+ *
+ * Not for: splitting a stream into records (reader.c does that), or knowing
+ * what a receipt is (receipt.c).
+ */
+#ifndef LAR_JSON_H
+#define LAR_JSON_H
+
+#include "lar.h"
+
+#define LAR_JSON_MAX_DEPTH 64 /* SPEC §2.3: nesting deeper than 64 is malformed */
+
+enum lar_json_type {
+	LAR_JSON_NULL,
+	LAR_JSON_FALSE,
+	LAR_JSON_TRUE,
+	LAR_JSON_NUMBER,
+	LAR_JSON_STRING,
+	LAR_JSON_ARRAY,
+	LAR_JSON_OBJECT,
+};
+
+struct lar_json_member;
+
+/*
+ * | type   | n                      | u                                    |
+ * |--------|------------------------|--------------------------------------|
+ * | NULL, FALSE, TRUE | 0           | -                                    |
+ * | NUMBER | length of the text     | u.s: the number exactly as written   |
+ * | STRING | decoded length (bytes) | u.s: decoded UTF-8, never holds NUL  |
+ * | ARRAY  | element count          | u.items: n values, in order          |
+ * | OBJECT | member count           | u.members: n members, in source order|
+ */
+struct lar_json {
+	enum lar_json_type type;
+	size_t n;
+	union {
+		const char *s;
+		const struct lar_json *items;
+		const struct lar_json_member *members;
+	} u;
+};
+
+struct lar_json_member {
+	const char *key; /* decoded UTF-8, not NUL-terminated */
+	size_t keylen;
+	struct lar_json value;
+};
+
+/* What was wrong with rejected text (for messages; not a reason code). */
+enum lar_json_fault {
+	LAR_JSONF_NONE,
+	LAR_JSONF_SYNTAX,    /* grammar: unexpected byte, bad literal, bad number */
+	LAR_JSONF_UTF8,      /* invalid UTF-8 */
+	LAR_JSONF_BOM,       /* byte-order mark at the start */
+	LAR_JSONF_ESCAPE,    /* bad escape sequence */
+	LAR_JSONF_SURROGATE, /* lone or reversed surrogate escape */
+	LAR_JSONF_NUL,       /* U+0000 in a string */
+	LAR_JSONF_CONTROL,   /* raw control character in a string */
+	LAR_JSONF_DEPTH,     /* nesting deeper than LAR_JSON_MAX_DEPTH */
+	LAR_JSONF_DUPLICATE, /* duplicate member name */
+	LAR_JSONF_TRAILING,  /* bytes after the value */
+	LAR_JSONF_EMPTY,     /* no value at all */
+	LAR_JSONF_TRUNCATED, /* text ends inside a value */
+};
+
+struct lar_json_error {
+	enum lar_json_fault fault;
+	size_t offset; /* byte offset in the source where it was detected */
+};
+
+/* Describe a fault in a few words ("duplicate member name"). Never NULL. */
+const char *lar_json_fault_name(enum lar_json_fault f);
+
+/*
+ * Parse src[0..len) as exactly one JSON value (leading and trailing
+ * whitespace allowed).  The tree is allocated in arena a and may point into
+ * src: both must outlive it.  Returns LAR_OK with *out set; LAR_E_SYNTAX with
+ * *err filled (err may be NULL) for any text the rules above reject;
+ * LAR_E_NOMEM when the arena cannot grow.  Never reads past src+len.
+ */
+lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
+			  const struct lar_json **out, struct lar_json_error *err);
+
+/* Member of an object by exact, case-sensitive name; NULL when obj is NULL,
+ * not an object, or has no such member. */
+const struct lar_json *lar_json_get(const struct lar_json *obj, const char *name);
+
+/* 1 when v is a string equal to the NUL-terminated lit, else 0. */
+int lar_json_str_eq(const struct lar_json *v, const char *lit);
+
+/* Read v as an exact integer: the text must match -?(0|[1-9][0-9]*) (no
+ * fraction, no exponent) and fit in [min, max].  LAR_OK, LAR_E_INVAL when v
+ * is not a NUMBER of integer grammar, LAR_E_RANGE when out of range. */
+lar_status lar_json_int(const struct lar_json *v, int64_t min, int64_t max, int64_t *out);
+
+/* Deep equality: same types, strings byte-equal, numbers equal as written
+ * text, arrays element-wise, objects same member set (any order). */
+int lar_json_equal(const struct lar_json *a, const struct lar_json *b);
+
+/*
+ * Canonical form of SPEC §1.4 (System.Text.Json defaults): no whitespace;
+ * object members sorted by name in ordinal UTF-16 code-unit order; strings
+ * escaped per the table of §1.4 (pure ASCII output, upper-case hex); numbers
+ * written as in the source except that "-0" becomes "0".  Appends to out
+ * (check out->oom).  Used both by the noncanonical_payload check and by sign.
+ */
+void lar_json_write_canonical(struct lar_buf *out, const struct lar_json *v);
+
+/* A string in canonical escaping (with the quotes), SPEC §1.4. */
+void lar_json_write_canonical_string(struct lar_buf *out, const char *s, size_t n);
+
+/* A string as plain JSON for human-facing output and the body (SPEC §1.5):
+ * raw UTF-8, escapes only '"' '\\' and control characters (\n \r \t \b \f,
+ * others \u00xx).  With the quotes.  s must be valid UTF-8. */
+void lar_json_write_string(struct lar_buf *out, const char *s, size_t n);
+
+/* Compact plain output of a whole value (members in source order), strings as
+ * lar_json_write_string(). */
+void lar_json_write(struct lar_buf *out, const struct lar_json *v);
+
+/* Pretty output with indent spaces per level (for inspect). */
+void lar_json_write_pretty(struct lar_buf *out, const struct lar_json *v, int indent);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * reader.h - split an input stream into records (SPEC §2.1).
+ *
+ * Input is a stream of JSON values separated by JSON whitespace (JSON Lines,
+ * one pretty-printed document, or several); a top-level array contributes
+ * each element as a record.  The reader finds value boundaries with a
+ * structural scan (strings, escapes, bracket nesting); it does not validate,
+ * the strict parser does that on each record.
+ *
+ * Memory is bounded whatever the input size: the reader keeps one record
+ * (at most max_record bytes) plus its read buffer.  A record over the cap
+ * is reported as broken and skipped without being held in memory.
+ *
+ * Resynchronisation: when a value fails to parse (broken here, or rejected
+ * by the strict parser and reported through lar_reader_fail()), reading
+ * resumes at the next later line whose first character is '{' or '['.
+ *
+ * Not for: deciding verdicts.
+ */
+#ifndef LAR_READER_H
+#define LAR_READER_H
+
+#include "lar.h"
+
+#define LAR_READER_DEFAULT_MAX_RECORD (16u * 1024 * 1024)
+
+struct lar_reader;
+
+struct lar_record {
+	const uint8_t *p; /* the value's bytes; valid until the next call */
+	size_t len;
+	uint64_t line;    /* 1-based line where the value starts */
+	int broken;       /* 1: not a complete value (unbalanced, unterminated,
+			     over the cap, stray byte): report malformed_input;
+			     the reader has already resynchronised */
+};
+
+/* Read from fd (not closed by the reader).  name is kept for messages. */
+lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e);
+void lar_reader_free(struct lar_reader *r); /* accepts NULL */
+
+/* Next record.  LAR_OK with *rec filled; LAR_E_EOF at the end of input;
+ * LAR_E_IO on a read error (e names the file).  After LAR_E_IO the reader
+ * is finished. */
+lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
+
+/* The record last returned was not JSON: resume at the next later line whose
+ * first character is '{' or '[' (leaving any top-level array). */
+void lar_reader_fail(struct lar_reader *r);
+
+/* Bytes consumed so far (for progress and benchmarks). */
+uint64_t lar_reader_offset(const struct lar_reader *r);
+
+#endif
