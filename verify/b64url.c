@@ -1,0 +1,171 @@
+/*
+ * b64url.c - strict base64url (RFC 4648 §5, unpadded) and the strict
+ * standard-alphabet decoder for keyring "base64:" secrets (RFC 4648 §4).
+ *
+ * Decoding is table-driven: four 256-entry tables hold each character's six
+ * bits already shifted into place for its position in a 4-character group, so
+ * a group costs four loads, three ORs and three stores.  Any byte outside the
+ * alphabet maps to a value with bit 24 set; the bits of a whole run are ORed
+ * together and tested once, so the hot loop has no per-character branch.
+ *
+ * Not for: lenient decoding of any kind (whitespace, padding in base64url,
+ * mixed alphabets), streaming, or line-wrapped MIME text.
+ */
+#include "b64url.h"
+
+#include <string.h>
+
+#define BAD 0x01000000u /* set in every table entry of a byte outside the alphabet */
+
+struct dectab {
+	uint32_t t[4][256];
+};
+
+static const char url_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/*
+ * The tables are built at compile time so there is no initialisation race.
+ * V(c) is the six-bit value of c in the URL alphabet, or -1; VS(c) the same
+ * for the standard alphabet.
+ */
+#define V_COMMON(c)                                                                                   \
+	((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                                       \
+	 : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                                                  \
+	 : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                                                  \
+				    : -1)
+#define V_URL(c) ((c) == '-' ? 62 : (c) == '_' ? 63 : V_COMMON(c))
+#define V_STD(c) ((c) == '+' ? 62 : (c) == '/' ? 63 : V_COMMON(c))
+
+#define E(V, c, sh) (V(c) < 0 ? (BAD | 0x00FFFFFFu) : (uint32_t)V(c) << (sh))
+#define R4(V, c, sh) E(V, c, sh), E(V, (c) + 1, sh), E(V, (c) + 2, sh), E(V, (c) + 3, sh)
+#define R16(V, c, sh) R4(V, c, sh), R4(V, (c) + 4, sh), R4(V, (c) + 8, sh), R4(V, (c) + 12, sh)
+#define R64(V, c, sh) R16(V, c, sh), R16(V, (c) + 16, sh), R16(V, (c) + 32, sh), R16(V, (c) + 48, sh)
+#define ROW(V, sh) { R64(V, 0, sh), R64(V, 64, sh), R64(V, 128, sh), R64(V, 192, sh) }
+
+static const struct dectab url_tab = { { ROW(V_URL, 18), ROW(V_URL, 12), ROW(V_URL, 6), ROW(V_URL, 0) } };
+static const struct dectab std_tab = { { ROW(V_STD, 18), ROW(V_STD, 12), ROW(V_STD, 6), ROW(V_STD, 0) } };
+
+size_t lar_b64url_declen(size_t n)
+{
+	static const size_t tail[4] = { 0, SIZE_MAX, 1, 2 };
+
+	if (n % 4 == 1)
+		return SIZE_MAX;
+	return n / 4 * 3 + tail[n % 4];
+}
+
+size_t lar_b64url_enclen(size_t n)
+{
+	static const size_t tail[3] = { 0, 2, 3 };
+
+	if (n / 3 > (SIZE_MAX - 3) / 4)
+		return SIZE_MAX; /* no such buffer can exist */
+	return n / 3 * 4 + tail[n % 3];
+}
+
+/*
+ * Decode n characters (no padding) with table d.  out must hold
+ * lar_b64url_declen(n) bytes; exactly that many are written.
+ */
+static lar_status decode(const struct dectab *d, const unsigned char *s, size_t n, uint8_t *out,
+			 size_t *outlen)
+{
+	const uint32_t *t0 = d->t[0], *t1 = d->t[1], *t2 = d->t[2], *t3 = d->t[3];
+	size_t full = n / 4, rem = n % 4;
+	uint32_t bad = 0;
+	uint8_t *o = out;
+
+	/* SPEC §2.3: a length with n % 4 == 1 encodes no byte string */
+	if (rem == 1)
+		return LAR_E_SYNTAX;
+	for (size_t i = 0; i < full; i++, s += 4, o += 3) {
+		uint32_t v = t0[s[0]] | t1[s[1]] | t2[s[2]] | t3[s[3]];
+		bad |= v;
+		o[0] = (uint8_t)(v >> 16);
+		o[1] = (uint8_t)(v >> 8);
+		o[2] = (uint8_t)v;
+	}
+	if (rem == 2) {
+		uint32_t v = t0[s[0]] | t1[s[1]];
+		bad |= v;
+		/* SPEC §2.3: the 4 unused trailing bits must be zero */
+		if ((v & 0xFFFFu) != 0)
+			return LAR_E_SYNTAX;
+		*o++ = (uint8_t)(v >> 16);
+	} else if (rem == 3) {
+		uint32_t v = t0[s[0]] | t1[s[1]] | t2[s[2]];
+		bad |= v;
+		/* SPEC §2.3: the 2 unused trailing bits must be zero */
+		if ((v & 0xFFu) != 0)
+			return LAR_E_SYNTAX;
+		*o++ = (uint8_t)(v >> 16);
+		*o++ = (uint8_t)(v >> 8);
+	}
+	/* SPEC §2.3: only the 64 alphabet characters; '=', whitespace, NUL, ... are rejected */
+	if (bad & BAD)
+		return LAR_E_SYNTAX;
+	if (outlen != NULL)
+		*outlen = (size_t)(o - out);
+	return LAR_OK;
+}
+
+lar_status lar_b64url_decode(const char *src, size_t n, uint8_t *out, size_t *outlen)
+{
+	if (n == 0) {
+		if (outlen != NULL)
+			*outlen = 0;
+		return LAR_OK;
+	}
+	return decode(&url_tab, (const unsigned char *)src, n, out, outlen);
+}
+
+size_t lar_b64url_encode(const uint8_t *p, size_t n, char *out)
+{
+	char *o = out;
+	size_t i = 0;
+
+	for (; n - i >= 3; i += 3, o += 4) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		o[0] = url_alpha[v >> 18];
+		o[1] = url_alpha[(v >> 12) & 63];
+		o[2] = url_alpha[(v >> 6) & 63];
+		o[3] = url_alpha[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		*o++ = url_alpha[v >> 18];
+		*o++ = url_alpha[(v >> 12) & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		*o++ = url_alpha[v >> 18];
+		*o++ = url_alpha[(v >> 12) & 63];
+		*o++ = url_alpha[(v >> 6) & 63];
+	}
+	return (size_t)(o - out);
+}
+
+lar_status lar_b64std_decode(const char *src, size_t n, uint8_t *out, size_t *outlen)
+{
+	size_t pad = 0;
+
+	if (n == 0) {
+		if (outlen != NULL)
+			*outlen = 0;
+		return LAR_OK;
+	}
+	/*
+	 * SPEC §3 / RFC 4648 §4: padding is optional, but when present the
+	 * padded text is a whole number of groups and carries exactly the
+	 * '=' its last group needs ("xx==" or "xxx=").  Any other '=' is
+	 * outside the alphabet and rejected by the table.
+	 */
+	if (src[n - 1] == '=') {
+		pad = n >= 2 && src[n - 2] == '=' ? 2 : 1;
+		if (n % 4 != 0)
+			return LAR_E_SYNTAX;
+		n -= pad;
+		if (n % 4 != (pad == 2 ? 2u : 3u))
+			return LAR_E_SYNTAX;
+	}
+	return decode(&std_tab, (const unsigned char *)src, n, out, outlen);
+}
