@@ -1,0 +1,420 @@
+/*
+ * reader.c - split an input stream into records (SPEC §2.1); see reader.h.
+ *
+ * The reader keeps a window [pos, end) of the stream in buf.  A record is
+ * found by a structural scan: string bodies (with escapes) are skipped and
+ * brackets counted; validation is left to the strict parser.  Everything is
+ * tracked as absolute stream offsets so the window can slide.
+ *
+ * Not for: JSON validation or verdicts.
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK (1u << 20)
+#define SCAN_MAX_DEPTH 1024 /* deeper is certainly malformed (SPEC §2.3 caps at 64) */
+
+struct lar_reader {
+	int fd;
+	const char *name;
+	size_t max_record;
+	uint8_t *buf;
+	size_t cap;
+	uint64_t base;      /* stream offset of buf[0] */
+	size_t pos, end;    /* window of unconsumed bytes in buf */
+	uint64_t line;      /* line number of buf[pos] */
+	int eof;
+	int in_array;       /* inside a top-level array */
+	int array_state;    /* 0: after '[' (element or ']'), 1: after element, 2: after ',' */
+	int resync;         /* skip to the next line starting with '{' or '[' */
+	/* the last record, for lar_reader_fail() */
+	uint64_t cand_off;  /* stream offset of a resync candidate inside it, or 0 */
+	uint64_t cand_line;
+	int last_ok;
+};
+
+lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e)
+{
+	struct lar_reader *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	r->fd = fd;
+	r->name = name;
+	r->max_record = max_record ? max_record : LAR_READER_DEFAULT_MAX_RECORD;
+	r->cap = READ_CHUNK * 2;
+	r->buf = malloc(r->cap);
+	if (r->buf == NULL) {
+		free(r);
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	}
+	r->line = 1;
+	*out = r;
+	return LAR_OK;
+}
+
+void lar_reader_free(struct lar_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+uint64_t lar_reader_offset(const struct lar_reader *r)
+{
+	return r->base + r->pos;
+}
+
+/* Make room and read more.  keep_from: buffer index from which bytes must be
+ * kept (<= pos).  Returns 1 when bytes were added, 0 at EOF, -1 on error.
+ * Indexes into buf shift by the returned *shift. */
+static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct lar_err *e)
+{
+	*shift = 0;
+	if (r->eof)
+		return 0;
+	if (keep_from > 0 && (r->cap - r->end < READ_CHUNK || keep_from == r->end)) {
+		memmove(r->buf, r->buf + keep_from, r->end - keep_from);
+		r->end -= keep_from;
+		r->pos -= keep_from;
+		r->base += keep_from;
+		*shift = keep_from;
+	}
+	if (r->cap - r->end < READ_CHUNK) {
+		/* grow only as far as one record at the cap needs (bounded RSS) */
+		size_t ncap = r->cap * 2;
+		if (ncap > r->max_record + 3 * (size_t)READ_CHUNK)
+			ncap = r->end + 2 * (size_t)READ_CHUNK;
+		uint8_t *nb = realloc(r->buf, ncap);
+		if (nb == NULL) {
+			lar_err_set(e, LAR_E_NOMEM, "%s: out of memory", r->name);
+			return -1;
+		}
+		r->buf = nb;
+		r->cap = ncap;
+	}
+	for (;;) {
+		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n > 0) {
+			r->end += (size_t)n;
+			return 1;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		lar_err_sys(e, LAR_E_IO, errno, "%s: read error", r->name);
+		return -1;
+	}
+}
+
+static inline int is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Skip to the next line whose first byte is '{' or '['.  Returns 1 when
+ * positioned there, 0 at EOF, -1 on error. */
+static int do_resync(struct lar_reader *r, struct lar_err *e)
+{
+	for (;;) {
+		uint8_t *nl = r->pos < r->end ? memchr(r->buf + r->pos, '\n', r->end - r->pos) : NULL;
+		if (nl == NULL) {
+			r->pos = r->end;
+			size_t shift;
+			int f = fill(r, r->pos, &shift, e);
+			if (f <= 0)
+				return f;
+			continue;
+		}
+		r->pos = (size_t)(nl - r->buf) + 1;
+		r->line++;
+		if (r->pos == r->end) {
+			size_t shift;
+			int f = fill(r, r->pos, &shift, e);
+			if (f <= 0)
+				return f;
+		}
+		if (r->buf[r->pos] == '{' || r->buf[r->pos] == '[') {
+			r->resync = 0;
+			return 1;
+		}
+	}
+}
+
+enum scan_result { SCAN_DONE, SCAN_BROKEN, SCAN_TOO_BIG, SCAN_ERR };
+
+/*
+ * Scan one value starting at buf[pos].  *vend receives the index where the
+ * scan stopped (the value's end on SCAN_DONE) and *nlines the line feeds
+ * before it.  The first line inside the value that starts with '{' or '['
+ * is noted as the resynchronisation candidate (SPEC §2.1).
+ */
+static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *vend, uint64_t *nlines,
+				   struct lar_err *e)
+{
+	size_t i = r->pos;
+	uint64_t lines = 0;
+	size_t depth = 0;
+	uint8_t stack[SCAN_MAX_DEPTH];
+	int in_str = 0, esc = 0, after_nl = 0;
+	enum scan_result res;
+	uint8_t c0 = r->buf[i];
+	int scalar = !(c0 == '{' || c0 == '[' || c0 == '"');
+
+	r->cand_off = 0;
+	if (scalar && (c0 == '}' || c0 == ']' || c0 == ',' || c0 == ':')) {
+		/* a stray structural byte is a (broken) value of its own */
+		*vend = i + 1;
+		*nlines = 0;
+		return SCAN_DONE;
+	}
+	for (;;) {
+		if (i >= r->end) {
+			if (i - r->pos > r->max_record) {
+				res = SCAN_TOO_BIG;
+				goto out;
+			}
+			size_t shift;
+			int f = fill(r, r->pos, &shift, e);
+			if (f < 0) {
+				res = SCAN_ERR;
+				goto out;
+			}
+			i -= shift;
+			if (f == 0) {
+				/* a scalar ends at EOF; anything else is cut short */
+				res = scalar ? SCAN_DONE : SCAN_BROKEN;
+				goto out;
+			}
+			continue;
+		}
+		uint8_t c = r->buf[i];
+		if (after_nl) {
+			after_nl = 0;
+			if (r->cand_off == 0 && (c == '{' || c == '[')) {
+				r->cand_off = r->base + i;
+				r->cand_line = r->line + lines;
+			}
+		}
+		if (c == '\n') {
+			if (scalar) { /* the line feed is not part of the value */
+				res = SCAN_DONE;
+				goto out;
+			}
+			lines++;
+			after_nl = 1;
+			esc = 0;
+			i++;
+			continue;
+		}
+		if (in_str) {
+			if (esc) {
+				esc = 0;
+				i++;
+				continue;
+			}
+			/* fast path through ordinary string bytes */
+			size_t j = i;
+			while (j < r->end && r->buf[j] != '"' && r->buf[j] != '\\' && r->buf[j] != '\n')
+				j++;
+			if (j != i) {
+				i = j;
+				continue;
+			}
+			if (c == '\\') {
+				esc = 1;
+			} else { /* '"' */
+				in_str = 0;
+				if (depth == 0) { /* a bare string value */
+					i++;
+					res = SCAN_DONE;
+					goto out;
+				}
+			}
+			i++;
+			continue;
+		}
+		if (scalar) {
+			if (is_ws(c) || c == '{' || c == '[' || c == '}' || c == ']' || c == '"' || c == ',') {
+				(void)in_array;
+				res = SCAN_DONE;
+				goto out;
+			}
+			i++;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = 1;
+			break;
+		case '{':
+		case '[':
+			if (depth >= SCAN_MAX_DEPTH) {
+				res = SCAN_BROKEN;
+				goto out;
+			}
+			stack[depth++] = c;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0 || stack[depth - 1] != (c == '}' ? '{' : '[')) {
+				res = SCAN_BROKEN;
+				goto out;
+			}
+			if (--depth == 0) {
+				i++;
+				res = SCAN_DONE;
+				goto out;
+			}
+			break;
+		default:
+			break;
+		}
+		i++;
+		if (i - r->pos > r->max_record) {
+			res = SCAN_TOO_BIG;
+			goto out;
+		}
+	}
+out:
+	*vend = i;
+	*nlines = lines;
+	return res;
+}
+
+/* After a broken value that started at pos and was scanned up to stop: go
+ * to the resync candidate if one was seen inside it, else skip forward. */
+static void recover(struct lar_reader *r, size_t stop, uint64_t nlines)
+{
+	r->in_array = 0;
+	if (r->cand_off != 0 && r->cand_off >= r->base && r->cand_off - r->base <= r->end) {
+		r->pos = (size_t)(r->cand_off - r->base);
+		r->line = r->cand_line;
+		r->resync = 0;
+	} else {
+		if (stop > r->end)
+			stop = r->end;
+		r->pos = stop;
+		r->line += nlines;
+		/* stop may sit at a line start: step back so that line is examined */
+		if (r->pos > 0 && r->buf[r->pos - 1] == '\n') {
+			r->pos--;
+			r->line--;
+		}
+		r->resync = 1;
+	}
+}
+
+lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e)
+{
+	size_t shift;
+	int f;
+
+	r->last_ok = 0;
+	for (;;) {
+		if (r->resync) {
+			f = do_resync(r, e);
+			if (f < 0)
+				return LAR_E_IO;
+			if (f == 0)
+				return LAR_E_EOF;
+		}
+		/* skip whitespace, counting lines */
+		while (r->pos < r->end && is_ws(r->buf[r->pos])) {
+			if (r->buf[r->pos] == '\n')
+				r->line++;
+			r->pos++;
+		}
+		if (r->pos == r->end) {
+			f = fill(r, r->pos, &shift, e);
+			if (f < 0)
+				return f == -1 && e && e->code == LAR_E_NOMEM ? LAR_E_NOMEM : LAR_E_IO;
+			if (f == 0) {
+				if (r->in_array) { /* unterminated top-level array */
+					r->in_array = 0;
+					rec->p = r->buf + r->pos;
+					rec->len = 0;
+					rec->line = r->line;
+					rec->broken = 1;
+					return LAR_OK;
+				}
+				return LAR_E_EOF;
+			}
+			continue;
+		}
+		uint8_t c = r->buf[r->pos];
+		if (r->in_array) {
+			if (r->array_state != 2 && c == ']') {
+				r->pos++;
+				r->in_array = 0;
+				continue;
+			}
+			if (r->array_state == 1) {
+				if (c == ',') {
+					r->pos++;
+					r->array_state = 2;
+					continue;
+				}
+				/* neither ',' nor ']': the array is broken here */
+				rec->p = r->buf + r->pos;
+				rec->len = 0;
+				rec->line = r->line;
+				rec->broken = 1;
+				r->cand_off = 0;
+				recover(r, r->pos, 0);
+				return LAR_OK;
+			}
+		} else if (c == '[') {
+			r->in_array = 1;
+			r->array_state = 0;
+			r->pos++;
+			continue;
+		}
+
+		size_t vend;
+		uint64_t nlines = 0;
+		enum scan_result sr = scan_value(r, r->in_array, &vend, &nlines, e);
+		if (sr == SCAN_ERR)
+			return e && e->code == LAR_E_NOMEM ? LAR_E_NOMEM : LAR_E_IO;
+		rec->line = r->line;
+		rec->p = r->buf + r->pos;
+		if (sr != SCAN_DONE) {
+			rec->len = 0;
+			rec->broken = 1;
+			recover(r, vend, nlines);
+			return LAR_OK;
+		}
+		rec->len = vend - r->pos;
+		rec->broken = 0;
+		r->pos = vend;
+		r->line += nlines;
+		if (r->in_array)
+			r->array_state = 1;
+		r->last_ok = 1;
+		return LAR_OK;
+	}
+}
+
+void lar_reader_fail(struct lar_reader *r)
+{
+	if (!r->last_ok)
+		return;
+	r->last_ok = 0;
+	r->in_array = 0;
+	if (r->cand_off != 0 && r->cand_off >= r->base) {
+		/* SPEC §2.1: the next later line starting with '{' or '[' is inside
+		 * the failed value */
+		r->pos = (size_t)(r->cand_off - r->base);
+		r->line = r->cand_line;
+		r->resync = 0;
+	} else {
+		r->resync = 1;
+	}
+}
