@@ -1,0 +1,783 @@
+/*
+ * receipt.c - the verdict on one record (SPEC §1, §2); see receipt.h.
+ *
+ * Checks run in the order of SPEC §2.3 and the first fail ends the record.
+ * The MAC is computed over the payload text exactly as received, before
+ * anything is decoded (SPEC §1.2).  Every reported value comes from the
+ * signed payload; keyId, signatureAlgorithm and body are only hints.
+ *
+ * Not for: splitting streams into records (reader.c) or output (cli/).
+ */
+#include "receipt.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64url.h"
+#include "mac.h"
+
+#define ARENA_MAX (256u * 1024 * 1024)
+
+static const char *const reason_names[LAR_REASON_COUNT] = {
+	[LAR_R_MALFORMED_INPUT] = "malformed_input",
+	[LAR_R_UNSUPPORTED_VERSION] = "unsupported_version",
+	[LAR_R_UNSUPPORTED_ALGORITHM] = "unsupported_algorithm",
+	[LAR_R_MALFORMED_ENVELOPE] = "malformed_envelope",
+	[LAR_R_UNKNOWN_KEY] = "unknown_key",
+	[LAR_R_BAD_SIGNATURE] = "bad_signature",
+	[LAR_R_KEY_REVOKED] = "key_revoked",
+	[LAR_R_MALFORMED_PAYLOAD] = "malformed_payload",
+	[LAR_R_SCHEMA_VIOLATION] = "schema_violation",
+	[LAR_R_KEY_NOT_VALID_AT_TIME] = "key_not_valid_at_time",
+	[LAR_R_NONCANONICAL_PAYLOAD] = "noncanonical_payload",
+	[LAR_R_BODY_MISMATCH] = "body_mismatch",
+	[LAR_R_AMOUNT_MISMATCH] = "amount_mismatch",
+	[LAR_R_FEE_MISMATCH] = "fee_mismatch",
+	[LAR_R_ID_MISMATCH] = "id_mismatch",
+	[LAR_R_ATTESTATION_MISMATCH] = "attestation_mismatch",
+	[LAR_R_TEST_RECEIPT] = "test_receipt",
+	[LAR_R_UNEXPECTED_STATUS] = "unexpected_status",
+};
+
+const char *lar_reason_name(enum lar_reason r)
+{
+	if ((unsigned)r >= LAR_REASON_COUNT)
+		return NULL;
+	return reason_names[r];
+}
+
+int lar_reason_from_name(const char *s, size_t n)
+{
+	for (int i = 0; i < LAR_REASON_COUNT; i++)
+		if (strlen(reason_names[i]) == n && memcmp(reason_names[i], s, n) == 0)
+			return i;
+	return -1;
+}
+
+const char *lar_vstatus_name(enum lar_vstatus s)
+{
+	switch (s) {
+	case LAR_V_OK:
+		return "ok";
+	case LAR_V_FLAG:
+		return "flag";
+	case LAR_V_FAIL:
+		return "fail";
+	case LAR_V_SKIPPED:
+		return "skipped";
+	}
+	return "?";
+}
+
+struct lar_verifier {
+	const struct lar_keyring *kr;
+	struct lar_verify_opts opts;
+	struct lar_mac_ctx **ctx; /* per keyring entry, made on first use */
+	size_t nctx;
+	struct lar_arena arena;
+	uint8_t *dec;             /* decoded payload */
+	size_t deccap;
+	struct lar_buf canon;     /* canonical form scratch */
+};
+
+lar_status lar_verifier_new(const struct lar_keyring *kr, const struct lar_verify_opts *opts,
+			    struct lar_verifier **out, struct lar_err *e)
+{
+	struct lar_verifier *v = calloc(1, sizeof *v);
+	if (v == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	v->kr = kr;
+	struct lar_verify_opts def = LAR_VERIFY_OPTS_DEFAULT;
+	v->opts = opts ? *opts : def;
+	v->nctx = kr ? lar_keyring_count(kr) : 0;
+	if (v->nctx > 0) {
+		v->ctx = calloc(v->nctx, sizeof *v->ctx);
+		if (v->ctx == NULL) {
+			free(v);
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		}
+	}
+	lar_arena_init(&v->arena, ARENA_MAX);
+	lar_buf_init(&v->canon, 0);
+	*out = v;
+	return LAR_OK;
+}
+
+void lar_verifier_free(struct lar_verifier *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->nctx; i++)
+		lar_mac_ctx_free(v->ctx[i]);
+	free(v->ctx);
+	lar_arena_free(&v->arena);
+	free(v->dec);
+	lar_buf_free(&v->canon);
+	free(v);
+}
+
+static struct lar_mac_ctx *ctx_for(struct lar_verifier *v, const struct lar_key_entry *k)
+{
+	if (k->index >= v->nctx)
+		return NULL;
+	if (v->ctx[k->index] == NULL && lar_mac_ctx_new(k->mac, &v->ctx[k->index], NULL) != LAR_OK)
+		return NULL;
+	return v->ctx[k->index];
+}
+
+/* ---- formats of SPEC §1.3 ---- */
+
+static int is_lhex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* guid: 8-4-4-4-12 lower-case hex digits */
+static int is_guid(const char *s, size_t n)
+{
+	if (n != 36)
+		return 0;
+	for (size_t i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!is_lhex(s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+#define RECEIPT_PREFIX "mcp_receipt_"
+#define RECEIPT_PREFIX_LEN 12
+
+static int is_receipt_id(const char *s, size_t n)
+{
+	if (n != RECEIPT_PREFIX_LEN + 32 || memcmp(s, RECEIPT_PREFIX, RECEIPT_PREFIX_LEN) != 0)
+		return 0;
+	for (size_t i = RECEIPT_PREFIX_LEN; i < n; i++)
+		if (!is_lhex(s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * The payload members of SPEC §1.3, as a table: name, kind, and where the
+ * value goes in struct lar_payload.
+ */
+enum kind {
+	K_STR,       /* string */
+	K_STR_NULL,  /* string or null */
+	K_STR_OPT,   /* string, or absent (toolName in the oldest payloads) */
+	K_GUID,      /* guid */
+	K_GUID_NULL, /* guid or null */
+	K_INT,       /* 32-bit integer */
+	K_TIME,      /* yyyy-MM-ddTHH:mm:ss.fffffffZ */
+	K_RID,       /* mcp_receipt_ + 32 hex */
+};
+
+struct field {
+	const char *name;
+	enum kind kind;
+	size_t off; /* offset of a struct lar_str or int64_t in struct lar_payload */
+};
+
+#define F(name, kind, member) { name, kind, offsetof(struct lar_payload, member) }
+static const struct field fields[] = {
+	F("agentId", K_STR_NULL, agent_id),
+	F("createdAt", K_TIME, created_at),
+	F("feeBasisPoints", K_INT, fee_basis_points),
+	F("grossSats", K_INT, gross_sats),
+	F("idempotencyKey", K_STR_NULL, idempotency_key),
+	F("mcpGateSessionId", K_GUID_NULL, mcp_gate_session_id),
+	F("mcpGateTokenId", K_GUID_NULL, mcp_gate_token_id),
+	F("mcpToolId", K_GUID, mcp_tool_id),
+	F("netSats", K_INT, net_sats),
+	F("payingProjectId", K_GUID_NULL, paying_project_id),
+	F("platformFeeSats", K_INT, platform_fee_sats),
+	F("receiptId", K_RID, receipt_id),
+	F("requestId", K_STR_NULL, request_id),
+	F("revenueEventId", K_GUID, revenue_event_id),
+	F("status", K_STR, status),
+	F("toolMethodName", K_STR, tool_method_name),
+	F("toolName", K_STR_OPT, tool_name),
+	F("toolSlug", K_STR, tool_slug),
+	F("version", K_STR, version),
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+/* The optional attestation group: all eight or none (SPEC §1.3). */
+static const struct field att_fields[] = {
+	F("attestationClaims", K_STR, attestation_claims),
+	F("attestationClaimsSha256", K_STR, attestation_claims_sha256),
+	F("attestationKind", K_STR, attestation_kind),
+	F("attestationNetwork", K_STR, attestation_network),
+	F("attestationObservedAt", K_TIME, attestation_observed_at),
+	F("attestationOperation", K_STR, attestation_operation),
+	F("attestationSource", K_STR, attestation_source),
+	F("attestationSubjectId", K_STR_NULL, attestation_subject_id),
+};
+#define NATT (sizeof att_fields / sizeof att_fields[0])
+#undef F
+
+/* Body member names of the attestation object (SPEC §1.5) and the payload
+ * member each repeats. */
+static const struct {
+	const char *body, *payload;
+} att_body[] = {
+	{ "kind", "attestationKind" },
+	{ "operation", "attestationOperation" },
+	{ "observedAt", "attestationObservedAt" },
+	{ "source", "attestationSource" },
+	{ "network", "attestationNetwork" },
+	{ "subjectId", "attestationSubjectId" },
+	{ "canonicalClaims", "attestationClaims" },
+	{ "claimsSha256", "attestationClaimsSha256" },
+};
+
+static struct lar_str *str_at(struct lar_payload *p, size_t off)
+{
+	return (struct lar_str *)((char *)p + off);
+}
+
+static int64_t *int_at(struct lar_payload *p, size_t off)
+{
+	return (int64_t *)((char *)p + off);
+}
+
+/* Check one member against its kind and store it.  0 ok, -1 violation. */
+static int take(struct lar_payload *p, const struct field *f, const struct lar_json *m)
+{
+	if (m == NULL)
+		return f->kind == K_STR_OPT ? 0 : -1;
+	switch (f->kind) {
+	case K_INT:
+		/* SPEC §1.3: integer grammar, 32-bit signed (the C# fields are int) */
+		return lar_json_int(m, INT32_MIN, INT32_MAX, int_at(p, f->off)) == LAR_OK ? 0 : -1;
+	case K_STR_NULL:
+	case K_GUID_NULL:
+		if (m->type == LAR_JSON_NULL)
+			return 0; /* p == NULL already */
+		break;
+	default:
+		break;
+	}
+	if (m->type != LAR_JSON_STRING)
+		return -1;
+	if ((f->kind == K_GUID || f->kind == K_GUID_NULL) && !is_guid(m->u.s, m->n))
+		return -1;
+	if (f->kind == K_RID && !is_receipt_id(m->u.s, m->n))
+		return -1;
+	if (f->kind == K_TIME) {
+		lar_time t;
+		if (lar_time_parse_payload(m->u.s, m->n, &t) != LAR_OK)
+			return -1;
+	}
+	struct lar_str *s = str_at(p, f->off);
+	s->p = m->u.s;
+	s->n = m->n;
+	return 0;
+}
+
+static int str_is(struct lar_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.p != NULL && s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+/* SPEC §2.3 schema_violation.  0 ok, -1 violation. */
+static int check_schema(const struct lar_json *root, struct lar_str env_version, struct lar_payload *p)
+{
+	memset(p, 0, sizeof *p);
+	if (root->type != LAR_JSON_OBJECT)
+		return -1;
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (take(p, &fields[i], lar_json_get(root, fields[i].name)) != 0)
+			return -1;
+	size_t present = 0;
+	for (size_t i = 0; i < NATT; i++)
+		present += lar_json_get(root, att_fields[i].name) != NULL;
+	if (present != 0 && present != NATT)
+		return -1; /* SPEC §1.3: all eight attestation members or none */
+	if (present == NATT) {
+		for (size_t i = 0; i < NATT; i++)
+			if (take(p, &att_fields[i], lar_json_get(root, att_fields[i].name)) != 0)
+				return -1;
+		p->has_attestation = 1;
+	}
+	/* SPEC §2.3: version differs from the envelope's */
+	if (env_version.p != NULL &&
+	    (p->version.n != env_version.n || memcmp(p->version.p, env_version.p, env_version.n) != 0))
+		return -1;
+	if (lar_time_parse_payload(p->created_at.p, p->created_at.n, &p->created) != LAR_OK)
+		return -1;
+	return 0;
+}
+
+/* ---- flags ---- */
+
+static int64_t fee_model(int64_t gross, int64_t bps, int64_t min_fee)
+{
+	/* SPEC §1.6 */
+	if (gross <= 0 || bps <= 0)
+		return 0;
+	int64_t f = gross * bps / 10000; /* both fit in 32 bits: no overflow */
+	return f > min_fee ? f : min_fee;
+}
+
+static int ascii_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y + 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* Numeric equality of a body number with a payload integer. */
+static int num_equals(const struct lar_json *b, int64_t want)
+{
+	int64_t got;
+	if (b->type != LAR_JSON_NUMBER)
+		return 0;
+	if (lar_json_int(b, INT64_MIN, INT64_MAX, &got) == LAR_OK)
+		return got == want;
+	/* 10.0 or 1e1: compare the value; numbers are short, copy to a NUL-terminated buffer */
+	char tmp[64];
+	if (b->n >= sizeof tmp)
+		return 0;
+	memcpy(tmp, b->u.s, b->n);
+	tmp[b->n] = 0;
+	double d = strtod(tmp, NULL);
+	return isfinite(d) && d == (double)want;
+}
+
+static int is_guid_member(const char *name)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return fields[i].kind == K_GUID || fields[i].kind == K_GUID_NULL;
+	return 0;
+}
+
+/* Compare one body value with its payload counterpart semantically
+ * (SPEC §1.5).  1 equal, 0 not. */
+static int body_value_eq(const char *name, const struct lar_json *bv, const struct lar_json *pv, int is_time)
+{
+	if (pv->type == LAR_JSON_NULL || bv->type == LAR_JSON_NULL)
+		return pv->type == bv->type;
+	if (is_time) {
+		lar_time a, b;
+		if (bv->type != LAR_JSON_STRING || pv->type != LAR_JSON_STRING)
+			return 0;
+		if (lar_time_parse_instant(bv->u.s, bv->n, &b) != LAR_OK ||
+		    lar_time_parse_instant(pv->u.s, pv->n, &a) != LAR_OK)
+			return 0;
+		return a == b;
+	}
+	if (pv->type == LAR_JSON_NUMBER) {
+		int64_t want;
+		if (lar_json_int(pv, INT64_MIN, INT64_MAX, &want) == LAR_OK)
+			return num_equals(bv, want);
+		return lar_json_equal(bv, pv);
+	}
+	if (pv->type == LAR_JSON_STRING && bv->type == LAR_JSON_STRING && name != NULL && is_guid_member(name))
+		return bv->n == pv->n && ascii_ieq(bv->u.s, pv->u.s, pv->n);
+	return lar_json_equal(bv, pv);
+}
+
+static int key_is(const struct lar_json_member *m, const char *lit)
+{
+	size_t n = strlen(lit);
+	return m->keylen == n && memcmp(m->key, lit, n) == 0;
+}
+
+/* SPEC §1.5: 1 when the body agrees with the payload (or is absent). */
+static int body_agrees(const struct lar_json *body, const struct lar_json *payload, const struct lar_payload *p)
+{
+	if (body == NULL || body->type == LAR_JSON_NULL)
+		return 1;
+	if (body->type != LAR_JSON_OBJECT)
+		return 0;
+	for (size_t i = 0; i < body->n; i++) {
+		const struct lar_json_member *m = &body->u.members[i];
+		if (key_is(m, "attestation")) {
+			if (!p->has_attestation) {
+				if (m->value.type != LAR_JSON_NULL)
+					return 0;
+				continue;
+			}
+			if (m->value.type != LAR_JSON_OBJECT)
+				return 0;
+			for (size_t j = 0; j < sizeof att_body / sizeof att_body[0]; j++) {
+				const struct lar_json *bv = lar_json_get(&m->value, att_body[j].body);
+				if (bv == NULL)
+					continue; /* absent: not compared */
+				const struct lar_json *pv = lar_json_get(payload, att_body[j].payload);
+				if (!body_value_eq(NULL, bv, pv, strcmp(att_body[j].body, "observedAt") == 0))
+					return 0;
+			}
+			continue;
+		}
+		/* names are compared as NUL-terminated C strings below; a body name
+		 * holding a NUL cannot exist (the parser rejects U+0000) */
+		char name[64];
+		if (m->keylen >= sizeof name)
+			continue; /* longer than any payload member we would look up */
+		memcpy(name, m->key, m->keylen);
+		name[m->keylen] = 0;
+		const struct lar_json *pv = lar_json_get(payload, name);
+		if (pv == NULL)
+			continue; /* no payload counterpart: ignored */
+		if (!body_value_eq(name, &m->value, pv, strcmp(name, "createdAt") == 0))
+			return 0;
+	}
+	return 1;
+}
+
+static uint32_t bit(enum lar_reason r)
+{
+	return 1u << r;
+}
+
+/* Flags of SPEC §2.3 other than noncanonical_payload and body_mismatch. */
+static lar_status payload_flags(struct lar_verifier *v, const struct lar_payload *p, uint32_t *flags)
+{
+	/* amount_mismatch; int64 arithmetic on 32-bit values cannot overflow */
+	if (p->net_sats != p->gross_sats - p->platform_fee_sats || p->gross_sats < 0 || p->platform_fee_sats < 0)
+		*flags |= bit(LAR_R_AMOUNT_MISMATCH);
+	if (p->platform_fee_sats != fee_model(p->gross_sats, p->fee_basis_points, v->opts.min_fee_sats))
+		*flags |= bit(LAR_R_FEE_MISMATCH);
+	/* id_mismatch: receiptId = mcp_receipt_ + revenueEventId without hyphens */
+	const char *rid = p->receipt_id.p + RECEIPT_PREFIX_LEN, *g = p->revenue_event_id.p;
+	size_t k = 0;
+	for (size_t i = 0; i < 36; i++) {
+		if (g[i] == '-')
+			continue;
+		if (rid[k++] != g[i]) {
+			*flags |= bit(LAR_R_ID_MISMATCH);
+			break;
+		}
+	}
+	if (p->has_attestation) {
+		uint8_t h[32];
+		char hex[64];
+		if (lar_sha256(p->attestation_claims.p, p->attestation_claims.n, h) != LAR_OK)
+			return LAR_E_CRYPTO;
+		lar_hex_lower(h, 32, hex);
+		if (p->attestation_claims_sha256.n != 64 || memcmp(hex, p->attestation_claims_sha256.p, 64) != 0)
+			*flags |= bit(LAR_R_ATTESTATION_MISMATCH);
+	}
+	if (str_is(p->status, "Test"))
+		*flags |= bit(LAR_R_TEST_RECEIPT);
+	else if (!str_is(p->status, "Charged"))
+		*flags |= bit(LAR_R_UNEXPECTED_STATUS);
+	return LAR_OK;
+}
+
+static void set_fail(struct lar_verdict *out, enum lar_reason r)
+{
+	out->status = LAR_V_FAIL;
+	out->reasons = bit(r);
+}
+
+/* From the decoded payload on: malformed_payload, then schema_violation.
+ * On success the payload view and tree are set and status is left ok. */
+static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, size_t len, struct lar_str env_version,
+				struct lar_verdict *out)
+{
+	const struct lar_json *tree;
+	lar_status s = lar_json_parse(json, len, &v->arena, &tree, NULL);
+	if (s != LAR_OK) {
+		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
+		return LAR_OK;
+	}
+	if (check_schema(tree, env_version, &out->p) != 0) {
+		set_fail(out, LAR_R_SCHEMA_VIOLATION);
+		return LAR_OK;
+	}
+	out->payload_json = json;
+	out->payload_json_len = len;
+	out->payload_tree = tree;
+	return LAR_OK;
+}
+
+static lar_status finish_flags(struct lar_verifier *v, const struct lar_json *body, struct lar_verdict *out)
+{
+	uint32_t flags = 0;
+	/* noncanonical_payload: SPEC §1.4 */
+	lar_buf_reset(&v->canon);
+	lar_json_write_canonical(&v->canon, out->payload_tree);
+	if (v->canon.oom)
+		return LAR_E_NOMEM;
+	if (v->canon.len != out->payload_json_len || memcmp(v->canon.p, out->payload_json, v->canon.len) != 0)
+		flags |= bit(LAR_R_NONCANONICAL_PAYLOAD);
+	if (!body_agrees(body, out->payload_tree, &out->p))
+		flags |= bit(LAR_R_BODY_MISMATCH);
+	lar_status s = payload_flags(v, &out->p, &flags);
+	if (s != LAR_OK)
+		return s;
+	out->reasons = flags;
+	out->status = flags ? LAR_V_FLAG : LAR_V_OK;
+	return LAR_OK;
+}
+
+static int get_str(const struct lar_json *obj, const char *name, struct lar_str *out)
+{
+	const struct lar_json *m = lar_json_get(obj, name);
+	if (m == NULL || m->type != LAR_JSON_STRING)
+		return 0;
+	out->p = m->u.s;
+	out->n = m->n;
+	return 1;
+}
+
+lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t len, struct lar_verdict *out)
+{
+	memset(out, 0, sizeof *out);
+	lar_arena_reset(&v->arena);
+
+	const struct lar_json *root, *env;
+	if (lar_json_parse(rec, len, &v->arena, &root, NULL) != LAR_OK) {
+		set_fail(out, LAR_R_MALFORMED_INPUT);
+		out->not_json = 1;
+		return LAR_OK;
+	}
+	/* SPEC §2.1: bare envelope, or the receipt member of a response */
+	if (root->type != LAR_JSON_OBJECT) {
+		set_fail(out, LAR_R_MALFORMED_INPUT);
+		return LAR_OK;
+	}
+	env = root;
+	if (lar_json_get(root, "payload") == NULL || lar_json_get(root, "signature") == NULL) {
+		const struct lar_json *r = lar_json_get(root, "receipt");
+		if (r != NULL && r->type == LAR_JSON_NULL) {
+			out->status = LAR_V_SKIPPED; /* a denied charge */
+			return LAR_OK;
+		}
+		if (r == NULL || r->type != LAR_JSON_OBJECT) {
+			set_fail(out, LAR_R_MALFORMED_INPUT);
+			return LAR_OK;
+		}
+		env = r;
+	}
+
+	struct lar_str version, payload, sig, key_id;
+	if (!get_str(env, "version", &version) || !str_is(version, LAR_RECEIPT_VERSION)) {
+		set_fail(out, LAR_R_UNSUPPORTED_VERSION);
+		return LAR_OK;
+	}
+	struct lar_str alg;
+	if (!get_str(env, "signatureAlgorithm", &alg) || !str_is(alg, LAR_RECEIPT_ALGORITHM)) {
+		set_fail(out, LAR_R_UNSUPPORTED_ALGORITHM);
+		return LAR_OK;
+	}
+	/* SPEC §2.3 malformed_envelope: strings; strict base64url; 43-char signature */
+	if (!get_str(env, "payload", &payload) || !get_str(env, "signature", &sig) || !get_str(env, "keyId", &key_id)) {
+		set_fail(out, LAR_R_MALFORMED_ENVELOPE);
+		return LAR_OK;
+	}
+	size_t declen = lar_b64url_declen(payload.n);
+	if (declen == SIZE_MAX) {
+		set_fail(out, LAR_R_MALFORMED_ENVELOPE);
+		return LAR_OK;
+	}
+	if (declen > v->deccap) {
+		uint8_t *nd = realloc(v->dec, declen);
+		if (nd == NULL)
+			return LAR_E_NOMEM;
+		v->dec = nd;
+		v->deccap = declen;
+	}
+	size_t plen;
+	uint8_t mac_got[LAR_MAC_LEN], mac_want[LAR_MAC_LEN];
+	size_t siglen;
+	if (lar_b64url_decode(payload.p, payload.n, v->dec, &plen) != LAR_OK || sig.n != 43 ||
+	    lar_b64url_decode(sig.p, sig.n, mac_got, &siglen) != LAR_OK || siglen != LAR_MAC_LEN) {
+		set_fail(out, LAR_R_MALFORMED_ENVELOPE);
+		return LAR_OK;
+	}
+
+	/* unknown_key, bad_signature, key_revoked: try every secret of the keyId */
+	size_t pos = 0;
+	const struct lar_key_entry *k, *match = NULL, *revoked_match = NULL;
+	int any = 0;
+	while ((k = lar_keyring_next(v->kr, key_id.p, key_id.n, &pos)) != NULL) {
+		any = 1;
+		struct lar_mac_ctx *c = ctx_for(v, k);
+		if (c == NULL || lar_mac_compute(c, payload.p, payload.n, mac_want) != LAR_OK)
+			return LAR_E_CRYPTO;
+		/* SPEC §2.3: compared in constant time */
+		if (lar_mac_equal(mac_want, mac_got, LAR_MAC_LEN)) {
+			if (k->revoked) {
+				if (revoked_match == NULL)
+					revoked_match = k;
+			} else if (match == NULL) {
+				match = k;
+			}
+		}
+	}
+	if (!any) {
+		set_fail(out, LAR_R_UNKNOWN_KEY);
+		return LAR_OK;
+	}
+	if (match == NULL) {
+		set_fail(out, revoked_match ? LAR_R_KEY_REVOKED : LAR_R_BAD_SIGNATURE);
+		return LAR_OK;
+	}
+
+	const struct lar_json *body = lar_json_get(env, "body");
+	lar_status s = check_decoded(v, v->dec, plen, version, out);
+	if (s != LAR_OK || out->status == LAR_V_FAIL)
+		return s;
+
+	/* key_not_valid_at_time: some matching, unrevoked secret must cover createdAt */
+	const struct lar_key_entry *valid = NULL;
+	pos = 0;
+	while ((k = lar_keyring_next(v->kr, key_id.p, key_id.n, &pos)) != NULL) {
+		if (k->revoked || out->p.created < k->not_before || out->p.created >= k->not_after)
+			continue;
+		if (k == match) {
+			valid = k;
+			break;
+		}
+		/* another secret with the same bytes (a rotation listing it twice) */
+		struct lar_mac_ctx *c = ctx_for(v, k);
+		if (c == NULL || lar_mac_compute(c, payload.p, payload.n, mac_want) != LAR_OK)
+			return LAR_E_CRYPTO;
+		if (lar_mac_equal(mac_want, mac_got, LAR_MAC_LEN)) {
+			valid = k;
+			break;
+		}
+	}
+	if (valid == NULL) {
+		memset(&out->p, 0, sizeof out->p);
+		out->payload_tree = NULL;
+		out->payload_json = NULL;
+		out->payload_json_len = 0;
+		set_fail(out, LAR_R_KEY_NOT_VALID_AT_TIME);
+		return LAR_OK;
+	}
+	out->key = valid;
+	out->key_id = key_id;
+	out->payload_b64 = payload;
+	out->signature = sig;
+	return finish_flags(v, body, out);
+}
+
+lar_status lar_receipt_check_payload(struct lar_verifier *v, const uint8_t *json, size_t len, struct lar_verdict *out)
+{
+	memset(out, 0, sizeof *out);
+	lar_arena_reset(&v->arena);
+	struct lar_str none = { NULL, 0 };
+	lar_status s = check_decoded(v, json, len, none, out);
+	if (s != LAR_OK || out->status == LAR_V_FAIL)
+		return s;
+	return finish_flags(v, NULL, out);
+}
+
+/* ---- sign (SPEC §1.2, §1.4, §1.5) ---- */
+
+/* Body members in the order LiveAuth writes them. */
+static const char *const body_order[] = {
+	"receiptId", "revenueEventId", "mcpToolId", "toolName", "toolSlug", "toolMethodName",
+	"mcpGateTokenId", "mcpGateSessionId", "payingProjectId", "agentId", "grossSats",
+	"platformFeeSats", "netSats", "feeBasisPoints", "status", "idempotencyKey", "requestId",
+	"createdAt",
+};
+
+static void write_body_time(struct lar_buf *out, const struct lar_json *m)
+{
+	lar_time t;
+	if (m->type == LAR_JSON_STRING && lar_time_parse_instant(m->u.s, m->n, &t) == LAR_OK) {
+		char b[29];
+		lar_time_format_body(t, b);
+		lar_json_write_string(out, b, strlen(b));
+	} else {
+		lar_json_write(out, m);
+	}
+}
+
+static void write_body(struct lar_buf *out, const struct lar_json *payload)
+{
+	lar_buf_putc(out, '{');
+	int first = 1;
+	for (size_t i = 0; i < sizeof body_order / sizeof body_order[0]; i++) {
+		const struct lar_json *m = lar_json_get(payload, body_order[i]);
+		if (m == NULL)
+			continue;
+		if (!first)
+			lar_buf_putc(out, ',');
+		first = 0;
+		lar_json_write_string(out, body_order[i], strlen(body_order[i]));
+		lar_buf_putc(out, ':');
+		if (strcmp(body_order[i], "createdAt") == 0)
+			write_body_time(out, m);
+		else
+			lar_json_write(out, m);
+	}
+	if (!first)
+		lar_buf_putc(out, ',');
+	lar_buf_puts(out, "\"attestation\":");
+	if (lar_json_get(payload, "attestationClaims") == NULL) {
+		lar_buf_puts(out, "null");
+	} else {
+		lar_buf_putc(out, '{');
+		first = 1;
+		for (size_t j = 0; j < sizeof att_body / sizeof att_body[0]; j++) {
+			const struct lar_json *m = lar_json_get(payload, att_body[j].payload);
+			if (m == NULL)
+				continue;
+			if (!first)
+				lar_buf_putc(out, ',');
+			first = 0;
+			lar_json_write_string(out, att_body[j].body, strlen(att_body[j].body));
+			lar_buf_putc(out, ':');
+			lar_json_write(out, m);
+		}
+		lar_buf_putc(out, '}');
+	}
+	lar_buf_putc(out, '}');
+}
+
+lar_status lar_receipt_sign(struct lar_verifier *v, const struct lar_key_entry *k, const char *key_id,
+			    const struct lar_json *payload, struct lar_buf *out)
+{
+	if (payload == NULL || payload->type != LAR_JSON_OBJECT)
+		return LAR_E_INVAL;
+	lar_buf_reset(&v->canon);
+	lar_json_write_canonical(&v->canon, payload);
+	if (v->canon.oom)
+		return LAR_E_NOMEM;
+	size_t elen = lar_b64url_enclen(v->canon.len);
+	char *b64 = malloc(elen ? elen : 1);
+	if (b64 == NULL)
+		return LAR_E_NOMEM;
+	lar_b64url_encode(v->canon.p, v->canon.len, b64);
+	uint8_t mac[LAR_MAC_LEN];
+	char sig[44];
+	struct lar_mac_ctx *c = ctx_for(v, k);
+	if (c == NULL || lar_mac_compute(c, b64, elen, mac) != LAR_OK) {
+		free(b64);
+		return LAR_E_CRYPTO;
+	}
+	lar_b64url_encode(mac, sizeof mac, sig);
+	lar_buf_puts(out, "{\"version\":\"" LAR_RECEIPT_VERSION "\",\"payload\":\"");
+	lar_buf_put(out, b64, elen);
+	lar_buf_puts(out, "\",\"signature\":\"");
+	lar_buf_put(out, sig, 43);
+	lar_buf_puts(out, "\",\"signatureAlgorithm\":\"" LAR_RECEIPT_ALGORITHM "\",\"keyId\":");
+	lar_json_write_string(out, key_id, strlen(key_id));
+	lar_buf_puts(out, ",\"body\":");
+	write_body(out, payload);
+	lar_buf_putc(out, '}');
+	free(b64);
+	return out->oom ? LAR_E_NOMEM : LAR_OK;
+}
