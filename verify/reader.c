@@ -31,9 +31,12 @@ struct lar_reader {
 	int in_array;       /* inside a top-level array */
 	int array_state;    /* 0: after '[' (element or ']'), 1: after element, 2: after ',' */
 	int resync;         /* skip to the next line starting with '{' or '[' */
-	/* the last record, for lar_reader_fail() */
+	/* the record being scanned */
 	uint64_t cand_off;  /* stream offset of a resync candidate inside it, or 0 */
 	uint64_t cand_line;
+	int holding;        /* lar_reader_hold(): keep bytes from hold_off */
+	uint64_t hold_off;
+	struct lar_record last; /* for lar_reader_fail() */
 	int last_ok;
 };
 
@@ -77,6 +80,8 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 	*shift = 0;
 	if (r->eof)
 		return 0;
+	if (r->holding && r->hold_off >= r->base && r->hold_off - r->base < keep_from)
+		keep_from = (size_t)(r->hold_off - r->base);
 	if (keep_from > 0 && (r->cap - r->end < READ_CHUNK || keep_from == r->end)) {
 		memmove(r->buf, r->buf + keep_from, r->end - keep_from);
 		r->end -= keep_from;
@@ -395,26 +400,50 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 		rec->broken = 0;
 		r->pos = vend;
 		r->line += nlines;
+		rec->end_off = r->base + r->pos;
+		rec->end_line = r->line;
+		rec->cand_off = r->cand_off;
+		rec->cand_line = r->cand_line;
 		if (r->in_array)
 			r->array_state = 1;
+		r->last = *rec;
 		r->last_ok = 1;
 		return LAR_OK;
 	}
 }
 
-void lar_reader_fail(struct lar_reader *r)
+void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec)
 {
-	if (!r->last_ok)
-		return;
-	r->last_ok = 0;
+	if (rec->broken)
+		return; /* already resynchronised when it was read */
 	r->in_array = 0;
-	if (r->cand_off != 0 && r->cand_off >= r->base) {
+	r->last_ok = 0;
+	if (rec->cand_off != 0 && rec->cand_off >= r->base && rec->cand_off - r->base <= r->end) {
 		/* SPEC §2.1: the next later line starting with '{' or '[' is inside
 		 * the failed value */
-		r->pos = (size_t)(r->cand_off - r->base);
-		r->line = r->cand_line;
+		r->pos = (size_t)(rec->cand_off - r->base);
+		r->line = rec->cand_line;
 		r->resync = 0;
-	} else {
+	} else if (rec->end_off >= r->base && rec->end_off - r->base <= r->end) {
+		r->pos = (size_t)(rec->end_off - r->base);
+		r->line = rec->end_line;
 		r->resync = 1;
 	}
+}
+
+void lar_reader_fail(struct lar_reader *r)
+{
+	if (r->last_ok)
+		lar_reader_fail_at(r, &r->last);
+}
+
+void lar_reader_hold(struct lar_reader *r)
+{
+	r->holding = 1;
+	r->hold_off = r->base + r->pos;
+}
+
+void lar_reader_release(struct lar_reader *r)
+{
+	r->holding = 0;
 }

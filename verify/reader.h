@@ -33,6 +33,9 @@ struct lar_record {
 	int broken;       /* 1: not a complete value (unbalanced, unterminated,
 			     over the cap, stray byte): report malformed_input;
 			     the reader has already resynchronised */
+	/* where reading resumes if this record turns out not to be JSON
+	 * (for lar_reader_fail_at(); not for callers to interpret) */
+	uint64_t end_off, end_line, cand_off, cand_line;
 };
 
 /* Read from fd (not closed by the reader).  name is kept for messages. */
@@ -47,6 +50,16 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 /* The record last returned was not JSON: resume at the next later line whose
  * first character is '{' or '[' (leaving any top-level array). */
 void lar_reader_fail(struct lar_reader *r);
+
+/*
+ * Read-ahead for parallel verification: lar_reader_hold() keeps every byte
+ * from the current position buffered until lar_reader_release(), so that
+ * lar_reader_fail_at() can resume after any record returned since the hold
+ * (records read after it are then to be discarded by the caller).
+ */
+void lar_reader_hold(struct lar_reader *r);
+void lar_reader_release(struct lar_reader *r);
+void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
 
 /* Bytes consumed so far (for progress and benchmarks). */
 uint64_t lar_reader_offset(const struct lar_reader *r);
