@@ -156,8 +156,9 @@ next:
 	CHECK(lar_mac_ctx_new(kb, &cb, NULL) == LAR_OK);
 	if (ca != NULL && cb != NULL) {
 		for (int r = 0; r < 3; r++) {
-			CHECK(lar_mac_compute(ca, rfc[0].data, rfc[0].dlen, ma) == LAR_OK && matches(ma, rfc[0].mac_hex));
-			CHECK(lar_mac_compute(cb, rfc[1].data, rfc[1].dlen, mb) == LAR_OK && matches(mb, rfc[1].mac_hex));
+			CHECK(lar_mac_compute(ca, rfc[0].data, rfc[0].dlen, ma) == LAR_OK);
+			CHECK(lar_mac_compute(cb, rfc[1].data, rfc[1].dlen, mb) == LAR_OK);
+			CHECK(matches(ma, rfc[0].mac_hex) && matches(mb, rfc[1].mac_hex));
 		}
 	}
 	lar_mac_ctx_free(ca);
@@ -234,6 +235,12 @@ static void test_threads(void)
 	lar_mac_key_free(k);
 }
 
+/* A string member of a Wycheproof test case, or NULL. */
+static const char *field(const cJSON *tc, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tc, name));
+}
+
 static void test_wycheproof(void)
 {
 	char path[4096];
@@ -266,10 +273,8 @@ static void test_wycheproof(void)
 		size_t tagbytes = (size_t)ts->valuedouble / 8;
 		cJSON_ArrayForEach(tc, tests)
 		{
-			const char *khex = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tc, "key"));
-			const char *mhex = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tc, "msg"));
-			const char *thex = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tc, "tag"));
-			const char *res = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tc, "result"));
+			const char *khex = field(tc, "key"), *mhex = field(tc, "msg");
+			const char *thex = field(tc, "tag"), *res = field(tc, "result");
 			const cJSON *idj = cJSON_GetObjectItemCaseSensitive(tc, "tcId");
 			int id = cJSON_IsNumber(idj) ? idj->valueint : -1;
 			static uint8_t key[1024], msg[4096];

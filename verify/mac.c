@@ -160,7 +160,8 @@ lar_status lar_mac_compute(struct lar_mac_ctx *c, const void *msg, size_t n, uin
 	return LAR_OK;
 }
 
-lar_status lar_mac_oneshot(const uint8_t *key, size_t klen, const void *msg, size_t n, uint8_t out[LAR_MAC_LEN])
+lar_status lar_mac_oneshot(const uint8_t *key, size_t klen, const void *msg, size_t n,
+			   uint8_t out[LAR_MAC_LEN])
 {
 	EVP_MAC_CTX *c = keyed_ctx(key, klen);
 	lar_status st = LAR_E_CRYPTO;

@@ -106,7 +106,8 @@ static int parse_clock(const char *s, int64_t *secs)
 {
 	int h, mi, se;
 
-	if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || s[5] != ':' || !digits(s + 6, 2, &se))
+	if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || s[5] != ':' ||
+	    !digits(s + 6, 2, &se))
 		return 0;
 	if (h > 23 || mi > 59 || se > 59)
 		return 0;
