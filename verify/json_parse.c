@@ -1,0 +1,811 @@
+/*
+ * json_parse.c - the strict JSON parser of json.h and the read-only tree
+ * accessors (lookup, string compare, exact integers, deep equality).
+ *
+ * One pass, recursive descent bounded by LAR_JSON_MAX_DEPTH, over a source
+ * that is not NUL-terminated and is never read past its end.  Children of an
+ * open container wait in a scratch stack (inline in the parser, on the heap
+ * only for big documents) and are copied into the caller's arena in one
+ * block when the container closes, so building the tree costs one arena
+ * allocation per container and one per escaped string, and no malloc.
+ * Duplicate member names are found without quadratic time: a run of keys in
+ * ascending order needs one comparison per key, a small unordered object is
+ * checked pairwise, a big one is sorted once when it closes.
+ *
+ * Not for: writing JSON (json_write.c), splitting a stream into records
+ * (reader.c), or knowing what a receipt is (receipt.c).
+ */
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define INLINE_VALS 64
+#define INLINE_MEMS 64
+#define PAIRWISE_MAX 16 /* unordered objects up to this size: pairwise duplicate check */
+
+struct parser {
+	const uint8_t *src, *p, *end;
+	struct lar_arena *a;
+	struct lar_json *vals; /* scratch stack of array elements */
+	size_t nvals, capvals;
+	struct lar_json_member *mems; /* scratch stack of object members */
+	size_t nmems, capmems;
+	const struct lar_json_member **idx; /* heap scratch of the sorted duplicate check */
+	size_t capidx;
+	size_t scratch_max; /* bytes any one scratch stack may hold (the arena's bound) */
+	enum lar_json_fault fault;
+	size_t fault_off;
+	lar_status st;
+	struct lar_json vals_inline[INLINE_VALS];
+	struct lar_json_member mems_inline[INLINE_MEMS];
+};
+
+/* Bytes inside a string: 0 plain, 1 '"', 2 '\\', 3 control, 4 not ASCII. */
+static const uint8_t strcls[256] = {
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x00 */
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x10 */
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, /* 0x50 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70: DEL is allowed raw */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0x80 */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0x90 */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xa0 */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xb0 */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xc0 */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xd0 */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xe0 */
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, /* 0xf0 */
+};
+
+static const struct lar_json no_items[1];
+static const struct lar_json_member no_members[1];
+
+static int fail(struct parser *ps, enum lar_json_fault f, const uint8_t *at)
+{
+	ps->fault = f;
+	ps->fault_off = (size_t)(at - ps->src);
+	ps->st = LAR_E_SYNTAX;
+	return -1;
+}
+
+static int nomem(struct parser *ps)
+{
+	ps->st = LAR_E_NOMEM;
+	return -1;
+}
+
+/* The input ends where the value needs more. */
+static int fail_end(struct parser *ps)
+{
+	return fail(ps, LAR_JSONF_TRUNCATED, ps->end);
+}
+
+/* RFC 8259 §2: whitespace is exactly SP, TAB, LF, CR (no VT, no FF, no NBSP). */
+static inline void skipws(struct parser *ps)
+{
+	const uint8_t *p = ps->p, *end = ps->end;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	ps->p = p;
+}
+
+/*
+ * Length (2..4) of the well-formed UTF-8 sequence at p (Unicode table 3-7:
+ * no overlongs, no surrogates D800-DFFF, nothing above U+10FFFF); 0 when it
+ * is ill-formed; -1 when the input ends inside it.  p < end, *p >= 0x80.
+ */
+static int utf8_len(const uint8_t *p, const uint8_t *end)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xBF;
+	size_t avail = (size_t)(end - p);
+	size_t n;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0; /* overlong below U+0800 */
+		else if (c == 0xED)
+			hi = 0x9F; /* U+D800..U+DFFF */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90; /* overlong below U+10000 */
+		else if (c == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+	} else {
+		return 0; /* continuation byte, C0/C1 overlong lead, F5..FF */
+	}
+	if (avail < 2)
+		return -1;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (avail <= i)
+			return -1;
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	}
+	return (int)n;
+}
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The 4 hex digits at p (string ends at q): code unit, or -1 after a fault. */
+static long hex4(struct parser *ps, const uint8_t *p, const uint8_t *q)
+{
+	long u = 0;
+	for (int i = 0; i < 4; i++) {
+		if (p + i >= q)
+			return q == ps->end ? fail_end(ps) : fail(ps, LAR_JSONF_ESCAPE, p + i);
+		int h = hexval(p[i]);
+		if (h < 0)
+			return fail(ps, LAR_JSONF_ESCAPE, p + i);
+		u = u << 4 | h;
+	}
+	return u;
+}
+
+/*
+ * A string holding escapes, from start (after the quote) with the first
+ * backslash at bs: find the closing quote, then validate and decode into the
+ * arena.  Decoding never grows the text (\uXXXX is 6 bytes for at most 3, a
+ * pair 12 for 4), so the raw length is a safe bound.
+ */
+static int parse_escaped(struct parser *ps, const uint8_t *start, const uint8_t *bs, const char **out,
+			 size_t *outn)
+{
+	const uint8_t *end = ps->end, *q = bs, *p;
+	while (q < end && *q != '"') {
+		if (*q == '\\' && end - q >= 2)
+			q += 2; /* an escaped quote does not close */
+		else
+			q++;
+	}
+	uint8_t *dst = lar_arena_alloc(ps->a, (size_t)(q - start));
+	if (dst == NULL)
+		return nomem(ps);
+	memcpy(dst, start, (size_t)(bs - start));
+	uint8_t *d = dst + (bs - start);
+	p = bs;
+	while (p < q) {
+		uint8_t c = *p;
+		switch (strcls[c]) {
+		case 0:
+			*d++ = c;
+			p++;
+			continue;
+		case 3:
+			return fail(ps, c == 0 ? LAR_JSONF_NUL : LAR_JSONF_CONTROL, p);
+		case 4: {
+			int n = utf8_len(p, end);
+			if (n <= 0)
+				return n < 0 ? fail_end(ps) : fail(ps, LAR_JSONF_UTF8, p);
+			memcpy(d, p, (size_t)n);
+			d += n;
+			p += n;
+			continue;
+		}
+		default:
+			break;
+		}
+		/* a backslash: RFC 8259 §7 escapes */
+		if (p + 1 >= q)
+			return q == end ? fail_end(ps) : fail(ps, LAR_JSONF_ESCAPE, p);
+		switch (p[1]) {
+		case '"': *d++ = '"'; break;
+		case '\\': *d++ = '\\'; break;
+		case '/': *d++ = '/'; break;
+		case 'b': *d++ = '\b'; break;
+		case 'f': *d++ = '\f'; break;
+		case 'n': *d++ = '\n'; break;
+		case 'r': *d++ = '\r'; break;
+		case 't': *d++ = '\t'; break;
+		case 'u': break;
+		default:
+			return fail(ps, LAR_JSONF_ESCAPE, p);
+		}
+		if (p[1] != 'u') {
+			p += 2;
+			continue;
+		}
+		long u = hex4(ps, p + 2, q);
+		if (u < 0)
+			return -1;
+		uint32_t cp = (uint32_t)u;
+		if (cp == 0) /* SPEC §2.3: a string holding U+0000 is malformed */
+			return fail(ps, LAR_JSONF_NUL, p);
+		if (cp >= 0xDC00 && cp <= 0xDFFF) /* SPEC §2.3: lone (or reversed) low surrogate */
+			return fail(ps, LAR_JSONF_SURROGATE, p);
+		if (cp >= 0xD800 && cp <= 0xDBFF) {
+			/* SPEC §2.3: a high surrogate must be followed by a low one */
+			if ((q - p > 6 && p[6] != '\\') || (q - p > 7 && p[7] != 'u'))
+				return fail(ps, LAR_JSONF_SURROGATE, p);
+			if (q - p < 8)
+				return q == end ? fail_end(ps) : fail(ps, LAR_JSONF_SURROGATE, p);
+			long lo = hex4(ps, p + 8, q);
+			if (lo < 0)
+				return -1;
+			if (lo < 0xDC00 || lo > 0xDFFF)
+				return fail(ps, LAR_JSONF_SURROGATE, p);
+			cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+			p += 6;
+		}
+		p += 6;
+		if (cp < 0x80) {
+			*d++ = (uint8_t)cp;
+		} else if (cp < 0x800) {
+			*d++ = (uint8_t)(0xC0 | cp >> 6);
+			*d++ = (uint8_t)(0x80 | (cp & 0x3F));
+		} else if (cp < 0x10000) {
+			*d++ = (uint8_t)(0xE0 | cp >> 12);
+			*d++ = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+			*d++ = (uint8_t)(0x80 | (cp & 0x3F));
+		} else {
+			*d++ = (uint8_t)(0xF0 | cp >> 18);
+			*d++ = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+			*d++ = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+			*d++ = (uint8_t)(0x80 | (cp & 0x3F));
+		}
+	}
+	if (q == end)
+		return fail_end(ps);
+	ps->p = q + 1;
+	*out = (const char *)dst;
+	*outn = (size_t)(d - dst);
+	return 0;
+}
+
+/* A string at ps->p (on its quote).  Without escapes it stays in the source. */
+static int parse_string(struct parser *ps, const char **out, size_t *outn)
+{
+	const uint8_t *start = ps->p + 1, *p = start, *end = ps->end;
+	for (;;) {
+		while (p < end && strcls[*p] == 0)
+			p++;
+		if (p >= end)
+			return fail_end(ps);
+		switch (strcls[*p]) {
+		case 1:
+			*out = (const char *)start;
+			*outn = (size_t)(p - start);
+			ps->p = p + 1;
+			return 0;
+		case 2:
+			return parse_escaped(ps, start, p, out, outn);
+		case 3: /* RFC 8259 §7: controls must be escaped; SPEC §2.3: never U+0000 */
+			return fail(ps, *p == 0 ? LAR_JSONF_NUL : LAR_JSONF_CONTROL, p);
+		default: {
+			int n = utf8_len(p, end);
+			if (n <= 0)
+				return n < 0 ? fail_end(ps) : fail(ps, LAR_JSONF_UTF8, p);
+			p += n;
+		}
+		}
+	}
+}
+
+static inline int isdigit_(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?, kept as text. */
+static int parse_number(struct parser *ps, struct lar_json *v)
+{
+	const uint8_t *s = ps->p, *p = s, *end = ps->end;
+	if (*p == '-')
+		p++;
+	if (p >= end)
+		return fail_end(ps);
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		while (p < end && isdigit_(*p))
+			p++;
+	} else {
+		return fail(ps, LAR_JSONF_SYNTAX, p);
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end)
+			return fail_end(ps);
+		if (!isdigit_(*p))
+			return fail(ps, LAR_JSONF_SYNTAX, p);
+		while (p < end && isdigit_(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end)
+			return fail_end(ps);
+		if (!isdigit_(*p))
+			return fail(ps, LAR_JSONF_SYNTAX, p);
+		while (p < end && isdigit_(*p))
+			p++;
+	}
+	if (p < end && isdigit_(*p)) /* a leading zero: "01" */
+		return fail(ps, LAR_JSONF_SYNTAX, p);
+	v->type = LAR_JSON_NUMBER;
+	v->n = (size_t)(p - s);
+	v->u.s = (const char *)s;
+	ps->p = p;
+	return 0;
+}
+
+static int parse_literal(struct parser *ps, const char *lit, size_t n, enum lar_json_type t,
+			 struct lar_json *v)
+{
+	size_t avail = (size_t)(ps->end - ps->p);
+	if (avail >= n && memcmp(ps->p, lit, n) == 0) {
+		ps->p += n;
+		v->type = t;
+		v->n = 0;
+		v->u.s = NULL;
+		return 0;
+	}
+	if (avail < n && memcmp(ps->p, lit, avail) == 0)
+		return fail_end(ps);
+	return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+}
+
+/* Make room for one more entry in a scratch stack that starts inline. */
+static int grow(struct parser *ps, void **stack, size_t *cap, size_t size, void *inl)
+{
+	size_t ncap = *cap * 2;
+	if (ncap > ps->scratch_max / size)
+		return nomem(ps);
+	void *np;
+	if (*stack == inl) {
+		np = malloc(ncap * size);
+		if (np != NULL)
+			memcpy(np, inl, *cap * size);
+	} else {
+		np = realloc(*stack, ncap * size);
+	}
+	if (np == NULL)
+		return nomem(ps);
+	*stack = np;
+	*cap = ncap;
+	return 0;
+}
+
+static int parse_value(struct parser *ps, struct lar_json *v, int depth);
+
+static int parse_array(struct parser *ps, struct lar_json *v, int depth)
+{
+	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
+		return fail(ps, LAR_JSONF_DEPTH, ps->p);
+	size_t base = ps->nvals;
+	ps->p++;
+	skipws(ps);
+	if (ps->p < ps->end && *ps->p == ']') {
+		ps->p++;
+		v->type = LAR_JSON_ARRAY;
+		v->n = 0;
+		v->u.items = no_items;
+		return 0;
+	}
+	for (;;) {
+		struct lar_json item;
+		if (parse_value(ps, &item, depth + 1) != 0)
+			return -1;
+		if (ps->nvals == ps->capvals &&
+		    grow(ps, (void **)&ps->vals, &ps->capvals, sizeof *ps->vals, ps->vals_inline) != 0)
+			return -1;
+		ps->vals[ps->nvals++] = item;
+		skipws(ps);
+		if (ps->p >= ps->end)
+			return fail_end(ps);
+		if (*ps->p == ',') {
+			ps->p++;
+			skipws(ps);
+			continue;
+		}
+		if (*ps->p == ']')
+			break;
+		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+	}
+	ps->p++;
+	size_t n = ps->nvals - base;
+	struct lar_json *items = lar_arena_alloc(ps->a, n * sizeof *items);
+	if (items == NULL)
+		return nomem(ps);
+	memcpy(items, ps->vals + base, n * sizeof *items);
+	ps->nvals = base;
+	v->type = LAR_JSON_ARRAY;
+	v->n = n;
+	v->u.items = items;
+	return 0;
+}
+
+/* Byte order of member names; any total order serves the duplicate check. */
+static int keycmp(const struct lar_json_member *x, const struct lar_json_member *y)
+{
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = n ? memcmp(x->key, y->key, n) : 0;
+	if (c != 0)
+		return c;
+	return (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+static int keyeq(const struct lar_json_member *x, const struct lar_json_member *y)
+{
+	return x->keylen == y->keylen && (x->keylen == 0 || memcmp(x->key, y->key, x->keylen) == 0);
+}
+
+static int idxcmp(const void *x, const void *y)
+{
+	return keycmp(*(const struct lar_json_member *const *)x, *(const struct lar_json_member *const *)y);
+}
+
+/*
+ * Duplicate check of a whole object (n > PAIRWISE_MAX, keys not in order):
+ * sort pointers by name and compare neighbours, O(n log n).  The fault points
+ * at the later of the two names when it lies in the source.
+ */
+static int dupcheck_sorted(struct parser *ps, const struct lar_json_member *m, size_t n,
+			   const uint8_t *close)
+{
+	if (n > ps->capidx) {
+		if (n > ps->scratch_max / sizeof *ps->idx)
+			return nomem(ps);
+		const struct lar_json_member **ni = realloc(ps->idx, n * sizeof *ni);
+		if (ni == NULL)
+			return nomem(ps);
+		ps->idx = ni;
+		ps->capidx = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		ps->idx[i] = &m[i];
+	qsort(ps->idx, n, sizeof *ps->idx, idxcmp);
+	for (size_t i = 1; i < n; i++) {
+		if (!keyeq(ps->idx[i - 1], ps->idx[i]))
+			continue;
+		/* the later of the two in source order: the higher address in the member array */
+		const struct lar_json_member *later = ps->idx[i];
+		if (ps->idx[i - 1] > later)
+			later = ps->idx[i - 1];
+		uintptr_t k = (uintptr_t)later->key;
+		const uint8_t *at = close;
+		if (k > (uintptr_t)ps->src && k <= (uintptr_t)ps->end)
+			at = (const uint8_t *)k - 1; /* the name's opening quote */
+		return fail(ps, LAR_JSONF_DUPLICATE, at);
+	}
+	return 0;
+}
+
+static int parse_object(struct parser *ps, struct lar_json *v, int depth)
+{
+	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
+		return fail(ps, LAR_JSONF_DEPTH, ps->p);
+	size_t base = ps->nmems;
+	int ascending = 1, deferred = 0;
+	ps->p++;
+	skipws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		v->type = LAR_JSON_OBJECT;
+		v->n = 0;
+		v->u.members = no_members;
+		return 0;
+	}
+	for (;;) {
+		struct lar_json_member m;
+		const uint8_t *keyat = ps->p;
+		if (keyat >= ps->end)
+			return fail_end(ps);
+		if (*keyat != '"')
+			return fail(ps, LAR_JSONF_SYNTAX, keyat);
+		if (parse_string(ps, &m.key, &m.keylen) != 0)
+			return -1;
+		/* SPEC §2.3: duplicate member names, compared after unescaping */
+		size_t i = ps->nmems - base;
+		const struct lar_json_member *prev = ps->mems + base;
+		if (i > 0 && ascending) {
+			int c = keycmp(&prev[i - 1], &m);
+			if (c == 0)
+				return fail(ps, LAR_JSONF_DUPLICATE, keyat);
+			if (c > 0)
+				ascending = 0;
+		}
+		if (!ascending && !deferred) {
+			if (i < PAIRWISE_MAX) {
+				for (size_t j = 0; j < i; j++)
+					if (keyeq(&prev[j], &m))
+						return fail(ps, LAR_JSONF_DUPLICATE, keyat);
+			} else {
+				deferred = 1;
+			}
+		}
+		skipws(ps);
+		if (ps->p >= ps->end)
+			return fail_end(ps);
+		if (*ps->p != ':')
+			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+		ps->p++;
+		skipws(ps);
+		if (parse_value(ps, &m.value, depth + 1) != 0)
+			return -1;
+		if (ps->nmems == ps->capmems &&
+		    grow(ps, (void **)&ps->mems, &ps->capmems, sizeof *ps->mems, ps->mems_inline) != 0)
+			return -1;
+		ps->mems[ps->nmems++] = m;
+		skipws(ps);
+		if (ps->p >= ps->end)
+			return fail_end(ps);
+		if (*ps->p == ',') {
+			ps->p++;
+			skipws(ps);
+			continue;
+		}
+		if (*ps->p == '}')
+			break;
+		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+	}
+	const uint8_t *close = ps->p++;
+	size_t n = ps->nmems - base;
+	struct lar_json_member *members = lar_arena_alloc(ps->a, n * sizeof *members);
+	if (members == NULL)
+		return nomem(ps);
+	memcpy(members, ps->mems + base, n * sizeof *members);
+	ps->nmems = base;
+	if (deferred && dupcheck_sorted(ps, members, n, close) != 0)
+		return -1;
+	v->type = LAR_JSON_OBJECT;
+	v->n = n;
+	v->u.members = members;
+	return 0;
+}
+
+static int parse_value(struct parser *ps, struct lar_json *v, int depth)
+{
+	if (ps->p >= ps->end)
+		return fail_end(ps);
+	switch (*ps->p) {
+	case '{':
+		return parse_object(ps, v, depth);
+	case '[':
+		return parse_array(ps, v, depth);
+	case '"':
+		v->type = LAR_JSON_STRING;
+		return parse_string(ps, &v->u.s, &v->n);
+	case 't':
+		return parse_literal(ps, "true", 4, LAR_JSON_TRUE, v);
+	case 'f':
+		return parse_literal(ps, "false", 5, LAR_JSON_FALSE, v);
+	case 'n':
+		return parse_literal(ps, "null", 4, LAR_JSON_NULL, v);
+	case '-':
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		return parse_number(ps, v);
+	default:
+		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+	}
+}
+
+lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
+			  const struct lar_json **out, struct lar_json_error *err)
+{
+	struct parser ps;
+	struct lar_json v, *root;
+	ps.src = ps.p = src;
+	ps.end = src + len;
+	ps.a = a;
+	ps.vals = ps.vals_inline;
+	ps.capvals = INLINE_VALS;
+	ps.mems = ps.mems_inline;
+	ps.capmems = INLINE_MEMS;
+	ps.nvals = ps.nmems = 0;
+	ps.idx = NULL;
+	ps.capidx = 0;
+	ps.scratch_max = a->max ? a->max : SIZE_MAX;
+	ps.fault = LAR_JSONF_NONE;
+	ps.fault_off = 0;
+	ps.st = LAR_OK;
+	*out = NULL;
+
+	/* SPEC §2.3: a byte-order mark is malformed (RFC 8259 §8.1: MUST NOT add one) */
+	if (len >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF) {
+		fail(&ps, LAR_JSONF_BOM, src);
+		goto out;
+	}
+	skipws(&ps);
+	if (ps.p == ps.end) {
+		fail(&ps, LAR_JSONF_EMPTY, ps.p);
+		goto out;
+	}
+	if (parse_value(&ps, &v, 0) != 0)
+		goto out;
+	skipws(&ps);
+	if (ps.p != ps.end) { /* SPEC §2.3: trailing bytes */
+		fail(&ps, LAR_JSONF_TRAILING, ps.p);
+		goto out;
+	}
+	root = lar_arena_alloc(a, sizeof *root);
+	if (root == NULL) {
+		nomem(&ps);
+		goto out;
+	}
+	*root = v;
+	*out = root;
+out:
+	if (ps.vals != ps.vals_inline)
+		free(ps.vals);
+	if (ps.mems != ps.mems_inline)
+		free(ps.mems);
+	free(ps.idx);
+	if (err != NULL) {
+		err->fault = ps.st == LAR_E_SYNTAX ? ps.fault : LAR_JSONF_NONE;
+		err->offset = ps.st == LAR_E_SYNTAX ? ps.fault_off : 0;
+	}
+	return ps.st;
+}
+
+const char *lar_json_fault_name(enum lar_json_fault f)
+{
+	switch (f) {
+	case LAR_JSONF_NONE: return "no fault";
+	case LAR_JSONF_SYNTAX: return "syntax error";
+	case LAR_JSONF_UTF8: return "invalid UTF-8";
+	case LAR_JSONF_BOM: return "byte-order mark";
+	case LAR_JSONF_ESCAPE: return "bad escape sequence";
+	case LAR_JSONF_SURROGATE: return "lone or reversed surrogate escape";
+	case LAR_JSONF_NUL: return "U+0000 in a string";
+	case LAR_JSONF_CONTROL: return "raw control character in a string";
+	case LAR_JSONF_DEPTH: return "nesting too deep";
+	case LAR_JSONF_DUPLICATE: return "duplicate member name";
+	case LAR_JSONF_TRAILING: return "bytes after the value";
+	case LAR_JSONF_EMPTY: return "no value";
+	case LAR_JSONF_TRUNCATED: return "text ends inside a value";
+	}
+	return "unknown fault";
+}
+
+/* ---- the tree ---- */
+
+const struct lar_json *lar_json_get(const struct lar_json *obj, const char *name)
+{
+	if (obj == NULL || obj->type != LAR_JSON_OBJECT || name == NULL)
+		return NULL;
+	size_t n = strlen(name);
+	for (size_t i = 0; i < obj->n; i++) {
+		const struct lar_json_member *m = &obj->u.members[i];
+		if (m->keylen == n && memcmp(m->key, name, n) == 0)
+			return &m->value;
+	}
+	return NULL;
+}
+
+int lar_json_str_eq(const struct lar_json *v, const char *lit)
+{
+	if (v == NULL || v->type != LAR_JSON_STRING || lit == NULL)
+		return 0;
+	size_t n = strlen(lit);
+	return v->n == n && memcmp(v->u.s, lit, n) == 0;
+}
+
+lar_status lar_json_int(const struct lar_json *v, int64_t min, int64_t max, int64_t *out)
+{
+	if (v == NULL || v->type != LAR_JSON_NUMBER || v->n == 0)
+		return LAR_E_INVAL;
+	const char *s = v->u.s, *e = s + v->n;
+	int neg = *s == '-';
+	if (neg)
+		s++;
+	/* SPEC §1.3 integer: -?(0|[1-9][0-9]*), no fraction, no exponent */
+	if (s == e || (*s == '0' && e - s > 1))
+		return LAR_E_INVAL;
+	for (const char *p = s; p < e; p++)
+		if (*p < '0' || *p > '9')
+			return LAR_E_INVAL;
+	uint64_t mag = 0;
+	for (; s < e; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (mag > (UINT64_MAX - d) / 10)
+			return LAR_E_RANGE;
+		mag = mag * 10 + d;
+	}
+	int64_t val;
+	if (neg) {
+		if (mag > (uint64_t)INT64_MAX + 1)
+			return LAR_E_RANGE;
+		val = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+	} else {
+		if (mag > (uint64_t)INT64_MAX)
+			return LAR_E_RANGE;
+		val = (int64_t)mag;
+	}
+	if (val < min || val > max)
+		return LAR_E_RANGE;
+	*out = val;
+	return LAR_OK;
+}
+
+/* Objects of equal size with no duplicate names: same names, equal values. */
+static int objects_equal(const struct lar_json *a, const struct lar_json *b)
+{
+	size_t n = a->n, i;
+	/* most often the members come in the same order */
+	for (i = 0; i < n; i++) {
+		if (!keyeq(&a->u.members[i], &b->u.members[i]))
+			break;
+		if (!lar_json_equal(&a->u.members[i].value, &b->u.members[i].value))
+			return 0;
+	}
+	if (i == n)
+		return 1;
+	size_t rest = n - i;
+	const struct lar_json_member **xa = NULL, **xb = NULL;
+	if (rest > PAIRWISE_MAX) {
+		xa = malloc(rest * sizeof *xa);
+		xb = malloc(rest * sizeof *xb);
+	}
+	if (xa == NULL || xb == NULL) {
+		/* small (or no memory for sorting): look each name up */
+		free(xa);
+		free(xb);
+		for (size_t j = i; j < n; j++) {
+			const struct lar_json_member *m = &a->u.members[j];
+			size_t k;
+			for (k = i; k < n; k++)
+				if (keyeq(m, &b->u.members[k]))
+					break;
+			if (k == n || !lar_json_equal(&m->value, &b->u.members[k].value))
+				return 0;
+		}
+		return 1;
+	}
+	for (size_t j = 0; j < rest; j++) {
+		xa[j] = &a->u.members[i + j];
+		xb[j] = &b->u.members[i + j];
+	}
+	qsort(xa, rest, sizeof *xa, idxcmp);
+	qsort(xb, rest, sizeof *xb, idxcmp);
+	int eq = 1;
+	for (size_t j = 0; j < rest && eq; j++)
+		eq = keyeq(xa[j], xb[j]) && lar_json_equal(&xa[j]->value, &xb[j]->value);
+	free(xa);
+	free(xb);
+	return eq;
+}
+
+int lar_json_equal(const struct lar_json *a, const struct lar_json *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->type != b->type || a->n != b->n)
+		return 0;
+	switch (a->type) {
+	case LAR_JSON_NULL:
+	case LAR_JSON_FALSE:
+	case LAR_JSON_TRUE:
+		return 1;
+	case LAR_JSON_NUMBER:
+	case LAR_JSON_STRING:
+		return a->n == 0 || memcmp(a->u.s, b->u.s, a->n) == 0;
+	case LAR_JSON_ARRAY:
+		for (size_t i = 0; i < a->n; i++)
+			if (!lar_json_equal(&a->u.items[i], &b->u.items[i]))
+				return 0;
+		return 1;
+	case LAR_JSON_OBJECT:
+		return objects_equal(a, b);
+	}
+	return 0;
+}
