@@ -1,0 +1,1125 @@
+/*
+ * test_json.c - unit tests of the strict JSON layer (json.h): the parser's
+ * strictness rules, JSONTestSuite, a differential check against cJSON, the
+ * canonical writer of SPEC §1.4 (checked byte for byte against the golden
+ * receipts), the plain and pretty writers, and the tree accessors.
+ *
+ * Every parse gets its input in a malloc'd block of exactly its length, so
+ * AddressSanitizer catches any read past src+len.
+ * Not for: timing (a benchmark is not a test).
+ */
+#include "json.h"
+#include "tap.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct lar_arena arena;
+
+/* Inputs are kept (exact-size copies) until release(): trees point into them. */
+static void **kept;
+static size_t nkept, capkept;
+
+static void release(void)
+{
+	for (size_t i = 0; i < nkept; i++)
+		free(kept[i]);
+	nkept = 0;
+	lar_arena_reset(&arena);
+}
+
+/* Parse n bytes of s from an exact-size copy: the tree, or NULL with *st and *e set. */
+static const struct lar_json *parse_n(const char *s, size_t n, lar_status *st, struct lar_json_error *e)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	const struct lar_json *v = NULL;
+	struct lar_json_error dummy;
+	if (nkept == capkept) {
+		capkept = capkept ? 2 * capkept : 256;
+		kept = realloc(kept, capkept * sizeof *kept);
+	}
+	kept[nkept++] = copy;
+	memcpy(copy, s, n);
+	*st = lar_json_parse(copy, n, &arena, &v, e ? e : &dummy);
+	return v;
+}
+
+static const struct lar_json *ok(const char *s)
+{
+	lar_status st;
+	struct lar_json_error e;
+	const struct lar_json *v = parse_n(s, strlen(s), &st, &e);
+	CHECKM(st == LAR_OK && v != NULL, "'%s' should parse: %s at %zu", s, lar_json_fault_name(e.fault),
+	       e.offset);
+	return v;
+}
+
+/* Expect rejection with fault f of n bytes of s. */
+static void rej_n(const char *s, size_t n, enum lar_json_fault f)
+{
+	lar_status st;
+	struct lar_json_error e = {LAR_JSONF_NONE, 0};
+	const struct lar_json *v = parse_n(s, n, &st, &e);
+	CHECKM(st == LAR_E_SYNTAX && v == NULL, "'%.*s' should be rejected", (int)n, s);
+	CHECKM(e.fault == f, "'%.*s': fault '%s', expected '%s'", (int)n, s, lar_json_fault_name(e.fault),
+	       lar_json_fault_name(f));
+}
+
+static void rej(const char *s, enum lar_json_fault f)
+{
+	rej_n(s, strlen(s), f);
+}
+
+static int canon_is(const struct lar_json *v, const char *want)
+{
+	struct lar_buf b;
+	lar_buf_init(&b, 0);
+	lar_json_write_canonical(&b, v);
+	int r = !b.oom && b.len == strlen(want) && memcmp(b.p, want, b.len) == 0;
+	if (!r)
+		fprintf(stderr, "canonical: got '%.*s', want '%s'\n", (int)b.len, (const char *)b.p, want);
+	lar_buf_free(&b);
+	return r;
+}
+
+static int canon_str_is(const char *s, size_t n, const char *want)
+{
+	struct lar_buf b;
+	lar_buf_init(&b, 0);
+	lar_json_write_canonical_string(&b, s, n);
+	int r = !b.oom && b.len == strlen(want) && memcmp(b.p, want, b.len) == 0;
+	if (!r)
+		fprintf(stderr, "canonical string: got '%.*s', want '%s'\n", (int)b.len, (const char *)b.p,
+			want);
+	lar_buf_free(&b);
+	return r;
+}
+
+static int plain_is(const struct lar_json *v, int pretty, const char *want)
+{
+	struct lar_buf b;
+	lar_buf_init(&b, 0);
+	if (pretty)
+		lar_json_write_pretty(&b, v, pretty);
+	else
+		lar_json_write(&b, v);
+	int r = !b.oom && b.len == strlen(want) && memcmp(b.p, want, b.len) == 0;
+	if (!r)
+		fprintf(stderr, "plain: got '%.*s', want '%s'\n", (int)b.len, (const char *)b.p, want);
+	lar_buf_free(&b);
+	return r;
+}
+
+/* ---- parser strictness ---- */
+
+static void test_basics(void)
+{
+	const struct lar_json *v;
+
+	v = ok(" \t\r\n{\"a\" : [1, -2.5e+3, true, false, null, \"x\"] , \"b\":{}} \t\r\n");
+	CHECK(v && v->type == LAR_JSON_OBJECT && v->n == 2);
+	if (v && v->n == 2) {
+		const struct lar_json *a = lar_json_get(v, "a");
+		CHECK(a && a->type == LAR_JSON_ARRAY && a->n == 6);
+		if (a && a->n == 6) {
+			CHECK(a->u.items[0].type == LAR_JSON_NUMBER && a->u.items[0].n == 1);
+			CHECK(a->u.items[1].n == 7 && memcmp(a->u.items[1].u.s, "-2.5e+3", 7) == 0);
+			CHECK(a->u.items[2].type == LAR_JSON_TRUE);
+			CHECK(a->u.items[3].type == LAR_JSON_FALSE);
+			CHECK(a->u.items[4].type == LAR_JSON_NULL);
+			CHECK(lar_json_str_eq(&a->u.items[5], "x"));
+		}
+		CHECK(v->u.members[1].keylen == 1 && v->u.members[1].key[0] == 'b');
+		CHECK(v->u.members[1].value.type == LAR_JSON_OBJECT && v->u.members[1].value.n == 0);
+	}
+	v = ok("[]");
+	CHECK(v && v->type == LAR_JSON_ARRAY && v->n == 0);
+	v = ok("\"\"");
+	CHECK(v && v->type == LAR_JSON_STRING && v->n == 0 && v->u.s != NULL);
+	v = ok("{\"\":0}");
+	CHECK(v && v->n == 1 && v->u.members[0].keylen == 0);
+
+	/* zero copy: a string without escapes points into the source */
+	{
+		const char *src = "[\"plain\",\"esc\\n\"]";
+		const struct lar_json *t = NULL;
+		lar_status st = lar_json_parse((const uint8_t *)src, strlen(src), &arena, &t, NULL);
+		CHECK(st == LAR_OK && t && t->n == 2);
+		if (t && t->n == 2) {
+			CHECK(t->u.items[0].u.s == src + 2 && t->u.items[0].n == 5);
+			CHECK(!(t->u.items[1].u.s >= src && t->u.items[1].u.s < src + strlen(src)));
+			CHECK(t->u.items[1].n == 4 && memcmp(t->u.items[1].u.s, "esc\n", 4) == 0);
+		}
+	}
+
+	/* escapes decode */
+	v = ok("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20AC\\uD83D\\uDE00\\uDBFF\\uDFFF\"");
+	CHECK(v && v->n == 8 + 1 + 2 + 3 + 4 + 4);
+	if (v)
+		CHECK(memcmp(v->u.s, "\"\\/\b\f\n\r\tA\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF",
+			     v->n) == 0);
+	v = ok("\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\x7F\xEF\xBB\xBF\"");
+	CHECK(v && v->n == 2 + 3 + 4 + 1 + 3); /* raw DEL and a BOM inside a string are fine */
+}
+
+static void test_strict(void)
+{
+	/* SPEC §2.3: duplicate member names, compared after unescaping */
+	rej("{\"a\":1,\"a\":2}", LAR_JSONF_DUPLICATE);
+	rej("{\"a\":1,\"\\u0061\":2}", LAR_JSONF_DUPLICATE);
+	rej("{\"\\u00e9\":1,\"\xC3\xA9\":2}", LAR_JSONF_DUPLICATE);
+	rej("{\"b\":1,\"a\":2,\"b\":3}", LAR_JSONF_DUPLICATE);
+	rej("{\"a\":1,\"b\":2,\"c\":{\"x\":1,\"x\":2}}", LAR_JSONF_DUPLICATE);
+	ok("{\"a\":{\"a\":1},\"b\":{\"a\":2},\"A\":3,\"a \":4,\"\":5}");
+	{
+		struct lar_json_error e;
+		lar_status st;
+		const char *s = "{\"a\":1,\"b\":2,\"a\":3}";
+		parse_n(s, strlen(s), &st, &e);
+		CHECK(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DUPLICATE && e.offset == 13);
+	}
+
+	/* SPEC §2.3: nesting deeper than 64 */
+	{
+		char deep[200];
+		for (int d = 63; d <= 66; d++) {
+			memset(deep, '[', (size_t)d);
+			memset(deep + d, ']', (size_t)d);
+			lar_status st;
+			struct lar_json_error e;
+			const struct lar_json *v = parse_n(deep, 2 * (size_t)d, &st, &e);
+			if (d <= LAR_JSON_MAX_DEPTH)
+				CHECKM(st == LAR_OK && v != NULL, "depth %d accepted", d);
+			else
+				CHECKM(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DEPTH, "depth %d rejected",
+				       d);
+		}
+		/* objects count too */
+		char *o = malloc(64 * 5 + 64 + 8), *q = o;
+		for (int d = 0; d < 64; d++)
+			q += sprintf(q, "{\"a\":");
+		q += sprintf(q, "1");
+		memset(q, '}', 64);
+		q[64] = 0;
+		ok(o);
+		q = o;
+		for (int d = 0; d < 64; d++)
+			q += sprintf(q, "{\"a\":");
+		q += sprintf(q, "[]");
+		memset(q, '}', 64);
+		q[64] = 0;
+		rej(o, LAR_JSONF_DEPTH);
+		free(o);
+	}
+
+	/* SPEC §2.3: trailing bytes */
+	rej("{} x", LAR_JSONF_TRAILING);
+	rej("1 2", LAR_JSONF_TRAILING);
+	rej("{}}", LAR_JSONF_TRAILING);
+	rej_n("[]\0", 3, LAR_JSONF_TRAILING);
+	rej("{}{}", LAR_JSONF_TRAILING);
+	rej("truex", LAR_JSONF_TRAILING);
+
+	/* SPEC §2.3: U+0000 */
+	rej("\"\\u0000\"", LAR_JSONF_NUL);
+	rej("{\"a\\u0000\":1}", LAR_JSONF_NUL);
+	rej_n("\"a\0b\"", 5, LAR_JSONF_NUL);
+	ok("\"\\\\u0000\""); /* an escaped backslash, then text */
+
+	/* SPEC §2.3: lone surrogate escapes */
+	rej("\"\\uD800\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uDBFF\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uDC00\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uDFFF\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uDC00\\uD800\"", LAR_JSONF_SURROGATE); /* reversed */
+	rej("\"\\uD800\\uD800\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uD800\\u0041\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uD800abcdefgh\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uD800\\n\"", LAR_JSONF_SURROGATE);
+	rej("\"\\uD800\\", LAR_JSONF_TRUNCATED);
+	rej("\"\\uD800\\uDC", LAR_JSONF_TRUNCATED);
+	rej("\"\\uD800\\uDC\"", LAR_JSONF_ESCAPE);
+	ok("\"\\ud800\\udc00\"");
+
+	/* UTF-8 */
+	rej("\"\xC0\xAF\"", LAR_JSONF_UTF8);         /* overlong '/' */
+	rej("\"\xC1\xBF\"", LAR_JSONF_UTF8);         /* overlong */
+	rej("\"\xE0\x80\xAF\"", LAR_JSONF_UTF8);     /* overlong, 3 bytes */
+	rej("\"\xF0\x80\x80\xAF\"", LAR_JSONF_UTF8); /* overlong, 4 bytes */
+	rej("\"\xF0\x8F\xBF\xBF\"", LAR_JSONF_UTF8); /* overlong U+FFFF */
+	rej("\"\xED\xA0\x80\"", LAR_JSONF_UTF8);     /* U+D800 encoded */
+	rej("\"\xED\xBF\xBF\"", LAR_JSONF_UTF8);     /* U+DFFF encoded */
+	rej("\"\xF4\x90\x80\x80\"", LAR_JSONF_UTF8); /* U+110000 */
+	rej("\"\xF5\x80\x80\x80\"", LAR_JSONF_UTF8);
+	rej("\"\xFF\"", LAR_JSONF_UTF8);
+	rej("\"\x80\"", LAR_JSONF_UTF8);             /* lone continuation */
+	rej("\"\xC3\"", LAR_JSONF_UTF8);             /* cut before the quote */
+	rej("\"\xE2\x82\"", LAR_JSONF_UTF8);
+	rej("\"\xE2\x82\\n\"", LAR_JSONF_UTF8);
+	rej("\"\\n\xE2\x82\"", LAR_JSONF_UTF8);      /* in the escaped-string path */
+	rej("\"\\n\xC0\xAF\"", LAR_JSONF_UTF8);
+	rej("\"\xE2\x82", LAR_JSONF_TRUNCATED);      /* cut by the end of input */
+	rej("\"\xF0\x9F\x98", LAR_JSONF_TRUNCATED);
+	rej("\"\\n\xF0\x9F", LAR_JSONF_TRUNCATED);
+	rej("\xC3\xA9", LAR_JSONF_SYNTAX);           /* non-ASCII outside a string */
+	ok("\"\xED\x9F\xBF\xEE\x80\x80\xF4\x8F\xBF\xBF\xF0\x90\x80\x80\"");
+
+	/* byte-order mark */
+	rej("\xEF\xBB\xBF{}", LAR_JSONF_BOM);
+	rej("\xEF\xBB\xBF", LAR_JSONF_BOM);
+	rej("\xEF\xBB", LAR_JSONF_SYNTAX);
+
+	/* controls and escapes */
+	rej("\"\t\"", LAR_JSONF_CONTROL);
+	rej("\"\n\"", LAR_JSONF_CONTROL);
+	rej("\"\x1F\"", LAR_JSONF_CONTROL);
+	rej("\"\\n\x01\"", LAR_JSONF_CONTROL);
+	rej("\"\\x41\"", LAR_JSONF_ESCAPE);
+	rej("\"\\'\"", LAR_JSONF_ESCAPE);
+	rej("\"\\U0041\"", LAR_JSONF_ESCAPE);
+	rej("\"\\u12G4\"", LAR_JSONF_ESCAPE);
+	rej("\"\\u12\"", LAR_JSONF_ESCAPE);
+	rej("\"\\u12", LAR_JSONF_TRUNCATED);
+	rej("\"\\", LAR_JSONF_TRUNCATED);
+	rej("\"abc", LAR_JSONF_TRUNCATED);
+	rej("\"abc\\\"", LAR_JSONF_TRUNCATED);
+
+	/* numbers: RFC 8259 §6 */
+	rej("01", LAR_JSONF_SYNTAX);
+	rej("-01", LAR_JSONF_SYNTAX);
+	rej("[00]", LAR_JSONF_SYNTAX);
+	rej("-", LAR_JSONF_TRUNCATED);
+	rej("[-]", LAR_JSONF_SYNTAX);
+	rej("1.", LAR_JSONF_TRUNCATED);
+	rej("[1.]", LAR_JSONF_SYNTAX);
+	rej(".1", LAR_JSONF_SYNTAX);
+	rej("1e", LAR_JSONF_TRUNCATED);
+	rej("[1e]", LAR_JSONF_SYNTAX);
+	rej("[1e+]", LAR_JSONF_SYNTAX);
+	rej("+1", LAR_JSONF_SYNTAX);
+	rej("0x1", LAR_JSONF_TRAILING);
+	rej("[1.e5]", LAR_JSONF_SYNTAX);
+	rej("[- 1]", LAR_JSONF_SYNTAX);
+	rej("NaN", LAR_JSONF_SYNTAX);
+	rej("[Infinity]", LAR_JSONF_SYNTAX);
+	{
+		static const char *const good[] = {
+			"0", "-0", "1E+2", "1e-2", "0.5", "-0.0e-0", "1.5E10", "-1e999999",
+			"123456789012345678901234567890",
+		};
+		for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+			const struct lar_json *v = ok(good[i]);
+			CHECKM(v && v->type == LAR_JSON_NUMBER && v->n == strlen(good[i]) &&
+				       memcmp(v->u.s, good[i], v->n) == 0,
+			       "number text '%s' kept", good[i]);
+		}
+	}
+
+	/* whitespace: only SP TAB LF CR */
+	rej("[1,\v2]", LAR_JSONF_SYNTAX);
+	rej("[\f]", LAR_JSONF_SYNTAX);
+	rej("\f1", LAR_JSONF_SYNTAX);
+	rej("1\v", LAR_JSONF_TRAILING);
+	rej("\xC2\xA0" "1", LAR_JSONF_SYNTAX);
+	ok(" \t\r\n1 \t\r\n");
+
+	/* nothing at all */
+	rej("", LAR_JSONF_EMPTY);
+	rej(" \t\r\n ", LAR_JSONF_EMPTY);
+	{
+		const struct lar_json *v = (const struct lar_json *)&arena;
+		struct lar_json_error e;
+		CHECK(lar_json_parse(NULL, 0, &arena, &v, &e) == LAR_E_SYNTAX && v == NULL &&
+		      e.fault == LAR_JSONF_EMPTY);
+	}
+
+	/* grammar */
+	rej("tru", LAR_JSONF_TRUNCATED);
+	rej("nul", LAR_JSONF_TRUNCATED);
+	rej("True", LAR_JSONF_SYNTAX);
+	rej("[tRue]", LAR_JSONF_SYNTAX);
+	rej("[1,]", LAR_JSONF_SYNTAX);
+	rej("[,1]", LAR_JSONF_SYNTAX);
+	rej("[1 2]", LAR_JSONF_SYNTAX);
+	rej("{\"a\" 1}", LAR_JSONF_SYNTAX);
+	rej("{\"a\":1,}", LAR_JSONF_SYNTAX);
+	rej("{a:1}", LAR_JSONF_SYNTAX);
+	rej("{'a':1}", LAR_JSONF_SYNTAX);
+	rej("{1:1}", LAR_JSONF_SYNTAX);
+	rej("{\"a\":1", LAR_JSONF_TRUNCATED);
+	rej("{\"a\":", LAR_JSONF_TRUNCATED);
+	rej("{\"a\"", LAR_JSONF_TRUNCATED);
+	rej("[1,", LAR_JSONF_TRUNCATED);
+	rej("]", LAR_JSONF_SYNTAX);
+	rej("/* */ 1", LAR_JSONF_SYNTAX);
+	{
+		struct lar_json_error e;
+		lar_status st;
+		parse_n("[1,2,x]", 7, &st, &e);
+		CHECK(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_SYNTAX && e.offset == 5);
+	}
+
+	/* every proper prefix of a document that is a container is rejected, and nothing crashes */
+	{
+		const char *doc = "{\"k\\u00e9\":[1,-2.5e3,\"a\\\"b\\uD83D\\uDE00\xC3\xA9\","
+				  "{\"x\":null,\"y\":true}],\"z\":false}";
+		size_t n = strlen(doc);
+		int all = 1;
+		for (size_t i = 0; i < n; i++) {
+			lar_status st;
+			struct lar_json_error e;
+			const struct lar_json *v = parse_n(doc, i, &st, &e);
+			if (st != LAR_E_SYNTAX || v != NULL ||
+			    (i > 0 && e.fault != LAR_JSONF_TRUNCATED))
+				all = 0;
+		}
+		CHECK(all);
+		ok(doc);
+	}
+
+	for (int f = LAR_JSONF_NONE; f <= LAR_JSONF_TRUNCATED; f++)
+		CHECK(strcmp(lar_json_fault_name((enum lar_json_fault)f), "unknown fault") != 0);
+	CHECK(strcmp(lar_json_fault_name(LAR_JSONF_DUPLICATE), "duplicate member name") == 0);
+	CHECK(lar_json_fault_name((enum lar_json_fault)999) != NULL);
+}
+
+/* Large and hostile inputs: must end with a result or an error, never crash. */
+static void test_hostile(void)
+{
+	size_t n = 1000000;
+	char *s = malloc(2 * n + 64);
+	lar_status st;
+	struct lar_json_error e;
+
+	memset(s, '[', n);
+	parse_n(s, n, &st, &e);
+	CHECK(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DEPTH && e.offset == LAR_JSON_MAX_DEPTH);
+	for (size_t i = 0; i + 5 <= n; i += 5)
+		memcpy(s + i, "{\"a\":", 5);
+	parse_n(s, n, &st, &e);
+	CHECK(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DEPTH);
+
+	/* a megabyte string, plain and with escapes */
+	s[0] = '"';
+	memset(s + 1, 'a', n);
+	s[n + 1] = '"';
+	const struct lar_json *v = parse_n(s, n + 2, &st, &e);
+	CHECK(st == LAR_OK && v && v->type == LAR_JSON_STRING && v->n == n);
+	for (size_t i = 1; i + 1 <= n; i += 2)
+		memcpy(s + i, "\\n", 2);
+	v = parse_n(s, n + 2, &st, &e);
+	CHECK(st == LAR_OK && v && v->n == n / 2);
+	parse_n(s, n + 1, &st, &e);
+	CHECK(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_TRUNCATED);
+
+	/* a long array */
+	s[0] = '[';
+	for (size_t i = 0; i < n - 1; i++)
+		memcpy(s + 1 + 2 * i, "0,", 2);
+	s[2 * n - 2] = ']';
+	v = parse_n(s, 2 * n - 1, &st, &e);
+	CHECK(st == LAR_OK && v && v->type == LAR_JSON_ARRAY && v->n == n - 1);
+	free(s);
+
+	/* 50,000 members: unique in order, unique shuffled, then a duplicate at the end */
+	size_t m = 50000, cap = m * 24 + 64;
+	char *o = malloc(cap);
+	for (int shuffled = 0; shuffled <= 1; shuffled++) {
+		for (int dup = 0; dup <= 1; dup++) {
+			char *q = o;
+			*q++ = '{';
+			for (size_t i = 0; i < m; i++) {
+				size_t k = shuffled ? (i * 7919) % m : i; /* 7919 is prime: a permutation */
+				if (dup && i == m - 1)
+					k = shuffled ? 12345 : m - 2;
+				q += sprintf(q, "%s\"key%06zu\":%zu", i ? "," : "", k, i);
+			}
+			*q++ = '}';
+			v = parse_n(o, (size_t)(q - o), &st, &e);
+			if (dup)
+				CHECKM(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DUPLICATE &&
+					       e.offset == (size_t)(strrchr(o, ',') + 1 - o),
+				       "50k members, shuffled %d, duplicate at the end", shuffled);
+			else
+				CHECKM(st == LAR_OK && v && v->n == m, "50k members, shuffled %d", shuffled);
+		}
+	}
+	/* a duplicate among many where the names need unescaping */
+	{
+		char *q = o;
+		*q++ = '{';
+		for (size_t i = 0; i < 100; i++)
+			q += sprintf(q, "%s\"k\\u00%02zx\":0", i ? "," : "", 0x7f - i % 90);
+		*q++ = '}';
+		parse_n(o, (size_t)(q - o), &st, &e);
+		CHECK(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DUPLICATE);
+	}
+	free(o);
+
+	/* an arena bound is honoured: NOMEM, no crash */
+	{
+		struct lar_arena small;
+		lar_arena_init(&small, 1024);
+		const char *big = "[[1,2,3],[4,5,6]]";
+		const struct lar_json *t = NULL;
+		CHECK(lar_json_parse((const uint8_t *)big, strlen(big), &small, &t, NULL) == LAR_E_NOMEM);
+		CHECK(t == NULL);
+		lar_arena_free(&small);
+	}
+
+	release();
+}
+
+static void test_accessors(void)
+{
+	const struct lar_json *v = ok("{\"Ab\":1,\"ab\":\"x\",\"n\":null,\"e\":\"\"}");
+	CHECK(v != NULL);
+	if (v == NULL)
+		return;
+	CHECK(lar_json_get(v, "Ab") == &v->u.members[0].value);
+	CHECK(lar_json_get(v, "ab") == &v->u.members[1].value);
+	CHECK(lar_json_get(v, "AB") == NULL);
+	CHECK(lar_json_get(v, "a") == NULL);
+	CHECK(lar_json_get(v, "abc") == NULL);
+	CHECK(lar_json_get(NULL, "ab") == NULL);
+	CHECK(lar_json_get(&v->u.members[0].value, "ab") == NULL);
+	CHECK(lar_json_str_eq(lar_json_get(v, "ab"), "x"));
+	CHECK(!lar_json_str_eq(lar_json_get(v, "ab"), "X"));
+	CHECK(!lar_json_str_eq(lar_json_get(v, "ab"), "xx"));
+	CHECK(!lar_json_str_eq(lar_json_get(v, "ab"), ""));
+	CHECK(lar_json_str_eq(lar_json_get(v, "e"), ""));
+	CHECK(!lar_json_str_eq(lar_json_get(v, "n"), "null"));
+	CHECK(!lar_json_str_eq(NULL, "x"));
+
+	/* lar_json_int */
+	struct {
+		const char *text;
+		int64_t min, max;
+		lar_status st;
+		int64_t val;
+	} cases[] = {
+		{"0", INT32_MIN, INT32_MAX, LAR_OK, 0},
+		{"-0", INT32_MIN, INT32_MAX, LAR_OK, 0},
+		{"2147483647", INT32_MIN, INT32_MAX, LAR_OK, INT32_MAX},
+		{"-2147483648", INT32_MIN, INT32_MAX, LAR_OK, INT32_MIN},
+		{"2147483648", INT32_MIN, INT32_MAX, LAR_E_RANGE, 0},
+		{"-2147483649", INT32_MIN, INT32_MAX, LAR_E_RANGE, 0},
+		{"9223372036854775807", INT64_MIN, INT64_MAX, LAR_OK, INT64_MAX},
+		{"-9223372036854775808", INT64_MIN, INT64_MAX, LAR_OK, INT64_MIN},
+		{"9223372036854775808", INT64_MIN, INT64_MAX, LAR_E_RANGE, 0},
+		{"-9223372036854775809", INT64_MIN, INT64_MAX, LAR_E_RANGE, 0},
+		{"18446744073709551615", INT64_MIN, INT64_MAX, LAR_E_RANGE, 0},
+		{"18446744073709551616", INT64_MIN, INT64_MAX, LAR_E_RANGE, 0},
+		{"99999999999999999999999999999", INT64_MIN, INT64_MAX, LAR_E_RANGE, 0},
+		{"5", 0, 4, LAR_E_RANGE, 0},
+		{"-1", 0, 100, LAR_E_RANGE, 0},
+		{"42", 42, 42, LAR_OK, 42},
+		{"1.0", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+		{"1e2", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+		{"1E2", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+		{"-0.0", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+		{"\"5\"", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+		{"true", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+		{"null", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const struct lar_json *t = ok(cases[i].text);
+		int64_t got = 777;
+		lar_status st = lar_json_int(t, cases[i].min, cases[i].max, &got);
+		CHECKM(st == cases[i].st, "lar_json_int('%s') = %s", cases[i].text, lar_strerror(st));
+		CHECKM(got == (st == LAR_OK ? cases[i].val : 777), "lar_json_int('%s') value", cases[i].text);
+	}
+	int64_t dummy;
+	CHECK(lar_json_int(NULL, 0, 1, &dummy) == LAR_E_INVAL);
+	/* a hand-built number that the parser would never make */
+	{
+		struct lar_json bad = {LAR_JSON_NUMBER, 2, {.s = "01"}};
+		CHECK(lar_json_int(&bad, INT64_MIN, INT64_MAX, &dummy) == LAR_E_INVAL);
+		bad.n = 1;
+		bad.u.s = "-";
+		CHECK(lar_json_int(&bad, INT64_MIN, INT64_MAX, &dummy) == LAR_E_INVAL);
+	}
+
+	/* lar_json_equal */
+	CHECK(lar_json_equal(ok("{\"a\":[1,{\"x\":null}],\"b\":\"s\"}"),
+			     ok("{ \"b\":\"\\u0073\", \"a\":[1,{\"x\":null}]}")));
+	CHECK(!lar_json_equal(ok("{\"a\":1,\"b\":2}"), ok("{\"a\":1,\"c\":2}")));
+	CHECK(!lar_json_equal(ok("{\"a\":1,\"b\":2}"), ok("{\"b\":1,\"a\":2}")));
+	CHECK(!lar_json_equal(ok("{\"a\":1}"), ok("{\"a\":1,\"b\":2}")));
+	CHECK(!lar_json_equal(ok("[1,2]"), ok("[2,1]")));
+	CHECK(!lar_json_equal(ok("1"), ok("1.0")));
+	CHECK(!lar_json_equal(ok("1"), ok("\"1\"")));
+	CHECK(!lar_json_equal(ok("true"), ok("false")));
+	CHECK(lar_json_equal(ok("null"), ok(" null ")));
+	CHECK(!lar_json_equal(ok("\"ab\""), ok("\"ac\"")));
+	CHECK(lar_json_equal(NULL, NULL) && !lar_json_equal(ok("null"), NULL));
+	{
+		/* 40 members in reverse order (the sorting path) */
+		char a[1024], b[1024], *p = a, *q = b;
+		*p++ = '{';
+		*q++ = '{';
+		for (int i = 0; i < 40; i++) {
+			p += sprintf(p, "%s\"m%d\":%d", i ? "," : "", i, i);
+			q += sprintf(q, "%s\"m%d\":%d", i ? "," : "", 39 - i, 39 - i);
+		}
+		strcpy(p, "}");
+		strcpy(q, "}");
+		const struct lar_json *x = ok(a), *y = ok(b);
+		CHECK(lar_json_equal(x, y) && lar_json_equal(y, x));
+		char *r = strstr(b, "\"m7\":7");
+		r[5] = '8';
+		y = ok(b);
+		CHECK(!lar_json_equal(x, y) && !lar_json_equal(y, x));
+		r[5] = '7';
+		r[2] = 'x'; /* m7 -> mx */
+		y = ok(b);
+		CHECK(!lar_json_equal(x, y));
+	}
+}
+
+/* ---- writers ---- */
+
+static void test_canonical(void)
+{
+	/* SPEC §1.4, row by row */
+	CHECK(canon_str_is("abc XYZ 019 /", 13, "\"abc XYZ 019 /\""));
+	CHECK(canon_str_is("\"&'+<>`", 7, "\"\\u0022\\u0026\\u0027\\u002B\\u003C\\u003E\\u0060\""));
+	CHECK(canon_str_is("\\", 1, "\"\\\\\""));
+	CHECK(canon_str_is("\n\r\t\b\f", 5, "\"\\n\\r\\t\\b\\f\""));
+	CHECK(canon_str_is("\x01\x0B\x1F\x7F", 4, "\"\\u0001\\u000B\\u001F\\u007F\""));
+	CHECK(canon_str_is("\0", 1, "\"\\u0000\""));
+	CHECK(canon_str_is("\xC3\xA9\xE2\x82\xAC", 5, "\"\\u00E9\\u20AC\""));
+	CHECK(canon_str_is("\xC2\x80\xC2\xA0", 4, "\"\\u0080\\u00A0\""));
+	CHECK(canon_str_is("\xEF\xBB\xBF", 3, "\"\\uFEFF\""));
+	CHECK(canon_str_is("\xEF\xBF\xBF", 3, "\"\\uFFFF\""));
+	CHECK(canon_str_is("\xF0\x9F\x98\x80", 4, "\"\\uD83D\\uDE00\""));
+	CHECK(canon_str_is("\xF0\x90\x80\x80\xF4\x8F\xBF\xBF", 8, "\"\\uD800\\uDC00\\uDBFF\\uDFFF\""));
+	CHECK(canon_str_is("a\xE2\x80\xA8" "b", 5, "\"a\\u2028b\""));
+	CHECK(canon_str_is("", 0, "\"\""));
+	/* ill-formed input never passes through */
+	CHECK(canon_str_is("\xFF" "a\xC3", 3, "\"\\uFFFDa\\uFFFD\""));
+
+	/* all of ASCII against an independent statement of the table */
+	for (int c = 0; c < 128; c++) {
+		char in = (char)c, want[16];
+		if (c == '\\')
+			strcpy(want, "\"\\\\\"");
+		else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
+			sprintf(want, "\"\\%c\"",
+				c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f');
+		else if (c < 0x20 || c == 0x7F || (c != 0 && strchr("\"&'+<>`", c) != NULL))
+			sprintf(want, "\"\\u%04X\"", c);
+		else
+			sprintf(want, "\"%c\"", c);
+		CHECKM(canon_str_is(&in, 1, want), "canonical of byte 0x%02x", c);
+	}
+	/* and every BMP character outside ASCII and the surrogates, as \uXXXX upper case */
+	{
+		int bad = 0;
+		for (uint32_t u = 0x80; u <= 0xFFFF; u++) {
+			if (u >= 0xD800 && u <= 0xDFFF)
+				continue;
+			char in[4], want[16];
+			size_t n;
+			if (u < 0x800) {
+				in[0] = (char)(0xC0 | u >> 6);
+				in[1] = (char)(0x80 | (u & 0x3F));
+				n = 2;
+			} else {
+				in[0] = (char)(0xE0 | u >> 12);
+				in[1] = (char)(0x80 | (u >> 6 & 0x3F));
+				in[2] = (char)(0x80 | (u & 0x3F));
+				n = 3;
+			}
+			sprintf(want, "\"\\u%04X\"", (unsigned)u);
+			struct lar_buf b;
+			lar_buf_init(&b, 0);
+			lar_json_write_canonical_string(&b, in, n);
+			if (b.len != strlen(want) || memcmp(b.p, want, b.len) != 0)
+				bad++;
+			lar_buf_free(&b);
+		}
+		CHECKM(bad == 0, "%d BMP characters written wrongly", bad);
+	}
+
+	/* values */
+	CHECK(canon_is(ok(" { \"b\" : [ 1 , -0 , -0.0 , 1E+2 , true , false , null ] , \"a\" : { } } "),
+		       "{\"a\":{},\"b\":[1,0,-0.0,1E+2,true,false,null]}"));
+	CHECK(canon_is(ok("-0"), "0"));
+	CHECK(canon_is(ok("[]"), "[]"));
+	CHECK(canon_is(ok("\"\\u0041\\/\""), "\"A/\""));
+
+	/* member order: ordinal UTF-16 code units */
+	CHECK(canon_is(ok("{\"b\":1,\"a\":2,\"B\":3,\"aa\":4,\"\":5}"),
+		       "{\"\":5,\"B\":3,\"a\":2,\"aa\":4,\"b\":1}"));
+	CHECK(canon_is(ok("{\"z\":{\"y\":1,\"x\":2},\"a\":[{\"d\":1,\"c\":2}]}"),
+		       "{\"a\":[{\"c\":2,\"d\":1}],\"z\":{\"x\":2,\"y\":1}}"));
+	CHECK(canon_is(ok("{\"\\u00e9\":1,\"z\":2}"), "{\"z\":2,\"\\u00E9\":1}"));
+	/* U+1F600 is D83D DE00 in UTF-16: before U+E000, though after it by code point */
+	CHECK(canon_is(ok("{\"\\uE000\":1,\"\\uD83D\\uDE00\":2}"), "{\"\\uD83D\\uDE00\":2,\"\\uE000\":1}"));
+	CHECK(canon_is(ok("{\"\\uD83D\\uDE00\":2,\"\\uE000\":1}"), "{\"\\uD83D\\uDE00\":2,\"\\uE000\":1}"));
+	CHECK(canon_is(ok("{\"\\uFFFF\":1,\"\\uD800\\uDC00\":2,\"\\uD7FF\":3}"),
+		       "{\"\\uD7FF\":3,\"\\uD800\\uDC00\":2,\"\\uFFFF\":1}"));
+	CHECK(canon_is(ok("{\"a\\uFFFF\":1,\"a\\uDBFF\\uDFFF\":2,\"a\\uFFFFb\":3,\"a\":4}"),
+		       "{\"a\":4,\"a\\uDBFF\\uDFFF\":2,\"a\\uFFFF\":1,\"a\\uFFFFb\":3}"));
+	/* the same with more than 64 members (the allocating path) */
+	{
+		char in[4096], want[4096], *p = in, *q = want;
+		p += sprintf(p, "{\"\\uE000\":0");
+		for (int i = 99; i >= 0; i--)
+			p += sprintf(p, ",\"k%02d\":%d", i, i);
+		p += sprintf(p, ",\"\\uD83D\\uDE00\":1}");
+		q += sprintf(q, "{");
+		for (int i = 0; i < 100; i++)
+			q += sprintf(q, "\"k%02d\":%d,", i, i);
+		q += sprintf(q, "\"\\uD83D\\uDE00\":1,\"\\uE000\":0}");
+		CHECK(canon_is(ok(in), want));
+	}
+
+	/* a bounded buffer: sticky oom, never past max */
+	{
+		struct lar_buf b;
+		lar_buf_init(&b, 10);
+		lar_json_write_canonical(&b, ok("[\"0123456789abcdef\"]"));
+		CHECK(b.oom && b.len <= 10);
+		lar_buf_free(&b);
+		lar_buf_init(&b, 10); /* exactly the output's size */
+		lar_json_write_canonical(&b, ok("[\"\\u00e9\"]"));
+		CHECK(!b.oom && b.len == 10 && memcmp(b.p, "[\"\\u00E9\"]", 10) == 0);
+		lar_buf_free(&b);
+	}
+	/* long output crosses the staging buffer */
+	{
+		size_t n = 100000;
+		char *s = malloc(n);
+		for (size_t i = 0; i < n; i++)
+			s[i] = i % 3 ? 'x' : '<';
+		struct lar_buf b;
+		lar_buf_init(&b, 0);
+		lar_json_write_canonical_string(&b, s, n);
+		size_t lt = (n + 2) / 3;
+		CHECK(!b.oom && b.len == 2 + (n - lt) + 6 * lt);
+		CHECK(b.len > 8 && memcmp(b.p, "\"\\u003Cxx\\u003C", 15) == 0 && b.p[b.len - 1] == '"');
+		lar_buf_free(&b);
+		free(s);
+	}
+}
+
+static void test_plain(void)
+{
+	struct lar_buf b;
+	const char *s = "a\"b\\c\n\r\t\b\f\x01\x1F\x7F/&<+\xC3\xA9\xF0\x9F\x98\x80";
+	lar_buf_init(&b, 0);
+	lar_json_write_string(&b, s, strlen(s));
+	const char *want = "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f/&<+\xC3\xA9\xF0\x9F\x98\x80\"";
+	CHECK(!b.oom && b.len == strlen(want) && memcmp(b.p, want, b.len) == 0);
+	lar_buf_reset(&b);
+	lar_json_write_string(&b, "x\xC0\xAFy\xE2\x82", 6); /* ill-formed: U+FFFD each */
+	want = "\"x\xEF\xBF\xBD\xEF\xBF\xBDy\xEF\xBF\xBD\xEF\xBF\xBD\"";
+	CHECK(!b.oom && b.len == strlen(want) && memcmp(b.p, want, b.len) == 0);
+	lar_buf_free(&b);
+
+	const struct lar_json *v =
+		ok("{ \"b\" : [1, -0, {}, [], \"\\u00e9\"], \"a\" : {\"x\": null, \"y\": [true]} }");
+	CHECK(plain_is(v, 0, "{\"b\":[1,-0,{},[],\"\xC3\xA9\"],\"a\":{\"x\":null,\"y\":[true]}}"));
+	CHECK(plain_is(v, 2,
+		       "{\n"
+		       "  \"b\": [\n"
+		       "    1,\n"
+		       "    -0,\n"
+		       "    {},\n"
+		       "    [],\n"
+		       "    \"\xC3\xA9\"\n"
+		       "  ],\n"
+		       "  \"a\": {\n"
+		       "    \"x\": null,\n"
+		       "    \"y\": [\n"
+		       "      true\n"
+		       "    ]\n"
+		       "  }\n"
+		       "}"));
+	CHECK(plain_is(ok("7"), 4, "7"));
+	/* the pretty form parses back to the same tree */
+	{
+		struct lar_buf p;
+		lar_buf_init(&p, 0);
+		lar_json_write_pretty(&p, v, 3);
+		lar_status st;
+		const struct lar_json *back = parse_n((const char *)p.p, p.len, &st, NULL);
+		CHECK(st == LAR_OK && lar_json_equal(v, back));
+		lar_buf_free(&p);
+	}
+}
+
+/* ---- JSONTestSuite and cJSON ---- */
+
+static int same_as_cjson(const struct lar_json *v, const cJSON *c)
+{
+	switch (v->type) {
+	case LAR_JSON_NULL:
+		return cJSON_IsNull(c);
+	case LAR_JSON_FALSE:
+		return cJSON_IsFalse(c);
+	case LAR_JSON_TRUE:
+		return cJSON_IsTrue(c);
+	case LAR_JSON_NUMBER: {
+		if (!cJSON_IsNumber(c))
+			return 0;
+		char tmp[512];
+		if (v->n >= sizeof tmp)
+			return 1;
+		memcpy(tmp, v->u.s, v->n);
+		tmp[v->n] = 0;
+		double d = strtod(tmp, NULL);
+		return !isfinite(d) || !isfinite(c->valuedouble) || d == c->valuedouble;
+	}
+	case LAR_JSON_STRING:
+		return cJSON_IsString(c) && strlen(c->valuestring) == v->n &&
+		       memcmp(c->valuestring, v->u.s, v->n) == 0;
+	case LAR_JSON_ARRAY: {
+		if (!cJSON_IsArray(c) || (size_t)cJSON_GetArraySize(c) != v->n)
+			return 0;
+		const cJSON *e = c->child;
+		for (size_t i = 0; i < v->n; i++, e = e->next)
+			if (!same_as_cjson(&v->u.items[i], e))
+				return 0;
+		return 1;
+	}
+	case LAR_JSON_OBJECT: {
+		if (!cJSON_IsObject(c) || (size_t)cJSON_GetArraySize(c) != v->n)
+			return 0;
+		const cJSON *e = c->child;
+		for (size_t i = 0; i < v->n; i++, e = e->next) {
+			const struct lar_json_member *m = &v->u.members[i];
+			if (strlen(e->string) != m->keylen || memcmp(e->string, m->key, m->keylen) != 0 ||
+			    !same_as_cjson(&m->value, e))
+				return 0;
+		}
+		return 1;
+	}
+	}
+	return 0;
+}
+
+/* y_ files our stricter rules (SPEC §2.3) reject, each with the rule that does. */
+static const struct {
+	const char *name;
+	enum lar_json_fault fault;
+} y_rejected[] = {
+	{"y_object_duplicated_key.json", LAR_JSONF_DUPLICATE},          /* duplicate member names */
+	{"y_object_duplicated_key_and_value.json", LAR_JSONF_DUPLICATE}, /* even with equal values */
+	{"y_object_escaped_null_in_key.json", LAR_JSONF_NUL},           /* U+0000 in a name */
+	{"y_string_null_escape.json", LAR_JSONF_NUL},                   /* U+0000 escaped */
+};
+
+/* Our choice for each i_ file: accepted (fault NONE) or rejected with this fault. */
+static const struct {
+	const char *name;
+	enum lar_json_fault fault;
+} i_choice[] = {
+	/* numbers are kept as text: any size is fine */
+	{"i_number_double_huge_neg_exp.json", LAR_JSONF_NONE},
+	{"i_number_huge_exp.json", LAR_JSONF_NONE},
+	{"i_number_neg_int_huge_exp.json", LAR_JSONF_NONE},
+	{"i_number_pos_double_huge_exp.json", LAR_JSONF_NONE},
+	{"i_number_real_neg_overflow.json", LAR_JSONF_NONE},
+	{"i_number_real_pos_overflow.json", LAR_JSONF_NONE},
+	{"i_number_real_underflow.json", LAR_JSONF_NONE},
+	{"i_number_too_big_neg_int.json", LAR_JSONF_NONE},
+	{"i_number_too_big_pos_int.json", LAR_JSONF_NONE},
+	{"i_number_very_big_negative_int.json", LAR_JSONF_NONE},
+	/* SPEC §2.3: lone surrogate escapes */
+	{"i_object_key_lone_2nd_surrogate.json", LAR_JSONF_SURROGATE},
+	{"i_string_1st_surrogate_but_2nd_missing.json", LAR_JSONF_SURROGATE},
+	{"i_string_1st_valid_surrogate_2nd_invalid.json", LAR_JSONF_SURROGATE},
+	{"i_string_incomplete_surrogate_and_escape_valid.json", LAR_JSONF_SURROGATE},
+	{"i_string_incomplete_surrogate_pair.json", LAR_JSONF_SURROGATE},
+	{"i_string_incomplete_surrogates_escape_valid.json", LAR_JSONF_SURROGATE},
+	{"i_string_invalid_lonely_surrogate.json", LAR_JSONF_SURROGATE},
+	{"i_string_invalid_surrogate.json", LAR_JSONF_SURROGATE},
+	{"i_string_inverted_surrogates_U+1D11E.json", LAR_JSONF_SURROGATE},
+	{"i_string_lone_second_surrogate.json", LAR_JSONF_SURROGATE},
+	/* SPEC §2.3: UTF-8 only */
+	{"i_string_UTF-8_invalid_sequence.json", LAR_JSONF_UTF8},
+	{"i_string_UTF8_surrogate_U+D800.json", LAR_JSONF_UTF8},
+	{"i_string_invalid_utf-8.json", LAR_JSONF_UTF8},
+	{"i_string_iso_latin_1.json", LAR_JSONF_UTF8},
+	{"i_string_lone_utf8_continuation_byte.json", LAR_JSONF_UTF8},
+	{"i_string_not_in_unicode_range.json", LAR_JSONF_UTF8},
+	{"i_string_overlong_sequence_2_bytes.json", LAR_JSONF_UTF8},
+	{"i_string_overlong_sequence_6_bytes.json", LAR_JSONF_UTF8},
+	{"i_string_overlong_sequence_6_bytes_null.json", LAR_JSONF_UTF8},
+	{"i_string_truncated-utf-8.json", LAR_JSONF_UTF8},
+	{"i_string_UTF-16LE_with_BOM.json", LAR_JSONF_SYNTAX},
+	{"i_string_utf16BE_no_BOM.json", LAR_JSONF_SYNTAX},
+	{"i_string_utf16LE_no_BOM.json", LAR_JSONF_SYNTAX},
+	/* SPEC §2.3: nesting deeper than 64, byte-order mark */
+	{"i_structure_500_nested_arrays.json", LAR_JSONF_DEPTH},
+	{"i_structure_UTF-8_BOM_empty_object.json", LAR_JSONF_BOM},
+};
+
+static int cmpname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_jsontestsuite(void)
+{
+	char path[4096];
+	const char *dir = tap_shared("vectors/jsontestsuite/test_parsing", path, sizeof path);
+	if (dir == NULL) {
+		printf("# JSONTestSuite not found under $LAR_SHARED: skipped\n");
+		return;
+	}
+	char dirname[4096];
+	snprintf(dirname, sizeof dirname, "%s", dir);
+	DIR *d = opendir(dirname);
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	char *names[1024];
+	size_t nn = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL && nn < 1024)
+		if (strlen(de->d_name) > 5 && strcmp(de->d_name + strlen(de->d_name) - 5, ".json") == 0)
+			names[nn++] = strdup(de->d_name);
+	closedir(d);
+	qsort(names, nn, sizeof *names, cmpname);
+	CHECKM(nn >= 300, "%zu JSONTestSuite files", nn);
+
+	size_t y = 0, yrej = 0, n = 0, i_ = 0, diffed = 0, i_chosen = 0;
+	size_t seen_y_rej[sizeof y_rejected / sizeof *y_rejected] = {0};
+	for (size_t k = 0; k < nn; k++) {
+		char file[8192];
+		size_t len;
+		snprintf(file, sizeof file, "%s/%s", dirname, names[k]);
+		char *text = tap_slurp(file, &len);
+		CHECKM(text != NULL, "read %s", names[k]);
+		if (text == NULL)
+			continue;
+		lar_status st;
+		struct lar_json_error e = {LAR_JSONF_NONE, 0};
+		const struct lar_json *v = parse_n(text, len, &st, &e);
+		const char *nm = names[k];
+		if (nm[0] == 'y') {
+			y++;
+			size_t r;
+			for (r = 0; r < sizeof y_rejected / sizeof *y_rejected; r++)
+				if (strcmp(nm, y_rejected[r].name) == 0)
+					break;
+			if (r < sizeof y_rejected / sizeof *y_rejected) {
+				yrej++;
+				seen_y_rej[r]++;
+				CHECKM(st == LAR_E_SYNTAX && e.fault == y_rejected[r].fault,
+				       "%s: rejected by our rule '%s' (got '%s')", nm,
+				       lar_json_fault_name(y_rejected[r].fault),
+				       lar_json_fault_name(e.fault));
+				goto next;
+			}
+			CHECKM(st == LAR_OK && v != NULL, "%s accepted (got '%s' at %zu)", nm,
+			       lar_json_fault_name(e.fault), e.offset);
+			if (v == NULL)
+				goto next;
+			cJSON *c = cJSON_ParseWithLength(text, len);
+			CHECKM(c != NULL, "cJSON parses %s", nm);
+			if (c != NULL) {
+				CHECKM(same_as_cjson(v, c), "%s: same tree as cJSON", nm);
+				diffed++;
+				cJSON_Delete(c);
+			}
+			/* writers: canonical is stable, and both forms parse back to the same tree */
+			struct lar_buf b1, b2, b3;
+			lar_buf_init(&b1, 0);
+			lar_buf_init(&b2, 0);
+			lar_buf_init(&b3, 0);
+			lar_json_write_canonical(&b1, v);
+			lar_json_write(&b3, v);
+			const struct lar_json *cv = parse_n((const char *)b1.p, b1.len, &st, NULL);
+			CHECKM(st == LAR_OK && cv != NULL, "%s: canonical output parses", nm);
+			if (cv != NULL) {
+				lar_json_write_canonical(&b2, cv);
+				CHECKM(b1.len == b2.len && memcmp(b1.p, b2.p, b1.len) == 0,
+				       "%s: canonical stable", nm);
+				int ascii = 1;
+				for (size_t j = 0; j < b1.len; j++)
+					ascii &= b1.p[j] >= 0x20 && b1.p[j] < 0x7F;
+				CHECKM(ascii, "%s: canonical output is printable ASCII", nm);
+			}
+			const struct lar_json *pv = parse_n((const char *)b3.p, b3.len, &st, NULL);
+			CHECKM(st == LAR_OK && lar_json_equal(v, pv), "%s: plain output parses back equal",
+			       nm);
+			lar_buf_free(&b1);
+			lar_buf_free(&b2);
+			lar_buf_free(&b3);
+		} else if (nm[0] == 'n') {
+			n++;
+			CHECKM(st == LAR_E_SYNTAX && v == NULL && e.fault != LAR_JSONF_NONE, "%s rejected",
+			       nm);
+		} else if (nm[0] == 'i') {
+			i_++;
+			CHECKM(st == LAR_OK || st == LAR_E_SYNTAX, "%s: a result or an error", nm);
+			for (size_t r = 0; r < sizeof i_choice / sizeof *i_choice; r++) {
+				if (strcmp(nm, i_choice[r].name) != 0)
+					continue;
+				i_chosen++;
+				if (i_choice[r].fault == LAR_JSONF_NONE)
+					CHECKM(st == LAR_OK && v != NULL, "%s accepted", nm);
+				else
+					CHECKM(st == LAR_E_SYNTAX && e.fault == i_choice[r].fault,
+					       "%s rejected as '%s' (got '%s')", nm,
+					       lar_json_fault_name(i_choice[r].fault),
+					       lar_json_fault_name(e.fault));
+			}
+		}
+	next:
+		free(text);
+		release();
+	}
+	for (size_t r = 0; r < sizeof y_rejected / sizeof *y_rejected; r++)
+		CHECKM(seen_y_rej[r] == 1, "listed exception %s is in the suite", y_rejected[r].name);
+	CHECKM(i_chosen == sizeof i_choice / sizeof *i_choice, "every i_ choice checked");
+	CHECK(y > 90 && n > 180 && i_ > 30);
+	printf("# JSONTestSuite: %zu y_ (%zu rejected by SPEC rules, %zu compared with cJSON), "
+	       "%zu n_, %zu i_\n", y, yrej, diffed, n, i_);
+	for (size_t k = 0; k < nn; k++)
+		free(names[k]);
+}
+
+/* ---- golden receipts ---- */
+
+/* Tiny base64url (no padding) decoder for the test; -1 on a bad character. */
+static long b64url_dec(const char *s, size_t n, uint8_t *out)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	long o = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		const char *p = memchr(al, s[i], 64);
+		if (s[i] == 0 || p == NULL)
+			return -1;
+		acc = acc << 6 | (uint32_t)(p - al);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return o;
+}
+
+static int has_reason(const struct lar_json *exp, const char *r)
+{
+	const struct lar_json *rs = lar_json_get(exp, "reasons");
+	for (size_t i = 0; rs && rs->type == LAR_JSON_ARRAY && i < rs->n; i++)
+		if (lar_json_str_eq(&rs->u.items[i], r))
+			return 1;
+	return 0;
+}
+
+static void test_golden(void)
+{
+	char p1[4096], p2[4096];
+	const char *rpath = tap_shared("golden/receipts.jsonl", p1, sizeof p1);
+	const char *epath = tap_shared("golden/expected.jsonl", p2, sizeof p2);
+	if (rpath == NULL || epath == NULL) {
+		printf("# golden receipts not found under $LAR_SHARED: skipped\n");
+		return;
+	}
+	size_t rlen, elen;
+	char *rtext = tap_slurp(rpath, &rlen), *etext = tap_slurp(epath, &elen);
+	CHECK(rtext != NULL && etext != NULL);
+	if (rtext == NULL || etext == NULL) {
+		free(rtext);
+		free(etext);
+		return;
+	}
+	size_t same = 0, differ = 0, rejected = 0, accepted = 0, lines = 0;
+	char *r = rtext, *e = etext;
+	while (*r && *e) {
+		char *rn = strchr(r, '\n'), *en = strchr(e, '\n');
+		size_t rl = rn ? (size_t)(rn - r) : strlen(r), el = en ? (size_t)(en - e) : strlen(e);
+		lines++;
+		lar_status st;
+		const struct lar_json *exp = parse_n(e, el, &st, NULL);
+		CHECKM(st == LAR_OK && exp, "expected.jsonl line %zu parses", lines);
+		const struct lar_json *rec = parse_n(r, rl, &st, NULL);
+		const struct lar_json *env = rec, *pl;
+		if (lar_json_get(rec, "receipt") != NULL)
+			env = lar_json_get(rec, "receipt");
+		pl = lar_json_get(env, "payload");
+		const struct lar_json *status = lar_json_get(exp, "status"), *cs = lar_json_get(exp, "case");
+		int is_ok = lar_json_str_eq(status, "ok");
+		int is_flag = lar_json_str_eq(status, "flag");
+		int noncanon = has_reason(exp, "noncanonical_payload");
+		int named_noncanon = cs && cs->type == LAR_JSON_STRING && cs->n >= 9 &&
+				     memcmp(cs->u.s, "noncanon-", 9) == 0;
+		int malformed = has_reason(exp, "malformed_payload");
+		int schema = has_reason(exp, "schema_violation");
+		if (is_ok || is_flag || malformed || schema) {
+			CHECKM(pl && pl->type == LAR_JSON_STRING, "line %zu: payload string", lines);
+			if (pl && pl->type == LAR_JSON_STRING) {
+				uint8_t *raw = malloc(pl->n + 1);
+				long n = b64url_dec(pl->u.s, pl->n, raw);
+				CHECKM(n >= 0, "line %zu: payload decodes", lines);
+				size_t rawlen = n < 0 ? 0 : (size_t)n;
+				const struct lar_json *v = parse_n((const char *)raw, rawlen, &st, NULL);
+				if (malformed) {
+					CHECKM(st == LAR_E_SYNTAX && !v, "line %zu: malformed payload",
+					       lines);
+					rejected++;
+				} else {
+					CHECKM(st == LAR_OK && v, "line %zu: payload parses", lines);
+					accepted++;
+				}
+				if (v != NULL && (is_ok || is_flag)) {
+					struct lar_buf b;
+					lar_buf_init(&b, 0);
+					lar_json_write_canonical(&b, v);
+					int eq = !b.oom && b.len == (size_t)n && memcmp(b.p, raw, b.len) == 0;
+					if (noncanon || named_noncanon) {
+						CHECKM(!eq, "line %zu: noncanonical payload differs", lines);
+						differ++;
+					} else {
+						CHECKM(eq, "line %zu: canonical payload identical: %.*s",
+						       lines, (int)b.len, (const char *)b.p);
+						same++;
+					}
+					lar_buf_free(&b);
+				}
+				free(raw);
+			}
+		}
+		r = rn ? rn + 1 : r + rl;
+		e = en ? en + 1 : e + el;
+	}
+	CHECKM(*r == 0 && *e == 0, "receipts.jsonl and expected.jsonl have the same number of lines");
+	CHECK(same >= 20 && differ >= 4 && rejected >= 5);
+	printf("# golden: %zu lines, %zu payloads canonical, %zu noncanonical, %zu rejected, %zu accepted\n",
+	       lines, same, differ, rejected, accepted);
+	free(rtext);
+	free(etext);
+	release();
+}
+
+int main(void)
+{
+	lar_arena_init(&arena, 0);
+	test_basics();
+	test_strict();
+	test_hostile();
+	test_accessors();
+	test_canonical();
+	test_plain();
+	test_jsontestsuite();
+	test_golden();
+	release();
+	free(kept);
+	lar_arena_free(&arena);
+	return tap_done();
+}
