@@ -155,6 +155,31 @@ static int do_resync(struct lar_reader *r, struct lar_err *e)
 
 enum scan_result { SCAN_DONE, SCAN_BROKEN, SCAN_TOO_BIG, SCAN_ERR };
 
+/* Bytes that end a run of ordinary string content. */
+static const uint8_t str_stop[256] = { ['"'] = 1, ['\\'] = 1, ['\n'] = 1 };
+
+/* Index of the first '"', '\\' or '\n' in buf[i..end), or end.  Short runs
+ * go through a table; long ones (the payload) through memchr. */
+static size_t skip_plain(const uint8_t *buf, size_t i, size_t end)
+{
+	const uint8_t *p = buf + i, *e = buf + end;
+	const uint8_t *short_end = e - p > 48 ? p + 48 : e;
+	while (p < short_end && !str_stop[*p])
+		p++;
+	if (p < short_end || p == e)
+		return (size_t)(p - buf);
+	const uint8_t *lim = memchr(p, '"', (size_t)(e - p));
+	if (lim == NULL)
+		lim = e;
+	const uint8_t *q = memchr(p, '\\', (size_t)(lim - p));
+	if (q != NULL)
+		lim = q;
+	q = memchr(p, '\n', (size_t)(lim - p));
+	if (q != NULL)
+		lim = q;
+	return (size_t)(lim - buf);
+}
+
 /*
  * Scan one value starting at buf[pos].  *vend receives the index where the
  * scan stopped (the value's end on SCAN_DONE) and *nlines the line feeds
@@ -226,9 +251,7 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 				continue;
 			}
 			/* fast path through ordinary string bytes */
-			size_t j = i;
-			while (j < r->end && r->buf[j] != '"' && r->buf[j] != '\\' && r->buf[j] != '\n')
-				j++;
+			size_t j = skip_plain(r->buf, i, r->end);
 			if (j != i) {
 				i = j;
 				continue;

@@ -80,6 +80,7 @@ struct lar_verifier {
 	uint8_t *dec;             /* decoded payload */
 	size_t deccap;
 	struct lar_buf canon;     /* canonical form scratch */
+	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
 };
 
 lar_status lar_verifier_new(const struct lar_keyring *kr, const struct lar_verify_opts *opts,
@@ -181,46 +182,66 @@ enum kind {
 struct field {
 	const char *name;
 	enum kind kind;
-	size_t off; /* offset of a struct lar_str or int64_t in struct lar_payload */
+	size_t off;     /* offset of a struct lar_str or int64_t in struct lar_payload */
+	int attestation; /* member of the optional attestation group */
 };
 
-#define F(name, kind, member) { name, kind, offsetof(struct lar_payload, member) }
+/* Every payload member of SPEC §1.3, sorted by name (ordinal) for bsearch. */
+#define F(name, kind, member, att) { name, kind, offsetof(struct lar_payload, member), att }
 static const struct field fields[] = {
-	F("agentId", K_STR_NULL, agent_id),
-	F("createdAt", K_TIME, created_at),
-	F("feeBasisPoints", K_INT, fee_basis_points),
-	F("grossSats", K_INT, gross_sats),
-	F("idempotencyKey", K_STR_NULL, idempotency_key),
-	F("mcpGateSessionId", K_GUID_NULL, mcp_gate_session_id),
-	F("mcpGateTokenId", K_GUID_NULL, mcp_gate_token_id),
-	F("mcpToolId", K_GUID, mcp_tool_id),
-	F("netSats", K_INT, net_sats),
-	F("payingProjectId", K_GUID_NULL, paying_project_id),
-	F("platformFeeSats", K_INT, platform_fee_sats),
-	F("receiptId", K_RID, receipt_id),
-	F("requestId", K_STR_NULL, request_id),
-	F("revenueEventId", K_GUID, revenue_event_id),
-	F("status", K_STR, status),
-	F("toolMethodName", K_STR, tool_method_name),
-	F("toolName", K_STR_OPT, tool_name),
-	F("toolSlug", K_STR, tool_slug),
-	F("version", K_STR, version),
+	F("agentId", K_STR_NULL, agent_id, 0),
+	F("attestationClaims", K_STR, attestation_claims, 1),
+	F("attestationClaimsSha256", K_STR, attestation_claims_sha256, 1),
+	F("attestationKind", K_STR, attestation_kind, 1),
+	F("attestationNetwork", K_STR, attestation_network, 1),
+	F("attestationObservedAt", K_TIME, attestation_observed_at, 1),
+	F("attestationOperation", K_STR, attestation_operation, 1),
+	F("attestationSource", K_STR, attestation_source, 1),
+	F("attestationSubjectId", K_STR_NULL, attestation_subject_id, 1),
+	F("createdAt", K_TIME, created_at, 0),
+	F("feeBasisPoints", K_INT, fee_basis_points, 0),
+	F("grossSats", K_INT, gross_sats, 0),
+	F("idempotencyKey", K_STR_NULL, idempotency_key, 0),
+	F("mcpGateSessionId", K_GUID_NULL, mcp_gate_session_id, 0),
+	F("mcpGateTokenId", K_GUID_NULL, mcp_gate_token_id, 0),
+	F("mcpToolId", K_GUID, mcp_tool_id, 0),
+	F("netSats", K_INT, net_sats, 0),
+	F("payingProjectId", K_GUID_NULL, paying_project_id, 0),
+	F("platformFeeSats", K_INT, platform_fee_sats, 0),
+	F("receiptId", K_RID, receipt_id, 0),
+	F("requestId", K_STR_NULL, request_id, 0),
+	F("revenueEventId", K_GUID, revenue_event_id, 0),
+	F("status", K_STR, status, 0),
+	F("toolMethodName", K_STR, tool_method_name, 0),
+	F("toolName", K_STR_OPT, tool_name, 0),
+	F("toolSlug", K_STR, tool_slug, 0),
+	F("version", K_STR, version, 0),
 };
-#define NFIELDS (sizeof fields / sizeof fields[0])
-
-/* The optional attestation group: all eight or none (SPEC §1.3). */
-static const struct field att_fields[] = {
-	F("attestationClaims", K_STR, attestation_claims),
-	F("attestationClaimsSha256", K_STR, attestation_claims_sha256),
-	F("attestationKind", K_STR, attestation_kind),
-	F("attestationNetwork", K_STR, attestation_network),
-	F("attestationObservedAt", K_TIME, attestation_observed_at),
-	F("attestationOperation", K_STR, attestation_operation),
-	F("attestationSource", K_STR, attestation_source),
-	F("attestationSubjectId", K_STR_NULL, attestation_subject_id),
-};
-#define NATT (sizeof att_fields / sizeof att_fields[0])
 #undef F
+#define NFIELDS (sizeof fields / sizeof fields[0])
+#define NATT 8
+_Static_assert(NFIELDS <= 32, "struct lar_verifier.slot is too small");
+
+/* Index in fields[] of the member named key[0..n), or -1. */
+static int field_index(const char *key, size_t n)
+{
+	size_t lo = 0, hi = NFIELDS;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *name = fields[mid].name;
+		size_t len = strlen(name);
+		int c = memcmp(key, name, n < len ? n : len);
+		if (c == 0)
+			c = n < len ? -1 : n > len;
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
 
 /* Body member names of the attestation object (SPEC §1.5) and the payload
  * member each repeats. */
@@ -287,25 +308,36 @@ static int str_is(struct lar_str s, const char *lit)
 	return s.p != NULL && s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-/* SPEC §2.3 schema_violation.  0 ok, -1 violation. */
-static int check_schema(const struct lar_json *root, struct lar_str env_version, struct lar_payload *p)
+/*
+ * SPEC §2.3 schema_violation.  One pass over the payload's members fills
+ * slot[] (the value of each known member, for the body comparison too), then
+ * each member is checked by kind.  0 ok, -1 violation.
+ */
+static int check_schema(const struct lar_json *root, struct lar_str env_version, struct lar_payload *p,
+			const struct lar_json **slot)
 {
 	memset(p, 0, sizeof *p);
+	for (size_t i = 0; i < NFIELDS; i++)
+		slot[i] = NULL;
 	if (root->type != LAR_JSON_OBJECT)
 		return -1;
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (take(p, &fields[i], lar_json_get(root, fields[i].name)) != 0)
-			return -1;
 	size_t present = 0;
-	for (size_t i = 0; i < NATT; i++)
-		present += lar_json_get(root, att_fields[i].name) != NULL;
+	for (size_t i = 0; i < root->n; i++) {
+		const struct lar_json_member *m = &root->u.members[i];
+		int idx = field_index(m->key, m->keylen);
+		if (idx < 0)
+			continue; /* SPEC §1.3: future members are allowed and kept */
+		slot[idx] = &m->value; /* names are unique: the parser rejects duplicates */
+		present += fields[idx].attestation;
+	}
 	if (present != 0 && present != NATT)
 		return -1; /* SPEC §1.3: all eight attestation members or none */
-	if (present == NATT) {
-		for (size_t i = 0; i < NATT; i++)
-			if (take(p, &att_fields[i], lar_json_get(root, att_fields[i].name)) != 0)
-				return -1;
-		p->has_attestation = 1;
+	p->has_attestation = present == NATT;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (fields[i].attestation && !p->has_attestation)
+			continue;
+		if (take(p, &fields[i], slot[i]) != 0)
+			return -1;
 	}
 	/* SPEC §2.3: version differs from the envelope's */
 	if (env_version.p != NULL &&
@@ -359,21 +391,14 @@ static int num_equals(const struct lar_json *b, int64_t want)
 	return isfinite(d) && d == (double)want;
 }
 
-static int is_guid_member(const char *name)
-{
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (strcmp(fields[i].name, name) == 0)
-			return fields[i].kind == K_GUID || fields[i].kind == K_GUID_NULL;
-	return 0;
-}
-
 /* Compare one body value with its payload counterpart semantically
- * (SPEC §1.5).  1 equal, 0 not. */
-static int body_value_eq(const char *name, const struct lar_json *bv, const struct lar_json *pv, int is_time)
+ * (SPEC §1.5): guids case-insensitively, times as instants, numbers by value,
+ * everything else as decoded JSON.  1 equal, 0 not. */
+static int body_value_eq(enum kind kind, const struct lar_json *bv, const struct lar_json *pv)
 {
 	if (pv->type == LAR_JSON_NULL || bv->type == LAR_JSON_NULL)
 		return pv->type == bv->type;
-	if (is_time) {
+	if (kind == K_TIME) {
 		lar_time a, b;
 		if (bv->type != LAR_JSON_STRING || pv->type != LAR_JSON_STRING)
 			return 0;
@@ -388,7 +413,7 @@ static int body_value_eq(const char *name, const struct lar_json *bv, const stru
 			return num_equals(bv, want);
 		return lar_json_equal(bv, pv);
 	}
-	if (pv->type == LAR_JSON_STRING && bv->type == LAR_JSON_STRING && name != NULL && is_guid_member(name))
+	if ((kind == K_GUID || kind == K_GUID_NULL) && pv->type == LAR_JSON_STRING && bv->type == LAR_JSON_STRING)
 		return bv->n == pv->n && ascii_ieq(bv->u.s, pv->u.s, pv->n);
 	return lar_json_equal(bv, pv);
 }
@@ -399,8 +424,10 @@ static int key_is(const struct lar_json_member *m, const char *lit)
 	return m->keylen == n && memcmp(m->key, lit, n) == 0;
 }
 
-/* SPEC §1.5: 1 when the body agrees with the payload (or is absent). */
-static int body_agrees(const struct lar_json *body, const struct lar_json *payload, const struct lar_payload *p)
+/* SPEC §1.5: 1 when the body agrees with the payload (or is absent).
+ * slot[] holds the payload's known members (check_schema). */
+static int body_agrees(const struct lar_json *body, const struct lar_json *payload, const struct lar_payload *p,
+		       const struct lar_json *const *slot)
 {
 	if (body == NULL || body->type == LAR_JSON_NULL)
 		return 1;
@@ -408,6 +435,14 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 		return 0;
 	for (size_t i = 0; i < body->n; i++) {
 		const struct lar_json_member *m = &body->u.members[i];
+		int idx = field_index(m->key, m->keylen);
+		if (idx >= 0) {
+			if (slot[idx] == NULL)
+				continue; /* toolName absent from an old payload */
+			if (!body_value_eq(fields[idx].kind, &m->value, slot[idx]))
+				return 0;
+			continue;
+		}
 		if (key_is(m, "attestation")) {
 			if (!p->has_attestation) {
 				if (m->value.type != LAR_JSON_NULL)
@@ -420,24 +455,21 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 				const struct lar_json *bv = lar_json_get(&m->value, att_body[j].body);
 				if (bv == NULL)
 					continue; /* absent: not compared */
-				const struct lar_json *pv = lar_json_get(payload, att_body[j].payload);
-				if (!body_value_eq(NULL, bv, pv, strcmp(att_body[j].body, "observedAt") == 0))
+				int k = field_index(att_body[j].payload, strlen(att_body[j].payload));
+				if (!body_value_eq(fields[k].kind, bv, slot[k]))
 					return 0;
 			}
 			continue;
 		}
-		/* names are compared as NUL-terminated C strings below; a body name
-		 * holding a NUL cannot exist (the parser rejects U+0000) */
-		char name[64];
-		if (m->keylen >= sizeof name)
-			continue; /* longer than any payload member we would look up */
-		memcpy(name, m->key, m->keylen);
-		name[m->keylen] = 0;
-		const struct lar_json *pv = lar_json_get(payload, name);
-		if (pv == NULL)
-			continue; /* no payload counterpart: ignored */
-		if (!body_value_eq(name, &m->value, pv, strcmp(name, "createdAt") == 0))
-			return 0;
+		/* a future member: compare when the payload has it too */
+		for (size_t j = 0; j < payload->n; j++) {
+			const struct lar_json_member *pm = &payload->u.members[j];
+			if (pm->keylen == m->keylen && memcmp(pm->key, m->key, m->keylen) == 0) {
+				if (!body_value_eq(K_STR, &m->value, &pm->value))
+					return 0;
+				break;
+			}
+		}
 	}
 	return 1;
 }
@@ -499,7 +531,7 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
 		return LAR_OK;
 	}
-	if (check_schema(tree, env_version, &out->p) != 0) {
+	if (check_schema(tree, env_version, &out->p, v->slot) != 0) {
 		set_fail(out, LAR_R_SCHEMA_VIOLATION);
 		return LAR_OK;
 	}
@@ -519,7 +551,7 @@ static lar_status finish_flags(struct lar_verifier *v, const struct lar_json *bo
 		return LAR_E_NOMEM;
 	if (v->canon.len != out->payload_json_len || memcmp(v->canon.p, out->payload_json, v->canon.len) != 0)
 		flags |= bit(LAR_R_NONCANONICAL_PAYLOAD);
-	if (!body_agrees(body, out->payload_tree, &out->p))
+	if (!body_agrees(body, out->payload_tree, &out->p, v->slot))
 		flags |= bit(LAR_R_BODY_MISMATCH);
 	lar_status s = payload_flags(v, &out->p, &flags);
 	if (s != LAR_OK)
