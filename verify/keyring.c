@@ -65,6 +65,9 @@ struct ctx {
 	struct lar_err *e;
 };
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 0)))
+#endif
 static lar_status verr(struct ctx *c, lar_status code, int sys, const char *fmt, va_list ap)
 {
 	char m[400];
