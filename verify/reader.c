@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define READ_CHUNK (1u << 20)
 #define SCAN_MAX_DEPTH 1024 /* deeper is certainly malformed (SPEC §2.3 caps at 64) */
@@ -158,26 +161,26 @@ enum scan_result { SCAN_DONE, SCAN_BROKEN, SCAN_TOO_BIG, SCAN_ERR };
 /* Bytes that end a run of ordinary string content. */
 static const uint8_t str_stop[256] = { ['"'] = 1, ['\\'] = 1, ['\n'] = 1 };
 
-/* Index of the first '"', '\\' or '\n' in buf[i..end), or end.  Short runs
- * go through a table; long ones (the payload) through memchr. */
+/* Index of the first '"', '\\' or '\n' in buf[i..end), or end: 16 bytes a
+ * step with SSE2 where the compiler has it (every x86-64), else a table. */
 static size_t skip_plain(const uint8_t *buf, size_t i, size_t end)
 {
 	const uint8_t *p = buf + i, *e = buf + end;
-	const uint8_t *short_end = e - p > 48 ? p + 48 : e;
-	while (p < short_end && !str_stop[*p])
+#if defined(__SSE2__)
+	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), nl = _mm_set1_epi8('\n');
+	while (e - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+					   _mm_cmpeq_epi8(x, nl));
+		int m = _mm_movemask_epi8(hit);
+		if (m != 0)
+			return (size_t)(p - buf) + (size_t)__builtin_ctz((unsigned)m);
+		p += 16;
+	}
+#endif
+	while (p < e && !str_stop[*p])
 		p++;
-	if (p < short_end || p == e)
-		return (size_t)(p - buf);
-	const uint8_t *lim = memchr(p, '"', (size_t)(e - p));
-	if (lim == NULL)
-		lim = e;
-	const uint8_t *q = memchr(p, '\\', (size_t)(lim - p));
-	if (q != NULL)
-		lim = q;
-	q = memchr(p, '\n', (size_t)(lim - p));
-	if (q != NULL)
-		lim = q;
-	return (size_t)(lim - buf);
+	return (size_t)(p - buf);
 }
 
 /*
