@@ -406,11 +406,12 @@ static lar_status resolve_secret(struct ctx *c, const char *t, size_t n, enum la
 		*form = LAR_SECRET_BASE64;
 		if (vn == 0)
 			return lerr(c, LAR_E_SYNTAX, "empty secret");
-		buf = malloc(vn / 4 * 3 + 3 + (vn % 4));
+		size_t cap = vn / 4 * 3 + 3 + vn % 4; /* >= n*3/4+3, as b64url.h asks */
+		buf = malloc(cap);
 		if (buf == NULL)
 			return lerr(c, LAR_E_NOMEM, "out of memory");
 		*owned = buf;
-		*owned_cap = vn / 4 * 3 + 3 + (vn % 4);
+		*owned_cap = cap;
 		if (lar_b64std_decode(v, vn, buf, &olen) != LAR_OK)
 			return lerr(c, LAR_E_SYNTAX, "invalid base64 secret");
 		if (olen == 0)
