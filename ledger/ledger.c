@@ -1,0 +1,1157 @@
+/*
+ * ledger.c - the SQLite store behind ledger.h (SPEC §4.2): opening,
+ * creating and migrating a ledger, the per-file import transactions, and
+ * the queries that export and the reports read.
+ *
+ * This is the only file that includes sqlite3.h and the only one holding
+ * SQL apart from the schema text (ledger_schema.c, a copy of
+ * schemas/ledger.sql).  Statements are prepared once per handle, on first
+ * use, and reused.
+ *
+ * Not for: deciding verdicts, formatting output, printing.
+ */
+#include "ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "timestamp.h"
+
+/* ledger_schema.c */
+extern const char lar_ledger_schema_text[];
+
+/* 'LARC', the application_id of schemas/ledger.sql */
+#define LEDGER_APP_ID 1279349315
+
+/* The schema hard-codes these bit numbers (flag_bits & 12288). */
+_Static_assert(LAR_R_NONCANONICAL_PAYLOAD == 10 && LAR_R_AMOUNT_MISMATCH == 12 && LAR_R_FEE_MISMATCH == 13 &&
+		       LAR_R_UNEXPECTED_STATUS == 17,
+	       "schemas/ledger.sql documents the reason bit numbers");
+#define DISCREPANCY_BITS ((1u << LAR_R_AMOUNT_MISMATCH) | (1u << LAR_R_FEE_MISMATCH))
+_Static_assert(DISCREPANCY_BITS == 12288, "schemas/ledger.sql uses flag_bits & 12288");
+
+/*
+ * Forward migrations: migrations[i] takes a ledger from schema version i + 1
+ * to i + 2, and must leave it exactly as schemas/ledger.sql creates version
+ * i + 2.  A new ledger is made from the schema text directly.  Version 1 is
+ * the first schema, so there are none yet; the NULL entry keeps the array
+ * non-empty.
+ */
+static const char *const migrations[] = {
+	NULL, /* 1 -> 2, when it exists */
+};
+_Static_assert(sizeof migrations / sizeof migrations[0] >= LAR_LEDGER_SCHEMA_VERSION - 1,
+	       "one migration per schema version after the first");
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_RUN_BEGIN,
+	ST_RUN_END,
+	ST_FILE_ROW,
+	ST_INSERT_RECEIPT,
+	ST_STORED_PAYLOAD,
+	ST_INSERT_CONFLICT,
+	ST_INSERT_REJECT,
+	ST_COUNT
+};
+
+#define RECEIPT_COLUMNS                                                                                 \
+	"receipt_id, revenue_event_id, created_at, created_ticks, created_day, status, mcp_tool_id, "   \
+	"tool_slug, tool_name, tool_method_name, paying_project_id, agent_id, idempotency_key, "        \
+	"request_id, mcp_gate_session_id, mcp_gate_token_id, gross_sats, platform_fee_sats, net_sats, " \
+	"fee_basis_points, version, attestation_kind, attestation_operation, attestation_observed_at, " \
+	"attestation_source, attestation_network, attestation_subject_id, attestation_claims, "         \
+	"attestation_claims_sha256, verdict, flag_bits, flags, payload_b64, signature, key_id, "        \
+	"key_fingerprint, source, line, run_id"
+
+#define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_RUN_BEGIN] = "INSERT INTO import_run (started_at, program_version) VALUES (" NOW ", ?1)",
+	[ST_RUN_END] =
+		"UPDATE import_run SET ended_at = " NOW ", files = ?2, records = ?3, imported = ?4, "
+		"present = ?5, conflicts = ?6, flagged = ?7, rejected = ?8, skipped = ?9 WHERE id = ?1",
+	[ST_FILE_ROW] =
+		"INSERT INTO import_file (run_id, source, committed_at, records, imported, present, "
+		"conflicts, flagged, rejected, skipped) VALUES (?1, ?2, " NOW ", ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_INSERT_RECEIPT] =
+		"INSERT INTO receipt (" RECEIPT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
+		"?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39) "
+		"ON CONFLICT (receipt_id) DO NOTHING",
+	[ST_STORED_PAYLOAD] = "SELECT payload_b64 FROM receipt WHERE receipt_id = ?1",
+	/* the same parameter numbers as ST_INSERT_RECEIPT, so one binder serves both */
+	[ST_INSERT_CONFLICT] =
+		"INSERT INTO conflict (receipt_id, created_at, status, gross_sats, "
+		"platform_fee_sats, net_sats, verdict, flag_bits, flags, payload_b64, signature, "
+		"key_id, key_fingerprint, source, line, run_id) VALUES (?1, ?3, ?6, ?17, ?18, ?19, "
+		"?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39) "
+		"ON CONFLICT (receipt_id, payload_b64) DO NOTHING",
+	[ST_INSERT_REJECT] =
+		"INSERT INTO reject (reason, source, line, record_len, record_hash, excerpt, run_id) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"ON CONFLICT (source, line, reason, record_len, record_hash) DO NOTHING",
+};
+
+struct lar_ledger {
+	sqlite3 *db;
+	unsigned flags;
+	int busy_ms;
+	int version;
+	int64_t run_id; /* 0: no run open */
+	int in_file;
+	int in_read; /* lar_ledger_read_begin nesting */
+	char *source; /* current file */
+	uint64_t run_files;
+	struct lar_ledger_counts file, run;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+/* ---- errors ---- */
+
+static lar_status db_fail(struct lar_ledger *l, struct lar_err *e, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return lar_err_set(e, LAR_E_BUSY, "%s: the ledger is locked by another process (waited %d s)",
+				   what, l->busy_ms / 1000);
+	case SQLITE_NOTADB:
+		return lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (not a SQLite database)");
+	case SQLITE_NOMEM:
+		return lar_err_set(e, LAR_E_NOMEM, "%s: out of memory", what);
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+		return lar_err_set(e, LAR_E_IO, "%s: %s", what,
+				   l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+	default:
+		return lar_err_set(e, LAR_E_DB, "%s: %s", what,
+				   l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+	}
+}
+
+/* ---- statements ---- */
+
+static lar_status stmt(struct lar_ledger *l, enum stmt_id id, sqlite3_stmt **out, struct lar_err *e)
+{
+	if (l->st[id] == NULL) {
+		int rc = sqlite3_prepare_v3(l->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &l->st[id],
+					    NULL);
+		if (rc != SQLITE_OK)
+			return db_fail(l, e, rc, "prepare");
+	}
+	*out = l->st[id];
+	return LAR_OK;
+}
+
+/* Run a prepared statement that returns no rows; it is reset afterwards. */
+static lar_status run(struct lar_ledger *l, enum stmt_id id, const char *what, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	lar_status st = stmt(l, id, &s, e);
+	if (st != LAR_OK)
+		return st;
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(l, e, rc, what);
+	return LAR_OK;
+}
+
+static int bind_str(sqlite3_stmt *s, int i, struct lar_str v)
+{
+	if (v.p == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text64(s, i, v.p, v.n, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+static int bind_cstr(sqlite3_stmt *s, int i, const char *v)
+{
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static int64_t clamp_u64(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static struct lar_str col_str(sqlite3_stmt *s, int i)
+{
+	struct lar_str r = { NULL, 0 };
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return r;
+	const unsigned char *t = sqlite3_column_text(s, i);
+	r.n = (size_t)sqlite3_column_bytes(s, i);
+	r.p = t ? (const char *)t : "";
+	return r;
+}
+
+/* A one-off query returning one integer (PRAGMA user_version ...). */
+static lar_status query_int(struct lar_ledger *l, const char *sql, int64_t *out, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(l->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(s, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			*out = 0;
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? LAR_OK : db_fail(l, e, rc, "read");
+}
+
+static lar_status exec(struct lar_ledger *l, const char *sql, const char *what, struct lar_err *e)
+{
+	int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? LAR_OK : db_fail(l, e, rc, what);
+}
+
+/* ---- open, create, migrate ---- */
+
+const char *lar_ledger_schema_sql(void)
+{
+	return lar_ledger_schema_text;
+}
+
+int lar_ledger_schema_version(const struct lar_ledger *l)
+{
+	return l->version;
+}
+
+/* SPEC §4.2: "a new ledger file is created with mode 0600".  Creating the
+ * file ourselves (rather than letting SQLite do it under the umask) is what
+ * guarantees the mode; SQLite gives the -wal and -shm files the same mode. */
+static lar_status create_file(const char *path, int may_create, struct lar_err *e)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | (may_create ? O_CREAT : 0), 0600);
+	if (fd < 0) {
+		int err = errno;
+		if (err == ENOENT && !may_create)
+			return lar_err_sys(e, LAR_E_NOTFOUND, err, "no such ledger");
+		return lar_err_sys(e, LAR_E_IO, err, "cannot open: %s", strerror(err));
+	}
+	struct stat sb;
+	lar_status st = LAR_OK;
+	if (fstat(fd, &sb) != 0)
+		st = lar_err_sys(e, LAR_E_IO, errno, "cannot stat: %s", strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		st = lar_err_set(e, LAR_E_INVAL, "not a regular file");
+	close(fd);
+	return st;
+}
+
+/* Bring the ledger to LAR_LEDGER_SCHEMA_VERSION, inside BEGIN IMMEDIATE so
+ * two processes opening a new ledger together create it once. */
+static lar_status upgrade(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	int64_t ver, app, objects;
+
+	if ((st = exec(l, "BEGIN IMMEDIATE", "open", e)) != LAR_OK)
+		return st;
+	/* re-read under the lock: another process may have done it meanwhile */
+	if ((st = query_int(l, "PRAGMA user_version", &ver, e)) != LAR_OK ||
+	    (st = query_int(l, "PRAGMA application_id", &app, e)) != LAR_OK)
+		goto out;
+	if (app != 0 && app != LEDGER_APP_ID) {
+		st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (application_id %lld)",
+				 (long long)app);
+		goto out;
+	}
+	if (ver > LAR_LEDGER_SCHEMA_VERSION) {
+		st = lar_err_set(e, LAR_E_INVAL,
+				 "ledger schema version %lld is newer than this program's (%d)",
+				 (long long)ver, LAR_LEDGER_SCHEMA_VERSION);
+		goto out;
+	}
+	if (ver == 0) {
+		if ((st = query_int(l, "SELECT count(*) FROM sqlite_schema", &objects, e)) != LAR_OK)
+			goto out;
+		if (objects != 0) {
+			st = lar_err_set(e, LAR_E_INVAL,
+					 "not a la-receipt ledger (a database with other tables)");
+			goto out;
+		}
+		if ((st = exec(l, lar_ledger_schema_text, "create schema", e)) != LAR_OK)
+			goto out;
+	} else {
+		for (int64_t v = ver; v < LAR_LEDGER_SCHEMA_VERSION; v++) {
+			char set[64];
+			const char *sql = migrations[v - 1];
+			if (sql == NULL) {
+				st = lar_err_set(e, LAR_E_DB, "no migration from schema version %lld",
+						 (long long)v);
+				goto out;
+			}
+			snprintf(set, sizeof set, "PRAGMA user_version = %lld", (long long)v + 1);
+			if ((st = exec(l, sql, "migrate", e)) != LAR_OK ||
+			    (st = exec(l, set, "migrate", e)) != LAR_OK)
+				goto out;
+		}
+	}
+	if ((st = query_int(l, "PRAGMA user_version", &ver, e)) != LAR_OK)
+		goto out;
+	if (ver != LAR_LEDGER_SCHEMA_VERSION) {
+		st = lar_err_set(e, LAR_E_DB, "schema version is %lld after creation, expected %d",
+				 (long long)ver, LAR_LEDGER_SCHEMA_VERSION);
+		goto out;
+	}
+	st = exec(l, "COMMIT", "open", e);
+out:
+	if (st != LAR_OK)
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return st;
+}
+
+lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts, struct lar_ledger **out,
+			   struct lar_err *e)
+{
+	lar_status st;
+	struct lar_ledger *l = NULL;
+	int64_t ver, app;
+
+	*out = NULL;
+	l = calloc(1, sizeof *l);
+	if (l == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	l->flags = opts ? opts->flags : 0;
+	if (l->flags & LAR_LEDGER_READONLY)
+		l->flags |= LAR_LEDGER_NOCREATE;
+	l->busy_ms = opts && opts->busy_ms != 0 ? opts->busy_ms : LAR_LEDGER_DEFAULT_BUSY_MS;
+	if (l->busy_ms < 0)
+		l->busy_ms = 0;
+
+	if ((st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), e)) != LAR_OK)
+		goto out;
+	int oflags = (l->flags & LAR_LEDGER_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	int rc = sqlite3_open_v2(path, &l->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		st = db_fail(l, e, rc, "open");
+		goto out;
+	}
+	sqlite3_busy_timeout(l->db, l->busy_ms);
+	/* SPEC §4.2: a kill at any moment leaves each file wholly in or out;
+	 * FULL also makes each commit durable across a power cut. */
+	if ((st = exec(l, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768",
+		       "open", e)) != LAR_OK)
+		goto out;
+	if ((st = query_int(l, "PRAGMA user_version", &ver, e)) != LAR_OK ||
+	    (st = query_int(l, "PRAGMA application_id", &app, e)) != LAR_OK)
+		goto out;
+	if (app != 0 && app != LEDGER_APP_ID) {
+		st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (application_id %lld)",
+				 (long long)app);
+		goto out;
+	}
+	if (ver > LAR_LEDGER_SCHEMA_VERSION) {
+		st = lar_err_set(e, LAR_E_INVAL,
+				 "ledger schema version %lld is newer than this program's (%d)",
+				 (long long)ver, LAR_LEDGER_SCHEMA_VERSION);
+		goto out;
+	}
+	if (ver < LAR_LEDGER_SCHEMA_VERSION || app != LEDGER_APP_ID) {
+		if (l->flags & LAR_LEDGER_READONLY) {
+			st = ver == 0 ? lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (empty)")
+				      : lar_err_set(e, LAR_E_INVAL,
+						    "ledger schema version %lld needs migrating; open it for "
+						    "writing",
+						    (long long)ver);
+			goto out;
+		}
+		if (ver == 0) {
+			/* WAL cannot be switched on inside a transaction; it is
+			 * persistent, so once is enough. */
+			int64_t dummy;
+			if ((st = query_int(l, "PRAGMA journal_mode = WAL", &dummy, e)) != LAR_OK)
+				goto out;
+		}
+		if ((st = upgrade(l, e)) != LAR_OK)
+			goto out;
+	}
+	l->version = LAR_LEDGER_SCHEMA_VERSION;
+	*out = l;
+	return LAR_OK;
+out:
+	lar_ledger_close(l);
+	return st;
+}
+
+void lar_ledger_close(struct lar_ledger *l)
+{
+	if (l == NULL)
+		return;
+	if (l->in_file)
+		lar_ledger_file_rollback(l);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(l->st[i]);
+	sqlite3_close(l->db);
+	free(l->source);
+	free(l);
+}
+
+/* ---- import ---- */
+
+lar_status lar_ledger_run_begin(struct lar_ledger *l, const char *program_version, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	lar_status st;
+
+	if (l->run_id != 0 || (l->flags & LAR_LEDGER_READONLY))
+		return lar_err_set(e, LAR_E_STATE, "run_begin: a run is open or the ledger is read-only");
+	if ((st = stmt(l, ST_RUN_BEGIN, &s, e)) != LAR_OK)
+		return st;
+	bind_cstr(s, 1, program_version);
+	if ((st = run(l, ST_RUN_BEGIN, "start import run", e)) != LAR_OK)
+		return st;
+	l->run_id = sqlite3_last_insert_rowid(l->db);
+	l->run_files = 0;
+	memset(&l->run, 0, sizeof l->run);
+	memset(&l->file, 0, sizeof l->file);
+	return LAR_OK;
+}
+
+int64_t lar_ledger_run_id(const struct lar_ledger *l)
+{
+	return l->run_id;
+}
+
+lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struct lar_err *e)
+{
+	lar_status st;
+
+	if (l->run_id == 0 || l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "file_begin: no run open, or a file is open");
+	free(l->source);
+	l->source = strdup(source);
+	if (l->source == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	/* BEGIN IMMEDIATE takes the write lock now, so a concurrent import is
+	 * waited for here (busy timeout) rather than failing mid-file. */
+	if ((st = run(l, ST_BEGIN, "begin file", e)) != LAR_OK)
+		return st;
+	l->in_file = 1;
+	memset(&l->file, 0, sizeof l->file);
+	return LAR_OK;
+}
+
+static void flags_text(uint32_t bits, char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = 0;
+	for (int r = LAR_R_FIRST_FLAG; r < LAR_REASON_COUNT; r++) {
+		if (!(bits & (1u << r)))
+			continue;
+		const char *name = lar_reason_name((enum lar_reason)r);
+		int w = snprintf(out + n, cap - n, "%s%s", n ? " " : "", name ? name : "?");
+		if (w < 0 || (size_t)w >= cap - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* Bind the ?1..?39 of ST_INSERT_RECEIPT (also used by ST_INSERT_CONFLICT,
+ * whose parameter numbers are a subset). */
+static void bind_receipt(struct lar_ledger *l, sqlite3_stmt *s, const struct lar_verdict *v, const char *day,
+			 const char *flags, uint64_t line)
+{
+	const struct lar_payload *p = &v->p;
+	struct lar_str none = { NULL, 0 };
+	int att = p->has_attestation;
+	bind_str(s, 1, p->receipt_id);
+	bind_str(s, 2, p->revenue_event_id);
+	bind_str(s, 3, p->created_at);
+	sqlite3_bind_int64(s, 4, p->created);
+	sqlite3_bind_text(s, 5, day, 10, SQLITE_STATIC);
+	bind_str(s, 6, p->status);
+	bind_str(s, 7, p->mcp_tool_id);
+	bind_str(s, 8, p->tool_slug);
+	bind_str(s, 9, p->tool_name);
+	bind_str(s, 10, p->tool_method_name);
+	bind_str(s, 11, p->paying_project_id);
+	bind_str(s, 12, p->agent_id);
+	bind_str(s, 13, p->idempotency_key);
+	bind_str(s, 14, p->request_id);
+	bind_str(s, 15, p->mcp_gate_session_id);
+	bind_str(s, 16, p->mcp_gate_token_id);
+	sqlite3_bind_int64(s, 17, p->gross_sats);
+	sqlite3_bind_int64(s, 18, p->platform_fee_sats);
+	sqlite3_bind_int64(s, 19, p->net_sats);
+	sqlite3_bind_int64(s, 20, p->fee_basis_points);
+	bind_str(s, 21, p->version);
+	bind_str(s, 22, att ? p->attestation_kind : none);
+	bind_str(s, 23, att ? p->attestation_operation : none);
+	bind_str(s, 24, att ? p->attestation_observed_at : none);
+	bind_str(s, 25, att ? p->attestation_source : none);
+	bind_str(s, 26, att ? p->attestation_network : none);
+	bind_str(s, 27, att ? p->attestation_subject_id : none);
+	bind_str(s, 28, att ? p->attestation_claims : none);
+	bind_str(s, 29, att ? p->attestation_claims_sha256 : none);
+	bind_cstr(s, 30, v->status == LAR_V_FLAG ? "flag" : "ok");
+	sqlite3_bind_int64(s, 31, (int64_t)(v->reasons & ~((1u << LAR_R_FIRST_FLAG) - 1)));
+	bind_cstr(s, 32, flags);
+	bind_str(s, 33, v->payload_b64);
+	bind_str(s, 34, v->signature);
+	bind_str(s, 35, v->key_id);
+	bind_cstr(s, 36, v->key->fingerprint_hex);
+	bind_cstr(s, 37, l->source);
+	sqlite3_bind_int64(s, 38, clamp_u64(line));
+	sqlite3_bind_int64(s, 39, l->run_id);
+}
+
+static int str_ok(struct lar_str s)
+{
+	return s.p != NULL && s.n <= INT_MAX;
+}
+
+lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uint64_t line,
+			  enum lar_ledger_outcome *outcome, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	lar_status st;
+	char flags[512];
+	char day[11];
+	int rc;
+	enum lar_ledger_outcome oc;
+
+	if (!l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "add: no file open");
+	if ((v->status != LAR_V_OK && v->status != LAR_V_FLAG) || v->key == NULL || !str_ok(v->key_id) ||
+	    !str_ok(v->payload_b64) || !str_ok(v->signature) || !str_ok(v->p.receipt_id) ||
+	    !str_ok(v->p.created_at) || v->p.created_at.n != 28)
+		return lar_err_set(e, LAR_E_INVAL, "add: not an authentic verdict with a payload");
+	/* SPEC §1.3: createdAt is 'yyyy-MM-ddTHH:mm:ss.fffffffZ', UTC, so its
+	 * first ten characters are the UTC day. */
+	memcpy(day, v->p.created_at.p, 10);
+	day[10] = 0;
+	flags_text(v->reasons, flags, sizeof flags);
+
+	if ((st = stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
+		return st;
+	bind_receipt(l, s, v, day, flags, line);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(l, e, rc, "store receipt");
+
+	if (sqlite3_changes(l->db) == 1) {
+		oc = LAR_LEDGER_IMPORTED;
+	} else {
+		/* receiptId already stored: same signed text, or a conflict */
+		if ((st = stmt(l, ST_STORED_PAYLOAD, &s, e)) != LAR_OK)
+			return st;
+		bind_str(s, 1, v->p.receipt_id);
+		rc = sqlite3_step(s);
+		int same = 0;
+		if (rc == SQLITE_ROW) {
+			struct lar_str have = col_str(s, 0);
+			same = have.p != NULL && have.n == v->payload_b64.n &&
+			       memcmp(have.p, v->payload_b64.p, have.n) == 0;
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW)
+			return db_fail(l, e, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "read stored receipt");
+		if (same) {
+			oc = LAR_LEDGER_PRESENT;
+		} else {
+			if ((st = stmt(l, ST_INSERT_CONFLICT, &s, e)) != LAR_OK)
+				return st;
+			bind_receipt(l, s, v, day, flags, line);
+			rc = sqlite3_step(s);
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			if (rc != SQLITE_DONE)
+				return db_fail(l, e, rc, "store conflict");
+			oc = sqlite3_changes(l->db) == 1 ? LAR_LEDGER_CONFLICT : LAR_LEDGER_CONFLICT_PRESENT;
+		}
+	}
+	l->file.records++;
+	if (oc == LAR_LEDGER_IMPORTED)
+		l->file.imported++;
+	else if (oc == LAR_LEDGER_PRESENT)
+		l->file.present++;
+	else
+		l->file.conflicts++;
+	if (v->status == LAR_V_FLAG)
+		l->file.flagged++;
+	if (outcome != NULL)
+		*outcome = oc;
+	return LAR_OK;
+}
+
+/* 64-bit FNV-1a: identifies a re-read rejected record (not a security check;
+ * see schemas/ledger.sql). */
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+lar_status lar_ledger_add_reject(struct lar_ledger *l, enum lar_reason reason, uint64_t line,
+				 const uint8_t *rec, size_t len, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	lar_status st;
+
+	if (!l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "add_reject: no file open");
+	if ((int)reason < 0 || reason >= LAR_R_FIRST_FLAG || (rec == NULL && len != 0))
+		return lar_err_set(e, LAR_E_INVAL, "add_reject: not a fail reason");
+	if ((st = stmt(l, ST_INSERT_REJECT, &s, e)) != LAR_OK)
+		return st;
+	size_t ex = len < LAR_LEDGER_EXCERPT_MAX ? len : LAR_LEDGER_EXCERPT_MAX;
+	bind_cstr(s, 1, lar_reason_name(reason));
+	bind_cstr(s, 2, l->source);
+	sqlite3_bind_int64(s, 3, clamp_u64(line));
+	sqlite3_bind_int64(s, 4, clamp_u64(len));
+	sqlite3_bind_int64(s, 5, (int64_t)fnv1a(rec, len));
+	sqlite3_bind_blob64(s, 6, ex ? (const void *)rec : "", ex, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, l->run_id);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(l, e, rc, "store reject");
+	l->file.records++;
+	l->file.rejected++;
+	return LAR_OK;
+}
+
+void lar_ledger_note_skipped(struct lar_ledger *l)
+{
+	l->file.records++;
+	l->file.skipped++;
+}
+
+static void bind_counts(sqlite3_stmt *s, int first, const struct lar_ledger_counts *c)
+{
+	sqlite3_bind_int64(s, first, clamp_u64(c->records));
+	sqlite3_bind_int64(s, first + 1, clamp_u64(c->imported));
+	sqlite3_bind_int64(s, first + 2, clamp_u64(c->present));
+	sqlite3_bind_int64(s, first + 3, clamp_u64(c->conflicts));
+	sqlite3_bind_int64(s, first + 4, clamp_u64(c->flagged));
+	sqlite3_bind_int64(s, first + 5, clamp_u64(c->rejected));
+	sqlite3_bind_int64(s, first + 6, clamp_u64(c->skipped));
+}
+
+lar_status lar_ledger_file_commit(struct lar_ledger *l, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	lar_status st;
+
+	if (!l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "file_commit: no file open");
+	if ((st = stmt(l, ST_FILE_ROW, &s, e)) != LAR_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, l->run_id);
+	bind_cstr(s, 2, l->source);
+	bind_counts(s, 3, &l->file);
+	st = run(l, ST_FILE_ROW, "record file", e);
+	sqlite3_clear_bindings(s);
+	if (st != LAR_OK || (st = run(l, ST_COMMIT, "commit file", e)) != LAR_OK)
+		goto fail;
+	l->in_file = 0;
+	l->run_files++;
+	l->run.records += l->file.records;
+	l->run.imported += l->file.imported;
+	l->run.present += l->file.present;
+	l->run.conflicts += l->file.conflicts;
+	l->run.flagged += l->file.flagged;
+	l->run.rejected += l->file.rejected;
+	l->run.skipped += l->file.skipped;
+	memset(&l->file, 0, sizeof l->file);
+	return LAR_OK;
+fail:
+	lar_ledger_file_rollback(l);
+	return st;
+}
+
+void lar_ledger_file_rollback(struct lar_ledger *l)
+{
+	if (l == NULL || !l->in_file)
+		return;
+	/* after some errors SQLite has already rolled back; then this is a no-op */
+	if (sqlite3_get_autocommit(l->db) == 0)
+		run(l, ST_ROLLBACK, "rollback", NULL);
+	l->in_file = 0;
+	memset(&l->file, 0, sizeof l->file);
+}
+
+lar_status lar_ledger_run_end(struct lar_ledger *l, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	lar_status st;
+
+	if (l->run_id == 0 || l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "run_end: no run open, or a file is open");
+	if ((st = stmt(l, ST_RUN_END, &s, e)) != LAR_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, l->run_id);
+	sqlite3_bind_int64(s, 2, clamp_u64(l->run_files));
+	bind_counts(s, 3, &l->run);
+	st = run(l, ST_RUN_END, "end import run", e);
+	sqlite3_clear_bindings(s);
+	if (st == LAR_OK)
+		l->run_id = 0;
+	return st;
+}
+
+void lar_ledger_counts(const struct lar_ledger *l, struct lar_ledger_counts *file,
+		       struct lar_ledger_counts *run_c)
+{
+	if (file != NULL)
+		*file = l->file;
+	if (run_c != NULL)
+		*run_c = l->run;
+}
+
+/* ---- reading back ---- */
+
+/* SPEC §4: DAY is YYYY-MM-DD in UTC.  Stored days compare as text. */
+static lar_status range_bounds(const struct lar_day_range *r, const char **from, const char **to,
+			       struct lar_err *e)
+{
+	lar_time t;
+	*from = "";
+	*to = "9999-99-99";
+	if (r == NULL)
+		return LAR_OK;
+	if (r->from != NULL) {
+		if (lar_time_parse_day(r->from, strlen(r->from), &t) != LAR_OK)
+			return lar_err_set(e, LAR_E_INVAL, "'%s' is not a day (YYYY-MM-DD)", r->from);
+		*from = r->from;
+	}
+	if (r->to != NULL) {
+		if (lar_time_parse_day(r->to, strlen(r->to), &t) != LAR_OK)
+			return lar_err_set(e, LAR_E_INVAL, "'%s' is not a day (YYYY-MM-DD)", r->to);
+		*to = r->to;
+	}
+	return LAR_OK;
+}
+
+#define EXPORT_COLUMNS                                                                                 \
+	"receipt_id, revenue_event_id, created_at, status, mcp_tool_id, tool_slug, tool_name, "        \
+	"tool_method_name, paying_project_id, agent_id, idempotency_key, request_id, key_id, "         \
+	"key_fingerprint, verdict, flags, payload_b64, signature, source, created_ticks, gross_sats, " \
+	"platform_fee_sats, net_sats, fee_basis_points, line, flag_bits"
+
+static void read_receipt(sqlite3_stmt *s, struct lar_ledger_receipt *r)
+{
+	r->receipt_id = col_str(s, 0);
+	r->revenue_event_id = col_str(s, 1);
+	r->created_at = col_str(s, 2);
+	r->status = col_str(s, 3);
+	r->mcp_tool_id = col_str(s, 4);
+	r->tool_slug = col_str(s, 5);
+	r->tool_name = col_str(s, 6);
+	r->tool_method_name = col_str(s, 7);
+	r->paying_project_id = col_str(s, 8);
+	r->agent_id = col_str(s, 9);
+	r->idempotency_key = col_str(s, 10);
+	r->request_id = col_str(s, 11);
+	r->key_id = col_str(s, 12);
+	r->key_fingerprint = col_str(s, 13);
+	r->verdict = col_str(s, 14);
+	r->flags = col_str(s, 15);
+	r->payload_b64 = col_str(s, 16);
+	r->signature = col_str(s, 17);
+	r->source = col_str(s, 18);
+	r->created_ticks = sqlite3_column_int64(s, 19);
+	r->gross_sats = sqlite3_column_int64(s, 20);
+	r->platform_fee_sats = sqlite3_column_int64(s, 21);
+	r->net_sats = sqlite3_column_int64(s, 22);
+	r->fee_basis_points = sqlite3_column_int64(s, 23);
+	r->line = sqlite3_column_int64(s, 24);
+	r->flag_bits = (uint32_t)sqlite3_column_int64(s, 25);
+}
+
+/* Prepare sql (a one-off statement, finalized by the caller); bind the day
+ * range to ?1 and ?2 when range_ok. */
+static lar_status prepare_ranged(struct lar_ledger *l, const char *sql, const struct lar_day_range *range,
+				 sqlite3_stmt **out, struct lar_err *e)
+{
+	const char *from, *to;
+	lar_status st = range_bounds(range, &from, &to, e);
+	*out = NULL;
+	if (st != LAR_OK)
+		return st;
+	int rc = sqlite3_prepare_v2(l->db, sql, -1, out, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(l, e, rc, "prepare");
+	if (sqlite3_bind_parameter_count(*out) >= 2) {
+		bind_cstr(*out, 1, from);
+		bind_cstr(*out, 2, to);
+	}
+	return LAR_OK;
+}
+
+static lar_status walk_receipts(struct lar_ledger *l, sqlite3_stmt *s, lar_ledger_receipt_fn fn, void *ctx,
+				struct lar_err *e)
+{
+	struct lar_ledger_receipt r;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_receipt(s, &r);
+		lar_status st = fn(ctx, &r);
+		if (st != LAR_OK)
+			return st;
+	}
+	return rc == SQLITE_DONE ? LAR_OK : db_fail(l, e, rc, "read");
+}
+
+lar_status lar_ledger_export(struct lar_ledger *l, const struct lar_day_range *range,
+			     lar_ledger_receipt_fn fn, void *ctx, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	/* (created_day, created_ticks, receipt_id) is createdAt-then-receiptId
+	 * order, and matches the receipt_order index. */
+	lar_status st = prepare_ranged(l,
+				       "SELECT " EXPORT_COLUMNS " FROM receipt "
+				       "WHERE created_day >= ?1 AND created_day <= ?2 "
+				       "ORDER BY created_day, created_ticks, receipt_id",
+				       range, &s, e);
+	if (st == LAR_OK)
+		st = walk_receipts(l, s, fn, ctx, e);
+	sqlite3_finalize(s);
+	return st;
+}
+
+lar_status lar_ledger_discrepancies(struct lar_ledger *l, const struct lar_day_range *range,
+				    lar_ledger_receipt_fn fn, void *ctx, struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	/* the WHERE repeats receipt_discrepancy's so that partial index serves it */
+	lar_status st = prepare_ranged(l,
+				       "SELECT " EXPORT_COLUMNS " FROM receipt "
+				       "WHERE status = 'Charged' AND (flag_bits & 12288) != 0 "
+				       "AND created_day >= ?1 AND created_day <= ?2 "
+				       "ORDER BY created_day, created_ticks, receipt_id",
+				       range, &s, e);
+	if (st == LAR_OK)
+		st = walk_receipts(l, s, fn, ctx, e);
+	sqlite3_finalize(s);
+	return st;
+}
+
+static const char *const group_names[LAR_GROUP_FIELD_COUNT] = {
+	[LAR_GROUP_DAY] = "day",       [LAR_GROUP_MONTH] = "month",     [LAR_GROUP_TOOL] = "tool",
+	[LAR_GROUP_METHOD] = "method", [LAR_GROUP_PROJECT] = "project", [LAR_GROUP_AGENT] = "agent",
+	[LAR_GROUP_KEY] = "key",
+};
+/* day_summary expressions per field; TOOL is two columns */
+static const char *const group_sql[LAR_GROUP_FIELD_COUNT] = {
+	[LAR_GROUP_DAY] = "created_day",
+	[LAR_GROUP_MONTH] = "substr(created_day, 1, 7)",
+	[LAR_GROUP_TOOL] = "mcp_tool_id, tool_slug",
+	[LAR_GROUP_METHOD] = "tool_method_name",
+	[LAR_GROUP_PROJECT] = "paying_project_id",
+	[LAR_GROUP_AGENT] = "agent_id",
+	[LAR_GROUP_KEY] = "key_id",
+};
+
+const char *lar_group_field_name(enum lar_group_field f)
+{
+	return (unsigned)f < LAR_GROUP_FIELD_COUNT ? group_names[f] : NULL;
+}
+
+int lar_group_field_from_name(const char *s, size_t n)
+{
+	for (int i = 0; i < LAR_GROUP_FIELD_COUNT; i++)
+		if (strlen(group_names[i]) == n && memcmp(group_names[i], s, n) == 0)
+			return i;
+	return -1;
+}
+
+static void read_sums(sqlite3_stmt *s, int first, struct lar_sums *m)
+{
+	m->count = sqlite3_column_int64(s, first);
+	m->gross_sats = sqlite3_column_int64(s, first + 1);
+	m->platform_fee_sats = sqlite3_column_int64(s, first + 2);
+	m->net_sats = sqlite3_column_int64(s, first + 3);
+	m->discrepancies = sqlite3_column_int64(s, first + 4);
+}
+
+lar_status lar_ledger_reconcile(struct lar_ledger *l, const struct lar_day_range *range,
+				const enum lar_group_field *by, size_t nby, lar_ledger_group_fn fn, void *ctx,
+				struct lar_err *e)
+{
+	struct lar_buf cols, sql;
+	unsigned seen = 0;
+	sqlite3_stmt *s = NULL;
+	lar_status st = LAR_OK;
+	int rc;
+
+	lar_buf_init(&cols, 0);
+	lar_buf_init(&sql, 0);
+	if (nby == 0 || nby > LAR_GROUP_FIELD_COUNT) {
+		st = lar_err_set(e, LAR_E_INVAL, "reconcile: group on 1 to %d fields", LAR_GROUP_FIELD_COUNT);
+		goto out;
+	}
+	for (size_t i = 0; i < nby; i++) {
+		if ((unsigned)by[i] >= LAR_GROUP_FIELD_COUNT || (seen & (1u << by[i]))) {
+			st = lar_err_set(e, LAR_E_INVAL, "reconcile: unknown or repeated group field");
+			goto out;
+		}
+		seen |= 1u << by[i];
+		/* only fixed expressions from group_sql[] reach the SQL text */
+		lar_buf_printf(&cols, "%s%s", i ? ", " : "", group_sql[by[i]]);
+	}
+	lar_buf_putc(&cols, 0);
+	if (cols.oom)
+		goto nomem;
+	lar_buf_printf(&sql,
+		       "SELECT %s, sum(receipts), sum(gross_sats), sum(platform_fee_sats), sum(net_sats), "
+		       "sum(discrepancies) FROM day_summary "
+		       "WHERE status = 'Charged' AND created_day >= ?1 AND created_day <= ?2 ",
+		       (const char *)cols.p);
+	lar_buf_printf(&sql, "GROUP BY %s ORDER BY %s", (const char *)cols.p, (const char *)cols.p);
+	lar_buf_putc(&sql, 0);
+	if (sql.oom)
+		goto nomem;
+	if ((st = prepare_ranged(l, (const char *)sql.p, range, &s, e)) != LAR_OK)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct lar_ledger_group g;
+		int c = 0;
+		memset(&g, 0, sizeof g);
+		for (size_t i = 0; i < nby; i++) {
+			switch (by[i]) {
+			case LAR_GROUP_DAY:
+				g.day = col_str(s, c++);
+				break;
+			case LAR_GROUP_MONTH:
+				g.month = col_str(s, c++);
+				break;
+			case LAR_GROUP_TOOL:
+				g.tool_id = col_str(s, c++);
+				g.tool_slug = col_str(s, c++);
+				break;
+			case LAR_GROUP_METHOD:
+				g.method = col_str(s, c++);
+				break;
+			case LAR_GROUP_PROJECT:
+				g.project_id = col_str(s, c++);
+				break;
+			case LAR_GROUP_AGENT:
+				g.agent_id = col_str(s, c++);
+				break;
+			case LAR_GROUP_KEY:
+				g.key_id = col_str(s, c++);
+				break;
+			default:
+				break;
+			}
+		}
+		read_sums(s, c, &g.sums);
+		if ((st = fn(ctx, &g)) != LAR_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		st = db_fail(l, e, rc, "reconcile");
+	goto out;
+nomem:
+	st = lar_err_set(e, LAR_E_NOMEM, "out of memory");
+out:
+	sqlite3_finalize(s);
+	lar_buf_free(&cols);
+	lar_buf_free(&sql);
+	return st;
+}
+
+lar_status lar_ledger_status_totals(struct lar_ledger *l, const struct lar_day_range *range,
+				    struct lar_sums *charged, int64_t *test, int64_t *other,
+				    struct lar_err *e)
+{
+	sqlite3_stmt *s;
+	int rc;
+	memset(charged, 0, sizeof *charged);
+	*test = *other = 0;
+	lar_status st =
+		prepare_ranged(l,
+			       "SELECT CASE status WHEN 'Charged' THEN 0 WHEN 'Test' THEN 1 ELSE 2 END AS k, "
+			       "sum(receipts), sum(gross_sats), sum(platform_fee_sats), sum(net_sats), "
+			       "sum(discrepancies) FROM day_summary "
+			       "WHERE created_day >= ?1 AND created_day <= ?2 GROUP BY k",
+			       range, &s, e);
+	if (st != LAR_OK)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int k = sqlite3_column_int(s, 0);
+		if (k == 0)
+			read_sums(s, 1, charged);
+		else if (k == 1)
+			*test = sqlite3_column_int64(s, 1);
+		else
+			*other = sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE)
+		st = db_fail(l, e, rc, "totals");
+out:
+	sqlite3_finalize(s);
+	return st;
+}
+
+lar_status lar_ledger_double_charges(struct lar_ledger *l, lar_ledger_receipt_fn fn, void *ctx,
+				     struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+	lar_status st = LAR_OK;
+	/* double_charge lists the groups (kept by a trigger); receipt_charge_key
+	 * finds their receipts.  `IS` makes two null projects equal. */
+	rc = sqlite3_prepare_v2(l->db,
+				"SELECT r.receipt_id, r.created_at, r.created_ticks, r.mcp_tool_id, "
+				"r.paying_project_id, r.idempotency_key, r.gross_sats, r.platform_fee_sats, "
+				"r.net_sats FROM double_charge d JOIN receipt r "
+				"ON r.status = 'Charged' AND r.mcp_tool_id = d.mcp_tool_id "
+				"AND r.idempotency_key = d.idempotency_key "
+				"AND r.paying_project_id IS d.paying_project_id "
+				"ORDER BY d.mcp_tool_id, d.idempotency_key, d.paying_project_id, "
+				"r.created_ticks, r.receipt_id",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		st = db_fail(l, e, rc, "prepare");
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct lar_ledger_receipt r;
+		memset(&r, 0, sizeof r);
+		r.receipt_id = col_str(s, 0);
+		r.created_at = col_str(s, 1);
+		r.created_ticks = sqlite3_column_int64(s, 2);
+		r.mcp_tool_id = col_str(s, 3);
+		r.paying_project_id = col_str(s, 4);
+		r.idempotency_key = col_str(s, 5);
+		r.gross_sats = sqlite3_column_int64(s, 6);
+		r.platform_fee_sats = sqlite3_column_int64(s, 7);
+		r.net_sats = sqlite3_column_int64(s, 8);
+		if ((st = fn(ctx, &r)) != LAR_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		st = db_fail(l, e, rc, "double charges");
+out:
+	sqlite3_finalize(s);
+	return st;
+}
+
+lar_status lar_ledger_conflicts(struct lar_ledger *l, lar_ledger_conflict_fn fn, void *ctx, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+	lar_status st = LAR_OK;
+	rc = sqlite3_prepare_v2(
+		l->db,
+		"SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
+		"platform_fee_sats, net_sats, line, stored FROM ("
+		"SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
+		"platform_fee_sats, net_sats, line, 1 AS stored, 0 AS ord FROM receipt "
+		"WHERE receipt_id IN (SELECT receipt_id FROM conflict) "
+		"UNION ALL SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
+		"platform_fee_sats, net_sats, line, 0, id FROM conflict) "
+		"ORDER BY receipt_id, stored DESC, ord",
+		-1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		st = db_fail(l, e, rc, "prepare");
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct lar_ledger_conflict c;
+		c.receipt_id = col_str(s, 0);
+		c.created_at = col_str(s, 1);
+		c.status = col_str(s, 2);
+		c.payload_b64 = col_str(s, 3);
+		c.source = col_str(s, 4);
+		c.gross_sats = sqlite3_column_int64(s, 5);
+		c.platform_fee_sats = sqlite3_column_int64(s, 6);
+		c.net_sats = sqlite3_column_int64(s, 7);
+		c.line = sqlite3_column_int64(s, 8);
+		c.stored = sqlite3_column_int(s, 9);
+		if ((st = fn(ctx, &c)) != LAR_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		st = db_fail(l, e, rc, "conflicts");
+out:
+	sqlite3_finalize(s);
+	return st;
+}
+
+lar_status lar_ledger_read_begin(struct lar_ledger *l, struct lar_err *e)
+{
+	if (l->in_file)
+		return LAR_OK; /* already inside the file's transaction */
+	if (l->in_read++ > 0)
+		return LAR_OK;
+	/* A deferred transaction whose snapshot starts at its first read; the
+	 * dummy read pins it now. */
+	lar_status st = exec(l, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1", "begin read", e);
+	if (st != LAR_OK)
+		l->in_read = 0;
+	return st;
+}
+
+void lar_ledger_read_end(struct lar_ledger *l)
+{
+	if (l->in_file || l->in_read == 0)
+		return;
+	if (--l->in_read == 0)
+		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+}
+
+lar_status lar_ledger_check(struct lar_ledger *l, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st = LAR_OK;
+	int rc = sqlite3_prepare_v2(l->db, "PRAGMA integrity_check", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(l, e, rc, "integrity check");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		struct lar_str r = col_str(s, 0);
+		if (r.p == NULL || r.n != 2 || memcmp(r.p, "ok", 2) != 0)
+			st = lar_err_set(e, LAR_E_DB, "integrity check: %.*s", (int)(r.n > 300 ? 300 : r.n),
+					 r.p ? r.p : "");
+	} else {
+		st = db_fail(l, e, rc, "integrity check");
+	}
+	sqlite3_finalize(s);
+	if (st != LAR_OK)
+		return st;
+	rc = sqlite3_prepare_v2(l->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(l, e, rc, "foreign key check");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		struct lar_str t = col_str(s, 0);
+		st = lar_err_set(e, LAR_E_DB, "foreign key check: a row of %.*s points nowhere", (int)t.n,
+				 t.p ? t.p : "");
+	} else if (rc != SQLITE_DONE) {
+		st = db_fail(l, e, rc, "foreign key check");
+	}
+	sqlite3_finalize(s);
+	return st;
+}

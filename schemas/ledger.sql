@@ -1,0 +1,228 @@
+-- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 1.
+--
+-- This text is the one source of the schema: ledger/ledger_schema.c
+-- carries it byte for byte (tests/test_ledger.c checks that) and ledger.c
+-- runs it, in one transaction, to create a new ledger.  `sqlite3 x.db < schemas/ledger.sql`
+-- makes the same thing.  An older ledger is brought to this version by the
+-- forward migrations in ledger.c; a newer one is refused.
+--
+-- Conventions:
+--  - Every value of a receipt comes from the signed payload (SPEC §1.2); the
+--    envelope's keyId is kept because it selected the secret that matched.
+--  - TEXT columns hold UTF-8; a NULL column is a JSON null in the payload
+--    (or, for tool_name and the attestation group, an absent member).
+--  - Times are UTC.  created_at is the payload's own text
+--    'yyyy-MM-ddTHH:mm:ss.fffffffZ'; created_ticks counts 100 ns ticks since
+--    1970-01-01T00:00:00Z; created_day is 'YYYY-MM-DD', the first ten
+--    characters of created_at, for day ranges.  Run times are
+--    'YYYY-MM-DDTHH:MM:SS.SSSZ' from the SQLite clock.
+--  - flag_bits has bit (1 << n) set for reason n of SPEC §2.3 in table
+--    order: noncanonical_payload 10, body_mismatch 11, amount_mismatch 12,
+--    fee_mismatch 13, id_mismatch 14, attestation_mismatch 15,
+--    test_receipt 16, unexpected_status 17.  A discrepancy is a receipt
+--    flagged amount_mismatch or fee_mismatch: (flag_bits & 12288) != 0.
+--  - flags is the same set as text: reason codes in that order separated by
+--    one space, '' when there are none.
+
+PRAGMA application_id = 1279349315; -- 'LARC': marks the file as a la-receipt ledger
+PRAGMA user_version = 1;            -- schema version
+
+-- One row per `la-receipt import` invocation.
+CREATE TABLE import_run (
+	id              INTEGER PRIMARY KEY, -- run number, increasing
+	started_at      TEXT NOT NULL,       -- when the run began
+	ended_at        TEXT,                -- when it ended; NULL while running, or when killed
+	program_version TEXT NOT NULL,       -- la-receipt version that ran it
+	files           INTEGER NOT NULL DEFAULT 0, -- input files committed by the run
+	records         INTEGER NOT NULL DEFAULT 0, -- records read from those files
+	imported        INTEGER NOT NULL DEFAULT 0, -- receipts stored for the first time
+	present         INTEGER NOT NULL DEFAULT 0, -- receipts already in the ledger, same payload
+	conflicts       INTEGER NOT NULL DEFAULT 0, -- receiptId stored with another payload
+	flagged         INTEGER NOT NULL DEFAULT 0, -- records whose verdict was flag (any of the above)
+	rejected        INTEGER NOT NULL DEFAULT 0, -- records whose verdict was fail
+	skipped         INTEGER NOT NULL DEFAULT 0  -- records skipped without a verdict (SPEC §2.1)
+) STRICT;
+
+-- One row per input file committed; written in the file's own transaction,
+-- so a file is listed here exactly when its records are in the ledger.
+CREATE TABLE import_file (
+	id           INTEGER PRIMARY KEY, -- commit number, increasing
+	run_id       INTEGER NOT NULL REFERENCES import_run (id), -- the run that read the file
+	source       TEXT NOT NULL,       -- file name as given ('-' for standard input)
+	committed_at TEXT NOT NULL,       -- when the file's transaction committed
+	records      INTEGER NOT NULL,    -- records read from the file
+	imported     INTEGER NOT NULL,    -- counts as in import_run, for this file only
+	present      INTEGER NOT NULL,
+	conflicts    INTEGER NOT NULL,
+	flagged      INTEGER NOT NULL,
+	rejected     INTEGER NOT NULL,
+	skipped      INTEGER NOT NULL
+) STRICT;
+
+-- Every authentic receipt (verdict ok or flag), once per receiptId: the
+-- first signed payload seen for it.  Later different payloads go to conflict.
+CREATE TABLE receipt (
+	id                         INTEGER PRIMARY KEY, -- storage order
+	receipt_id                 TEXT NOT NULL UNIQUE, -- receiptId
+	revenue_event_id           TEXT NOT NULL,       -- revenueEventId (guid)
+	created_at                 TEXT NOT NULL,       -- createdAt as signed
+	created_ticks              INTEGER NOT NULL,    -- createdAt in ticks (see above)
+	created_day                TEXT NOT NULL        -- createdAt's UTC day 'YYYY-MM-DD'
+		CHECK (created_day = substr(created_at, 1, 10)),
+	status                     TEXT NOT NULL,       -- status: 'Charged', 'Test' or another value
+	mcp_tool_id                TEXT NOT NULL,       -- mcpToolId (guid)
+	tool_slug                  TEXT NOT NULL,       -- toolSlug
+	tool_name                  TEXT,                -- toolName; NULL in 18-member payloads
+	tool_method_name           TEXT NOT NULL,       -- toolMethodName
+	paying_project_id          TEXT,                -- payingProjectId (guid)
+	agent_id                   TEXT,                -- agentId
+	idempotency_key            TEXT,                -- idempotencyKey
+	request_id                 TEXT,                -- requestId
+	mcp_gate_session_id        TEXT,                -- mcpGateSessionId (guid)
+	mcp_gate_token_id          TEXT,                -- mcpGateTokenId (guid)
+	gross_sats                 INTEGER NOT NULL,    -- grossSats
+	platform_fee_sats          INTEGER NOT NULL,    -- platformFeeSats
+	net_sats                   INTEGER NOT NULL,    -- netSats
+	fee_basis_points           INTEGER NOT NULL,    -- feeBasisPoints
+	version                    TEXT NOT NULL,       -- version ('mcp-call-receipt-v1')
+	attestation_kind           TEXT,                -- attestationKind; the eight attestation
+	attestation_operation      TEXT,                -- attestationOperation  columns are all NULL
+	attestation_observed_at    TEXT,                -- attestationObservedAt when the payload
+	attestation_source         TEXT,                -- attestationSource     has no attestation
+	attestation_network        TEXT,                -- attestationNetwork    group
+	attestation_subject_id     TEXT,                -- attestationSubjectId (may be null alone)
+	attestation_claims         TEXT,                -- attestationClaims
+	attestation_claims_sha256  TEXT,                -- attestationClaimsSha256
+	verdict                    TEXT NOT NULL CHECK (verdict IN ('ok', 'flag')), -- SPEC §2.2
+	flag_bits                  INTEGER NOT NULL,    -- flag reasons as bits (see above)
+	flags                      TEXT NOT NULL,       -- flag reasons as text (see above)
+	payload_b64                TEXT NOT NULL,       -- the signed payload text as received; it
+	                                                -- alone keeps members unknown to us
+	signature                  TEXT NOT NULL,       -- the signature exactly as received
+	key_id                     TEXT NOT NULL,       -- envelope keyId whose secret matched
+	key_fingerprint            TEXT NOT NULL,       -- that secret's fingerprint (SPEC §3)
+	source                     TEXT NOT NULL,       -- input file it was first imported from
+	line                       INTEGER NOT NULL,    -- line in source where the record starts
+	run_id                     INTEGER NOT NULL REFERENCES import_run (id) -- run that stored it
+) STRICT;
+
+-- export: createdAt order within a day range.
+CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id);
+
+-- report reconcile: the discrepant Charged receipts of a day range.
+CREATE INDEX receipt_discrepancy ON receipt (created_day, created_ticks, receipt_id)
+	WHERE status = 'Charged' AND (flag_bits & 12288) != 0;
+
+-- report dupes: Charged receipts by (tool, paying project, idempotency key).
+CREATE INDEX receipt_charge_key
+	ON receipt (mcp_tool_id, idempotency_key, paying_project_id, created_ticks)
+	WHERE status = 'Charged' AND idempotency_key IS NOT NULL;
+
+-- A receiptId seen again with a different signed payload: each distinct
+-- payload once.  The receipt table keeps the first one seen.
+CREATE TABLE conflict (
+	id                INTEGER PRIMARY KEY, -- storage order
+	receipt_id        TEXT NOT NULL,       -- receiptId, also in receipt.receipt_id
+	created_at        TEXT NOT NULL,       -- createdAt of this payload
+	status            TEXT NOT NULL,       -- status of this payload
+	gross_sats        INTEGER NOT NULL,    -- grossSats of this payload
+	platform_fee_sats INTEGER NOT NULL,    -- platformFeeSats of this payload
+	net_sats          INTEGER NOT NULL,    -- netSats of this payload
+	verdict           TEXT NOT NULL CHECK (verdict IN ('ok', 'flag')), -- its verdict
+	flag_bits         INTEGER NOT NULL,    -- its flag reasons as bits
+	flags             TEXT NOT NULL,       -- its flag reasons as text
+	payload_b64       TEXT NOT NULL,       -- its signed payload text as received
+	signature         TEXT NOT NULL,       -- its signature as received
+	key_id            TEXT NOT NULL,       -- its envelope keyId
+	key_fingerprint   TEXT NOT NULL,       -- fingerprint of the secret that matched
+	source            TEXT NOT NULL,       -- input file it was first seen in
+	line              INTEGER NOT NULL,    -- line in source
+	run_id            INTEGER NOT NULL REFERENCES import_run (id), -- run that stored it
+	UNIQUE (receipt_id, payload_b64)
+) STRICT;
+
+-- Every failed record (verdict fail).  Only input bytes are kept, never
+-- anything from the keyring.  A record read again (same source, line,
+-- reason, length and hash) is not stored twice.
+CREATE TABLE reject (
+	id          INTEGER PRIMARY KEY, -- storage order
+	reason      TEXT NOT NULL,       -- the fail reason code of SPEC §2.3
+	source      TEXT NOT NULL,       -- input file
+	line        INTEGER NOT NULL,    -- line in source where the record starts
+	record_len  INTEGER NOT NULL,    -- length of the whole record in bytes
+	record_hash INTEGER NOT NULL,    -- 64-bit FNV-1a of the record bytes (as a signed integer):
+	                                 -- identifies a re-read record, not a security check
+	excerpt     BLOB NOT NULL,       -- the record's first bytes (at most 256), exactly as read
+	run_id      INTEGER NOT NULL REFERENCES import_run (id), -- run that stored it
+	UNIQUE (source, line, reason, record_len, record_hash)
+) STRICT;
+
+-- Sums per (day, status, tool, method, paying project, agent, keyId) for
+-- report reconcile, kept by the trigger below; never written otherwise.
+CREATE TABLE day_summary (
+	created_day       TEXT NOT NULL,    -- receipt.created_day
+	status            TEXT NOT NULL,    -- receipt.status
+	mcp_tool_id       TEXT NOT NULL,    -- receipt.mcp_tool_id
+	tool_slug         TEXT NOT NULL,    -- receipt.tool_slug
+	tool_method_name  TEXT NOT NULL,    -- receipt.tool_method_name
+	paying_project_id TEXT,             -- receipt.paying_project_id
+	agent_id          TEXT,             -- receipt.agent_id
+	key_id            TEXT NOT NULL,    -- receipt.key_id
+	receipts          INTEGER NOT NULL, -- receipts in the group
+	gross_sats        INTEGER NOT NULL, -- sum of gross_sats
+	platform_fee_sats INTEGER NOT NULL, -- sum of platform_fee_sats
+	net_sats          INTEGER NOT NULL, -- sum of net_sats
+	discrepancies     INTEGER NOT NULL  -- receipts flagged amount_mismatch or fee_mismatch
+) STRICT;
+CREATE INDEX day_summary_group ON day_summary (created_day, status, mcp_tool_id, tool_slug,
+	tool_method_name, paying_project_id, agent_id, key_id);
+
+-- (tool, paying project, idempotency key) of every double charge: more than
+-- one Charged receipt.  Kept by the trigger below.  Two receipts whose
+-- payingProjectId are both null belong to the same group.
+CREATE TABLE double_charge (
+	mcp_tool_id       TEXT NOT NULL, -- receipt.mcp_tool_id
+	idempotency_key   TEXT NOT NULL, -- receipt.idempotency_key
+	paying_project_id TEXT           -- receipt.paying_project_id
+) STRICT;
+CREATE INDEX double_charge_group
+	ON double_charge (mcp_tool_id, idempotency_key, paying_project_id);
+
+-- Receipts are only ever inserted, so the summaries need no other trigger.
+CREATE TRIGGER receipt_summarise AFTER INSERT ON receipt
+BEGIN
+	INSERT INTO day_summary
+	SELECT new.created_day, new.status, new.mcp_tool_id, new.tool_slug, new.tool_method_name,
+	       new.paying_project_id, new.agent_id, new.key_id, 0, 0, 0, 0, 0
+	WHERE NOT EXISTS (SELECT 1 FROM day_summary
+		WHERE created_day = new.created_day AND status = new.status
+		  AND mcp_tool_id = new.mcp_tool_id AND tool_slug = new.tool_slug
+		  AND tool_method_name = new.tool_method_name
+		  AND paying_project_id IS new.paying_project_id AND agent_id IS new.agent_id
+		  AND key_id = new.key_id);
+	UPDATE day_summary
+	SET receipts = receipts + 1,
+	    gross_sats = gross_sats + new.gross_sats,
+	    platform_fee_sats = platform_fee_sats + new.platform_fee_sats,
+	    net_sats = net_sats + new.net_sats,
+	    discrepancies = discrepancies + ((new.flag_bits & 12288) != 0)
+	WHERE created_day = new.created_day AND status = new.status
+	  AND mcp_tool_id = new.mcp_tool_id AND tool_slug = new.tool_slug
+	  AND tool_method_name = new.tool_method_name
+	  AND paying_project_id IS new.paying_project_id AND agent_id IS new.agent_id
+	  AND key_id = new.key_id;
+END;
+
+CREATE TRIGGER receipt_double_charge AFTER INSERT ON receipt
+WHEN new.status = 'Charged' AND new.idempotency_key IS NOT NULL
+BEGIN
+	INSERT INTO double_charge
+	SELECT new.mcp_tool_id, new.idempotency_key, new.paying_project_id
+	WHERE NOT EXISTS (SELECT 1 FROM double_charge
+		WHERE mcp_tool_id = new.mcp_tool_id AND idempotency_key = new.idempotency_key
+		  AND paying_project_id IS new.paying_project_id)
+	  AND (SELECT count(*) FROM (SELECT 1 FROM receipt
+		WHERE status = 'Charged' AND mcp_tool_id = new.mcp_tool_id
+		  AND idempotency_key = new.idempotency_key
+		  AND paying_project_id IS new.paying_project_id LIMIT 2)) = 2;
+END;

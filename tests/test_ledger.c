@@ -1,0 +1,694 @@
+/*
+ * test_ledger.c - the SQLite ledger (ledger.h, SPEC §4.2): schema source of
+ * truth, file mode, idempotent import, present/conflict/reject bookkeeping,
+ * per-file rollback, busy timeout, refusal of foreign or newer files, day
+ * ranges and order of export, and the summaries the reports read.
+ *
+ * Verdicts are built by hand (the verifier is tested elsewhere).  The test
+ * reads the database with SQLite directly, so what it checks does not go
+ * through the code under test.
+ * Not for: report formatting (test_report.c) or CSV (test_csv.c).
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ledger.h"
+#include "tap.h"
+
+static char dir[4096];
+
+static const char *tmpfile_path(const char *name)
+{
+	static char buf[8][4200];
+	static int k;
+	char *p = buf[k++ % 8];
+	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+	return p;
+}
+
+/* ---- hand-made verdicts ---- */
+
+struct spec {
+	const char *rid, *created, *status, *tool, *slug, *method, *project, *agent, *key, *payload;
+	int64_t gross, fee, net;
+	uint32_t flags; /* reason bits; non-zero makes a flag verdict */
+};
+
+static struct lar_str S(const char *s) {
+	struct lar_str r = { s, s ? strlen(s) : 0 };
+	return r;
+}
+
+static struct lar_key_entry test_key = {
+	.key_id = "liveauth-mcp-receipt-v1",
+	.key_id_len = 23,
+	.fingerprint_hex = "0123456789abcdef",
+};
+
+static void mkv(struct lar_verdict *v, const struct spec *s)
+{
+	memset(v, 0, sizeof *v);
+	v->status = s->flags ? LAR_V_FLAG : LAR_V_OK;
+	v->reasons = s->flags;
+	v->key = &test_key;
+	v->key_id = S("liveauth-mcp-receipt-v1");
+	v->payload_b64 = S(s->payload ? s->payload : s->rid);
+	v->signature = S("sig0123456789012345678901234567890123456789");
+	struct lar_payload *p = &v->p;
+	p->receipt_id = S(s->rid);
+	p->revenue_event_id = S("7fd6900a-8cce-4e6b-8bfc-bb79d2a6d643");
+	p->created_at = S(s->created ? s->created : "2026-03-04T05:06:07.1234567Z");
+	lar_time_parse_payload(p->created_at.p, p->created_at.n, &p->created);
+	p->status = S(s->status ? s->status : "Charged");
+	p->mcp_tool_id = S(s->tool ? s->tool : "e3e70682-c209-4cac-a29f-6fbed82c07cd");
+	p->tool_slug = S(s->slug ? s->slug : "weather-api");
+	p->tool_name = S(NULL);
+	p->tool_method_name = S(s->method ? s->method : "search");
+	p->paying_project_id = S(s->project);
+	p->agent_id = S(s->agent);
+	p->idempotency_key = S(s->key);
+	p->version = S("mcp-call-receipt-v1");
+	p->gross_sats = s->gross;
+	p->platform_fee_sats = s->fee;
+	p->net_sats = s->net;
+	p->fee_basis_points = 500;
+}
+
+/* ---- direct reads ---- */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(2);
+	}
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static int64_t raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bad sql %s: %s\n", sql, sqlite3_errmsg(db));
+		return -999;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int64_t path_int(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	int64_t v = raw_int(db, sql);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Every row of a table, all columns, in a fixed order: a fingerprint of
+ * the table's content. */
+static char *dump(const char *path, const char *table, const char *order)
+{
+	sqlite3 *db = raw_open(path);
+	char sql[256];
+	struct lar_buf b;
+	sqlite3_stmt *s;
+	lar_buf_init(&b, 0);
+	snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY %s", table, order);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bad sql %s: %s\n", sql, sqlite3_errmsg(db));
+		exit(2);
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(s); i++) {
+			const unsigned char *t = sqlite3_column_text(s, i);
+			lar_buf_printf(&b, "%s%s", i ? "|" : "", t ? (const char *)t : "<null>");
+		}
+		lar_buf_putc(&b, '\n');
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	lar_buf_putc(&b, 0);
+	return (char *)b.p;
+}
+
+/* ---- tests ---- */
+
+static void test_schema_source(void)
+{
+	char path[4096];
+	const char *src = getenv("LAR_SRC");
+	if (src != NULL && *src)
+		snprintf(path, sizeof path, "%s/schemas/ledger.sql", src);
+	else /* this file's folder is tests/ */
+		snprintf(path, sizeof path, "%.*s/../schemas/ledger.sql",
+			 (int)(strrchr(__FILE__, '/') ? strrchr(__FILE__, '/') - __FILE__ : 1),
+			 strrchr(__FILE__, '/') ? __FILE__ : ".");
+	size_t n;
+	char *text = tap_slurp(path, &n);
+	if (text == NULL && (src == NULL || *src == 0)) {
+		printf("# schema source check skipped: set LAR_SRC\n");
+		return;
+	}
+	CHECKM(text != NULL, "cannot read %.300s", path);
+	if (text == NULL)
+		return;
+	CHECKM(n == strlen(lar_ledger_schema_sql()) && memcmp(text, lar_ledger_schema_sql(), n) == 0,
+	       "ledger/ledger_schema.c differs from schemas/ledger.sql: regenerate it");
+	char want[64];
+	snprintf(want, sizeof want, "PRAGMA user_version = %d;", LAR_LEDGER_SCHEMA_VERSION);
+	CHECK(strstr(text, want) != NULL);
+	free(text);
+}
+
+static struct lar_ledger *open_ok(const char *path, int busy_ms)
+{
+	struct lar_ledger *l = NULL;
+	struct lar_err e = { 0 };
+	struct lar_ledger_opts o = { .busy_ms = busy_ms };
+	lar_status st = lar_ledger_open(path, &o, &l, &e);
+	CHECKM(st == LAR_OK, "open %.200s: %.200s", path, e.msg);
+	return l;
+}
+
+static void test_create_mode(void)
+{
+	const char *p = tmpfile_path("mode.db");
+	mode_t old = umask(0); /* the mode must not depend on the umask */
+	struct lar_ledger *l = open_ok(p, 0);
+	umask(old);
+	if (l == NULL)
+		return;
+	CHECK(lar_ledger_schema_version(l) == LAR_LEDGER_SCHEMA_VERSION);
+	struct lar_err e = { 0 };
+	/* write something so the -wal file exists */
+	CHECK(lar_ledger_run_begin(l, "test", &e) == LAR_OK);
+	struct stat sb;
+	CHECK(stat(p, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	char wal[4300];
+	snprintf(wal, sizeof wal, "%s-wal", p);
+	CHECKM(stat(wal, &sb) == 0 && (sb.st_mode & 0777) == 0600, "wal mode %o",
+	       (unsigned)sb.st_mode & 0777);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	lar_ledger_close(l);
+	CHECK(path_int(p, "PRAGMA user_version") == LAR_LEDGER_SCHEMA_VERSION);
+	CHECK(path_int(p, "PRAGMA application_id") == 1279349315);
+	CHECK(path_int(p, "SELECT count(*) FROM import_run WHERE ended_at IS NOT NULL") == 1);
+	/* reopening an existing ledger keeps it */
+	l = open_ok(p, 0);
+	lar_ledger_close(l);
+	CHECK(path_int(p, "SELECT count(*) FROM import_run") == 1);
+}
+
+static void test_refusals(void)
+{
+	struct lar_ledger *l = NULL;
+	struct lar_err e = { 0 };
+	struct lar_ledger_opts nocreate = { .flags = LAR_LEDGER_NOCREATE };
+
+	CHECK(lar_ledger_open(tmpfile_path("absent.db"), &nocreate, &l, &e) == LAR_E_NOTFOUND && l == NULL);
+	CHECK(access(tmpfile_path("absent.db"), F_OK) != 0);
+	struct lar_ledger_opts ro = { .flags = LAR_LEDGER_READONLY };
+	CHECK(lar_ledger_open(tmpfile_path("absent.db"), &ro, &l, &e) == LAR_E_NOTFOUND);
+
+	/* not SQLite at all */
+	const char *junk = tmpfile_path("junk.db");
+	FILE *f = fopen(junk, "w");
+	fputs("this is not a database, just some text that is long enough to look like a header......\n", f);
+	fclose(f);
+	CHECK(lar_ledger_open(junk, NULL, &l, &e) == LAR_E_INVAL && l == NULL);
+
+	/* another program's database */
+	const char *other = tmpfile_path("other.db");
+	sqlite3 *db = NULL;
+	sqlite3_open(other, &db);
+	sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(lar_ledger_open(other, NULL, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECK(path_int(other, "SELECT count(*) FROM sqlite_schema") == 1); /* untouched */
+
+	/* a ledger written by a newer schema */
+	const char *newer = tmpfile_path("newer.db");
+	l = open_ok(newer, 0);
+	lar_ledger_close(l);
+	l = NULL;
+	db = raw_open(newer);
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", LAR_LEDGER_SCHEMA_VERSION + 1);
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(lar_ledger_open(newer, NULL, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECKM(strstr(e.msg, "newer") != NULL, "%.200s", e.msg);
+
+	/* a directory */
+	CHECK(lar_ledger_open(dir, NULL, &l, &e) != LAR_OK && l == NULL);
+
+	/* two handles creating the same new ledger at once: one schema */
+	const char *twice = tmpfile_path("twice.db");
+	struct lar_ledger *a = open_ok(twice, 0), *b = open_ok(twice, 0);
+	lar_ledger_close(a);
+	lar_ledger_close(b);
+	CHECK(path_int(twice, "SELECT count(*) FROM sqlite_schema WHERE name = 'receipt'") == 1);
+}
+
+static const char forged[] = "{\"version\":\"mcp-call-receipt-v1\",\"payload\":\"x\"}";
+
+static void import_batch(struct lar_ledger *l, const char *source, const struct spec *specs, size_t n,
+			 struct lar_ledger_counts *fc)
+{
+	struct lar_err e = { 0 };
+	struct lar_verdict v;
+	CHECK(lar_ledger_file_begin(l, source, &e) == LAR_OK);
+	for (size_t i = 0; i < n; i++) {
+		mkv(&v, &specs[i]);
+		lar_status st = lar_ledger_add(l, &v, 10 + i, NULL, &e);
+		CHECKM(st == LAR_OK, "add %.200s: %.200s", specs[i].rid, e.msg);
+	}
+	CHECK(lar_ledger_add_reject(l, LAR_R_BAD_SIGNATURE, 3, (const uint8_t *)forged, strlen(forged), &e) ==
+	      LAR_OK);
+	lar_ledger_note_skipped(l);
+	lar_ledger_counts(l, fc, NULL);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+}
+
+static const struct spec batch[] = {
+	{ .rid = "mcp_receipt_a1", .gross = 10, .fee = 1, .net = 9, .project = "p1", .key = "k1" },
+	{ .rid = "mcp_receipt_a2", .gross = 5, .fee = 1, .net = 4, .agent = "agent_1" },
+	{ .rid = "mcp_receipt_a3", .gross = 100, .fee = 6, .net = 94, .flags = 1u << LAR_R_FEE_MISMATCH },
+	{ .rid = "mcp_receipt_a4",
+	  .gross = 7,
+	  .fee = 0,
+	  .net = 7,
+	  .status = "Test",
+	  .flags = 1u << LAR_R_TEST_RECEIPT },
+	{ .rid = "mcp_receipt_a5",
+	  .gross = 12,
+	  .fee = 1,
+	  .net = 11,
+	  .project = "p1",
+	  .key = "k1",
+	  .created = "2026-03-05T00:00:00.0000000Z" },
+};
+#define NBATCH (sizeof batch / sizeof batch[0])
+
+static char *dump_all(const char *p)
+{
+	static const char *const t[][2] = {
+		{ "receipt", "id" },
+		{ "conflict", "id" },
+		{ "reject", "id" },
+		{ "day_summary",
+		  "created_day, status, mcp_tool_id, tool_slug, tool_method_name, paying_project_id, "
+		  "agent_id, key_id" },
+		{ "double_charge", "mcp_tool_id, idempotency_key, paying_project_id" },
+	};
+	struct lar_buf b;
+	lar_buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char *d = dump(p, t[i][0], t[i][1]);
+		lar_buf_printf(&b, "== %s\n%s", t[i][0], d);
+		free(d);
+	}
+	lar_buf_putc(&b, 0);
+	return (char *)b.p;
+}
+
+static void test_idempotent(void)
+{
+	const char *p = tmpfile_path("idem.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	struct lar_ledger_counts fc, rc;
+	if (l == NULL)
+		return;
+
+	CHECK(lar_ledger_file_begin(l, "x", &e) == LAR_E_STATE); /* no run yet */
+	CHECK(lar_ledger_run_begin(l, "0.1.0-test", &e) == LAR_OK);
+	CHECK(lar_ledger_run_begin(l, "again", &e) == LAR_E_STATE);
+	import_batch(l, "day1.jsonl", batch, NBATCH, &fc);
+	CHECK(fc.records == NBATCH + 2 && fc.imported == NBATCH && fc.present == 0 && fc.conflicts == 0);
+	CHECK(fc.flagged == 2 && fc.rejected == 1 && fc.skipped == 1);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+
+	char *first = dump_all(p);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt") == (int64_t)NBATCH);
+	CHECK(path_int(p, "SELECT count(*) FROM reject") == 1);
+	CHECK(path_int(p, "SELECT count(*) FROM import_file WHERE source = 'day1.jsonl' AND imported = 5") ==
+	      1);
+	CHECK(path_int(p, "SELECT records FROM import_run") == (int64_t)NBATCH + 2);
+	CHECK(path_int(p, "SELECT rejected FROM import_run") == 1);
+	/* stored values come from the payload and are typed */
+	CHECK(path_int(
+		      p,
+		      "SELECT count(*) FROM receipt WHERE receipt_id = 'mcp_receipt_a3' AND gross_sats = 100 "
+		      "AND platform_fee_sats = 6 AND net_sats = 94 AND verdict = 'flag' "
+		      "AND flags = 'fee_mismatch' AND flag_bits = 8192 AND created_day = '2026-03-04' "
+		      "AND created_at = '2026-03-04T05:06:07.1234567Z' AND key_fingerprint = "
+		      "'0123456789abcdef' "
+		      "AND source = 'day1.jsonl' AND line = 12 AND tool_name IS NULL AND agent_id IS NULL") ==
+	      1);
+	CHECK(path_int(p, "SELECT created_ticks FROM receipt WHERE receipt_id = 'mcp_receipt_a5'") ==
+	      1772668800LL * 10000000LL);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE typeof(agent_id) = 'text'") == 1);
+	CHECK(path_int(p, "SELECT length(excerpt) FROM reject") == (int64_t)strlen(forged));
+	CHECK(path_int(p, "SELECT count(*) FROM reject WHERE reason = 'bad_signature' AND line = 3") == 1);
+
+	/* the same input again: nothing changes but the run rows */
+	CHECK(lar_ledger_run_begin(l, "0.1.0-test", &e) == LAR_OK);
+	import_batch(l, "day1.jsonl", batch, NBATCH, &fc);
+	CHECK(fc.imported == 0 && fc.present == NBATCH && fc.conflicts == 0 && fc.rejected == 1);
+	lar_ledger_counts(l, NULL, &rc);
+	CHECK(rc.present == NBATCH && rc.records == NBATCH + 2);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	char *second = dump_all(p);
+	CHECKM(strcmp(first, second) == 0, "ledger changed on re-import:\n%.200s\n---\n%.200s", first,
+	       second);
+	CHECK(path_int(p, "SELECT count(*) FROM import_run") == 2);
+	CHECK(path_int(p, "SELECT present FROM import_run WHERE id = 2") == (int64_t)NBATCH);
+
+	/* a re-delivered receipt inside another file is present, not stored */
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "day2.jsonl", &e) == LAR_OK);
+	struct lar_verdict v;
+	enum lar_ledger_outcome oc = 99;
+	mkv(&v, &batch[1]);
+	CHECK(lar_ledger_add(l, &v, 1, &oc, &e) == LAR_OK && oc == LAR_LEDGER_PRESENT);
+
+	/* same receiptId, another signed payload: a conflict, recorded once */
+	struct spec c = batch[0];
+	c.payload = "another-payload";
+	c.gross = 11;
+	mkv(&v, &c);
+	CHECK(lar_ledger_add(l, &v, 2, &oc, &e) == LAR_OK && oc == LAR_LEDGER_CONFLICT);
+	CHECK(lar_ledger_add(l, &v, 3, &oc, &e) == LAR_OK && oc == LAR_LEDGER_CONFLICT_PRESENT);
+	c.payload = "a-third-payload";
+	mkv(&v, &c);
+	CHECK(lar_ledger_add(l, &v, 4, &oc, &e) == LAR_OK && oc == LAR_LEDGER_CONFLICT);
+	/* new receipt in this file */
+	struct spec n = { .rid = "mcp_receipt_b1", .gross = 3, .fee = 1, .net = 2 };
+	mkv(&v, &n);
+	CHECK(lar_ledger_add(l, &v, 5, &oc, &e) == LAR_OK && oc == LAR_LEDGER_IMPORTED);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	lar_ledger_counts(l, NULL, &rc);
+	CHECK(rc.present == 1 && rc.conflicts == 3 && rc.imported == 1 && rc.records == 5);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(path_int(p, "SELECT count(*) FROM conflict") == 2);
+	CHECK(path_int(
+		      p,
+		      "SELECT count(*) FROM conflict WHERE receipt_id = 'mcp_receipt_a1' AND gross_sats = 11 "
+		      "AND source = 'day2.jsonl' AND line = 2") == 1);
+	CHECK(path_int(p, "SELECT gross_sats FROM receipt WHERE receipt_id = 'mcp_receipt_a1'") == 10);
+
+	/* conflicts as the report reads them: stored payload first */
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	free(first);
+	free(second);
+	lar_ledger_close(l);
+}
+
+static void test_rollback(void)
+{
+	const char *p = tmpfile_path("rollback.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	struct lar_ledger_counts fc, rc;
+	if (l == NULL)
+		return;
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	import_batch(l, "one.jsonl", batch, 2, &fc);
+	char *before = dump_all(p);
+
+	CHECK(lar_ledger_file_begin(l, "two.jsonl", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "three.jsonl", &e) == LAR_E_STATE);
+	struct lar_verdict v;
+	for (size_t i = 2; i < NBATCH; i++) {
+		mkv(&v, &batch[i]);
+		CHECK(lar_ledger_add(l, &v, i, NULL, &e) == LAR_OK);
+	}
+	CHECK(lar_ledger_add_reject(l, LAR_R_MALFORMED_INPUT, 1, (const uint8_t *)"{", 1, &e) == LAR_OK);
+	lar_ledger_counts(l, &fc, NULL);
+	CHECK(fc.imported == NBATCH - 2 && fc.rejected == 1);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_E_STATE); /* a file is open */
+	lar_ledger_file_rollback(l);
+	lar_ledger_counts(l, &fc, &rc);
+	CHECK(fc.records == 0 && rc.imported == 2 && rc.records == 4);
+	char *after = dump_all(p);
+	CHECKM(strcmp(before, after) == 0, "rollback left rows behind");
+	CHECK(path_int(p, "SELECT count(*) FROM import_file") == 1);
+
+	/* misuse is refused, not stored */
+	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_E_STATE);
+	CHECK(lar_ledger_file_begin(l, "four.jsonl", &e) == LAR_OK);
+	mkv(&v, &batch[0]);
+	v.status = LAR_V_FAIL;
+	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_E_INVAL);
+	mkv(&v, &batch[0]);
+	v.key = NULL;
+	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_E_INVAL);
+	CHECK(lar_ledger_add_reject(l, LAR_R_BODY_MISMATCH, 1, (const uint8_t *)"x", 1, &e) == LAR_E_INVAL);
+	/* an open file is rolled back by close */
+	struct spec n = { .rid = "mcp_receipt_lost", .gross = 1, .fee = 1, .net = 0 };
+	mkv(&v, &n);
+	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_OK);
+	lar_ledger_close(l);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE receipt_id = 'mcp_receipt_lost'") == 0);
+	free(before);
+	free(after);
+}
+
+static void test_reject_bounds(void)
+{
+	const char *p = tmpfile_path("reject.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	if (l == NULL)
+		return;
+	uint8_t big[1000];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)(i * 7 + 1);
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "-", &e) == LAR_OK);
+	CHECK(lar_ledger_add_reject(l, LAR_R_MALFORMED_INPUT, 1, big, sizeof big, &e) == LAR_OK);
+	CHECK(lar_ledger_add_reject(l, LAR_R_MALFORMED_INPUT, 1, big, sizeof big, &e) == LAR_OK); /* same */
+	big[999] ^= 1; /* differs only past the excerpt */
+	CHECK(lar_ledger_add_reject(l, LAR_R_MALFORMED_INPUT, 1, big, sizeof big, &e) == LAR_OK);
+	CHECK(lar_ledger_add_reject(l, LAR_R_MALFORMED_INPUT, 2, NULL, 0, &e) == LAR_OK);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	lar_ledger_close(l);
+	CHECK(path_int(p, "SELECT count(*) FROM reject") == 3);
+	CHECK(path_int(p, "SELECT max(length(excerpt)) FROM reject") == LAR_LEDGER_EXCERPT_MAX);
+	CHECK(path_int(p, "SELECT count(*) FROM reject WHERE record_len = 1000") == 2);
+	CHECK(path_int(p, "SELECT count(*) FROM reject WHERE typeof(excerpt) = 'blob'") == 3);
+	/* excerpt bytes are the record's own */
+	CHECK(path_int(p, "SELECT count(*) FROM reject WHERE hex(substr(excerpt, 1, 3)) = '01080F'") == 2);
+}
+
+static double now_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void test_busy(void)
+{
+	const char *p = tmpfile_path("busy.db");
+	struct lar_ledger *a = open_ok(p, 0);
+	struct lar_ledger *b = open_ok(p, 300);
+	struct lar_err e = { 0 };
+	if (a == NULL || b == NULL)
+		return;
+	CHECK(lar_ledger_run_begin(a, "a", &e) == LAR_OK);
+	CHECK(lar_ledger_run_begin(b, "b", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(a, "a.jsonl", &e) == LAR_OK);
+	double t0 = now_s();
+	lar_status st = lar_ledger_file_begin(b, "b.jsonl", &e);
+	double waited = now_s() - t0;
+	CHECKM(st == LAR_E_BUSY, "second writer: %.200s", lar_strerror(st));
+	CHECKM(waited >= 0.25, "gave up after %.3f s, before its timeout", waited);
+	CHECK(strstr(e.msg, "locked") != NULL);
+	/* readers are not blocked by the writer (WAL) */
+	struct lar_sums sums;
+	int64_t test, other;
+	CHECK(lar_ledger_status_totals(b, NULL, &sums, &test, &other, &e) == LAR_OK);
+	lar_ledger_file_rollback(a);
+	CHECK(lar_ledger_file_begin(b, "b.jsonl", &e) == LAR_OK);
+	CHECK(lar_ledger_file_commit(b, &e) == LAR_OK);
+	lar_ledger_close(b);
+
+	/* a writer that releases within the timeout is waited for */
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct lar_ledger *c = NULL;
+		struct lar_ledger_opts o = { 0 };
+		if (lar_ledger_open(p, &o, &c, NULL) != LAR_OK ||
+		    lar_ledger_run_begin(c, "c", NULL) != LAR_OK ||
+		    lar_ledger_file_begin(c, "c.jsonl", NULL) != LAR_OK)
+			_exit(1);
+		struct lar_verdict v;
+		struct spec s = { .rid = "mcp_receipt_child", .gross = 2, .fee = 1, .net = 1 };
+		mkv(&v, &s);
+		if (lar_ledger_add(c, &v, 1, NULL, NULL) != LAR_OK)
+			_exit(1);
+		/* tell the parent we hold the lock, hold it a while */
+		FILE *f = fopen(tmpfile_path("busy.flag"), "w");
+		if (f)
+			fclose(f);
+		usleep(400 * 1000);
+		_exit(lar_ledger_file_commit(c, NULL) == LAR_OK ? 0 : 1);
+	}
+	for (int i = 0; i < 500 && access(tmpfile_path("busy.flag"), F_OK) != 0; i++)
+		usleep(10 * 1000);
+	t0 = now_s();
+	st = lar_ledger_file_begin(a, "a.jsonl", &e); /* default timeout: 60 s */
+	waited = now_s() - t0;
+	CHECKM(st == LAR_OK, "waiting writer: %.200s", e.msg);
+	CHECKM(waited >= 0.1, "did not wait (%.3f s): the child did not hold the lock?", waited);
+	CHECK(lar_ledger_file_commit(a, &e) == LAR_OK);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE receipt_id = 'mcp_receipt_child'") == 1);
+	CHECK(path_int(p, "SELECT count(*) FROM import_file") == 3);
+	lar_ledger_close(a);
+}
+
+struct collect {
+	char ids[64][40];
+	size_t n;
+};
+
+static lar_status collect_fn(void *ctx, const struct lar_ledger_receipt *r)
+{
+	struct collect *c = ctx;
+	if (c->n < 64)
+		snprintf(c->ids[c->n++], sizeof c->ids[0], "%.*s", (int)r->receipt_id.n, r->receipt_id.p);
+	return LAR_OK;
+}
+
+static lar_status stop_fn(void *ctx, const struct lar_ledger_receipt *r)
+{
+	(void)r;
+	++*(int *)ctx;
+	return LAR_E_IO;
+}
+
+static void test_export_range(void)
+{
+	const char *p = tmpfile_path("range.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	struct lar_ledger_counts fc;
+	if (l == NULL)
+		return;
+	static const struct spec rs[] = {
+		{ .rid = "r_last_of_2025", .created = "2025-12-31T23:59:59.9999999Z" },
+		{ .rid = "r_b_midnight", .created = "2026-01-01T00:00:00.0000000Z" },
+		{ .rid = "r_a_midnight", .created = "2026-01-01T00:00:00.0000000Z" },
+		{ .rid = "r_end_of_day", .created = "2026-01-01T23:59:59.9999999Z" },
+		{ .rid = "r_0_noon", .created = "2026-01-01T12:00:00.0000000Z" },
+		{ .rid = "r_next_day", .created = "2026-01-02T00:00:00.0000000Z" },
+		{ .rid = "r_leap", .created = "2028-02-29T10:00:00.0000000Z" },
+	};
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	import_batch(l, "range.jsonl", rs, sizeof rs / sizeof rs[0], &fc);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+
+	struct collect c = { .n = 0 };
+	CHECK(lar_ledger_export(l, NULL, collect_fn, &c, &e) == LAR_OK);
+	static const char *const all[] = { "r_last_of_2025", "r_a_midnight", "r_b_midnight", "r_0_noon",
+					   "r_end_of_day",   "r_next_day",   "r_leap" };
+	CHECK(c.n == 7);
+	for (size_t i = 0; i < 7 && i < c.n; i++)
+		CHECKM(strcmp(c.ids[i], all[i]) == 0, "position %zu: %.200s, want %.200s", i, c.ids[i],
+		       all[i]);
+
+	struct lar_day_range one = { "2026-01-01", "2026-01-01" };
+	c.n = 0;
+	CHECK(lar_ledger_export(l, &one, collect_fn, &c, &e) == LAR_OK);
+	CHECK(c.n == 4 && strcmp(c.ids[0], "r_a_midnight") == 0 && strcmp(c.ids[3], "r_end_of_day") == 0);
+
+	struct lar_day_range from = { "2026-01-02", NULL };
+	c.n = 0;
+	CHECK(lar_ledger_export(l, &from, collect_fn, &c, &e) == LAR_OK);
+	CHECK(c.n == 2 && strcmp(c.ids[0], "r_next_day") == 0);
+
+	struct lar_day_range to = { NULL, "2025-12-31" };
+	c.n = 0;
+	CHECK(lar_ledger_export(l, &to, collect_fn, &c, &e) == LAR_OK);
+	CHECK(c.n == 1 && strcmp(c.ids[0], "r_last_of_2025") == 0);
+
+	struct lar_day_range leap = { "2028-02-29", "2028-02-29" };
+	c.n = 0;
+	CHECK(lar_ledger_export(l, &leap, collect_fn, &c, &e) == LAR_OK && c.n == 1);
+
+	struct lar_day_range empty = { "2026-01-02", "2026-01-01" };
+	c.n = 0;
+	CHECK(lar_ledger_export(l, &empty, collect_fn, &c, &e) == LAR_OK && c.n == 0);
+
+	static const char *const bad[] = { "2026-1-01",     "2026-02-30", "2026-13-01", "20260101",
+					   "2026-01-01T00", "",           "2026-01-01 " };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct lar_day_range r = { bad[i], NULL };
+		CHECKM(lar_ledger_export(l, &r, collect_fn, &c, &e) == LAR_E_INVAL, "accepted '%.200s'",
+		       bad[i]);
+		struct lar_day_range r2 = { NULL, bad[i] };
+		CHECK(lar_ledger_export(l, &r2, collect_fn, &c, &e) == LAR_E_INVAL);
+	}
+
+	/* a callback's error stops the walk and is returned */
+	int calls = 0;
+	CHECK(lar_ledger_export(l, NULL, stop_fn, &calls, &e) == LAR_E_IO && calls == 1);
+
+	/* read-only handles read */
+	struct lar_ledger *ro = NULL;
+	struct lar_ledger_opts o = { .flags = LAR_LEDGER_READONLY };
+	CHECK(lar_ledger_open(p, &o, &ro, &e) == LAR_OK);
+	if (ro != NULL) {
+		c.n = 0;
+		CHECK(lar_ledger_read_begin(ro, &e) == LAR_OK);
+		CHECK(lar_ledger_export(ro, &one, collect_fn, &c, &e) == LAR_OK && c.n == 4);
+		lar_ledger_read_end(ro);
+		CHECK(lar_ledger_run_begin(ro, "t", &e) == LAR_E_STATE);
+		lar_ledger_close(ro);
+	}
+	lar_ledger_close(l);
+}
+
+int main(void)
+{
+	const char *base = getenv("LAR_TMP");
+	snprintf(dir, sizeof dir, "%s/test_ledger.XXXXXX", base && *base ? base : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_schema_source();
+	test_create_mode();
+	test_refusals();
+	test_idempotent();
+	test_rollback();
+	test_reject_bounds();
+	test_busy();
+	test_export_range();
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (tap_fail == 0 && system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return tap_done();
+}
