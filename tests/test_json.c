@@ -269,6 +269,38 @@ static void test_strict(void)
 	rej("\xC3\xA9", LAR_JSONF_SYNTAX);           /* non-ASCII outside a string */
 	ok("\"\xED\x9F\xBF\xEE\x80\x80\xF4\x8F\xBF\xBF\xF0\x90\x80\x80\"");
 
+	/* every byte value at every position of a word-sized scan */
+	{
+		int bad = 0;
+		for (int c = 0; c < 256; c++) {
+			for (int k = 0; k < 16; k++) {
+				char t[19];
+				memset(t, 'a', sizeof t);
+				t[0] = t[17] = '"';
+				t[1 + k] = (char)c;
+				lar_status st;
+				struct lar_json_error e = {LAR_JSONF_NONE, 0};
+				const struct lar_json *v = parse_n(t, 18, &st, &e);
+				size_t at = (size_t)k + 1;
+				if (c == 0)
+					bad += e.fault != LAR_JSONF_NUL || e.offset != at;
+				else if (c < 0x20)
+					bad += e.fault != LAR_JSONF_CONTROL || e.offset != at;
+				else if (c == '"')
+					bad += e.fault != LAR_JSONF_TRAILING || e.offset != at + 1;
+				else if (c == '\\' && k == 15) /* escapes the closing quote */
+					bad += e.fault != LAR_JSONF_TRUNCATED;
+				else if (c == '\\')
+					bad += e.fault != LAR_JSONF_ESCAPE || e.offset != at;
+				else if (c >= 0x80)
+					bad += e.fault != LAR_JSONF_UTF8 || e.offset != at;
+				else
+					bad += st != LAR_OK || v == NULL || v->n != 16 || (uint8_t)v->u.s[k] != c;
+			}
+		}
+		CHECKM(bad == 0, "%d wrong results for a byte inside a string", bad);
+	}
+
 	/* byte-order mark */
 	rej("\xEF\xBB\xBF{}", LAR_JSONF_BOM);
 	rej("\xEF\xBB\xBF", LAR_JSONF_BOM);
@@ -440,6 +472,7 @@ static void test_hostile(void)
 				q += sprintf(q, "%s\"key%06zu\":%zu", i ? "," : "", k, i);
 			}
 			*q++ = '}';
+			*q = 0;
 			v = parse_n(o, (size_t)(q - o), &st, &e);
 			if (dup)
 				CHECKM(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DUPLICATE &&
@@ -458,6 +491,40 @@ static void test_hostile(void)
 		*q++ = '}';
 		parse_n(o, (size_t)(q - o), &st, &e);
 		CHECK(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DUPLICATE);
+	}
+
+	/*
+	 * Names chosen to collide in the duplicate check's hash table (this is a
+	 * copy of keyhash() in json_parse.c and its 256-slot table for up to 128
+	 * members): the check must still be right, by its sorting fallback.
+	 */
+	{
+		char *q = o;
+		size_t found = 0;
+		char first[16] = "";
+		*q++ = '{';
+		for (unsigned i = 999999; i > 0 && found < 100; i--) {
+			char k[16];
+			int kn = sprintf(k, "c%u", i);
+			uint64_t h = 0x9E3779B97F4A7C15u ^ (uint64_t)kn, w = 0;
+			memcpy(&w, k, (size_t)kn); /* names shorter than 8 bytes: one round */
+			h = (h ^ w) * 0x94D049BB133111EBu;
+			h ^= h >> 31;
+			if ((h & 255) != 0)
+				continue;
+			q += sprintf(q, "%s\"%s\":0", found ? "," : "", k);
+			if (found++ == 0)
+				strcpy(first, k);
+		}
+		*q++ = '}';
+		v = parse_n(o, (size_t)(q - o), &st, &e);
+		CHECKM(found == 100 && st == LAR_OK && v && v->n == 100, "100 colliding names accepted");
+		q[-1] = ',';
+		q += sprintf(q, "\"%s\":1}", first);
+		parse_n(o, (size_t)(q - o), &st, &e);
+		CHECKM(st == LAR_E_SYNTAX && e.fault == LAR_JSONF_DUPLICATE &&
+			       e.offset == (size_t)(strrchr(o, ',') + 1 - o),
+		       "a duplicate among colliding names");
 	}
 	free(o);
 

@@ -22,7 +22,8 @@
 
 #define INLINE_VALS 64
 #define INLINE_MEMS 64
-#define PAIRWISE_MAX 16 /* unordered objects up to this size: pairwise duplicate check */
+#define INLINE_TAB 256 /* hash slots: objects up to 128 members need no malloc */
+#define PAIRWISE_MAX 8 /* unordered objects up to this size: pairwise duplicate check */
 
 struct parser {
 	const uint8_t *src, *p, *end;
@@ -31,14 +32,15 @@ struct parser {
 	size_t nvals, capvals;
 	struct lar_json_member *mems; /* scratch stack of object members */
 	size_t nmems, capmems;
-	const struct lar_json_member **idx; /* heap scratch of the sorted duplicate check */
-	size_t capidx;
+	uint32_t *tab; /* hash table of the duplicate check: member index + 1, 0 free */
+	size_t captab;
 	size_t scratch_max; /* bytes any one scratch stack may hold (the arena's bound) */
 	enum lar_json_fault fault;
 	size_t fault_off;
 	lar_status st;
 	struct lar_json vals_inline[INLINE_VALS];
 	struct lar_json_member mems_inline[INLINE_MEMS];
+	uint32_t tab_inline[INLINE_TAB];
 };
 
 /* Bytes inside a string: 0 plain, 1 '"', 2 '\\', 3 control, 4 not ASCII. */
@@ -268,11 +270,28 @@ static int parse_escaped(struct parser *ps, const uint8_t *start, const uint8_t 
 	return 0;
 }
 
+/*
+ * 1 when the 8 bytes at p are all plain string bytes (strcls 0): no control,
+ * quote, backslash or byte >= 0x80.  The zero-byte tests can only err
+ * towards 0 (a flag above a true match), and then the byte loop decides.
+ */
+static inline int plain8(const uint8_t *p)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t w, q, b;
+	memcpy(&w, p, 8);
+	q = w ^ (ones * '"');
+	b = w ^ (ones * '\\');
+	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) == 0;
+}
+
 /* A string at ps->p (on its quote).  Without escapes it stays in the source. */
 static int parse_string(struct parser *ps, const char **out, size_t *outn)
 {
 	const uint8_t *start = ps->p + 1, *p = start, *end = ps->end;
 	for (;;) {
+		while (end - p >= 8 && plain8(p))
+			p += 8;
 		while (p < end && strcls[*p] == 0)
 			p++;
 		if (p >= end)
@@ -453,38 +472,93 @@ static int idxcmp(const void *x, const void *y)
 	return keycmp(*(const struct lar_json_member *const *)x, *(const struct lar_json_member *const *)y);
 }
 
-/*
- * Duplicate check of a whole object (n > PAIRWISE_MAX, keys not in order):
- * sort pointers by name and compare neighbours, O(n log n).  The fault points
- * at the later of the two names when it lies in the source.
- */
+/* The duplicate fault: at the later name's quote when it lies in the source,
+ * else (a name with escapes, decoded into the arena) at the closing brace. */
+static int dupfault(struct parser *ps, const struct lar_json_member *later, const uint8_t *close)
+{
+	uintptr_t k = (uintptr_t)later->key;
+	const uint8_t *at = close;
+	if (k > (uintptr_t)ps->src && k <= (uintptr_t)ps->end)
+		at = (const uint8_t *)k - 1;
+	return fail(ps, LAR_JSONF_DUPLICATE, at);
+}
+
+/* Fallback: sort pointers by name and compare neighbours, O(n log n) always. */
 static int dupcheck_sorted(struct parser *ps, const struct lar_json_member *m, size_t n,
 			   const uint8_t *close)
 {
-	if (n > ps->capidx) {
-		if (n > ps->scratch_max / sizeof *ps->idx)
-			return nomem(ps);
-		const struct lar_json_member **ni = realloc(ps->idx, n * sizeof *ni);
-		if (ni == NULL)
-			return nomem(ps);
-		ps->idx = ni;
-		ps->capidx = n;
-	}
+	const struct lar_json_member **idx = malloc(n * sizeof *idx);
+	if (idx == NULL)
+		return nomem(ps);
 	for (size_t i = 0; i < n; i++)
-		ps->idx[i] = &m[i];
-	qsort(ps->idx, n, sizeof *ps->idx, idxcmp);
+		idx[i] = &m[i];
+	qsort(idx, n, sizeof *idx, idxcmp);
 	for (size_t i = 1; i < n; i++) {
-		if (!keyeq(ps->idx[i - 1], ps->idx[i]))
+		if (!keyeq(idx[i - 1], idx[i]))
 			continue;
 		/* the later of the two in source order: the higher address in the member array */
-		const struct lar_json_member *later = ps->idx[i];
-		if (ps->idx[i - 1] > later)
-			later = ps->idx[i - 1];
-		uintptr_t k = (uintptr_t)later->key;
-		const uint8_t *at = close;
-		if (k > (uintptr_t)ps->src && k <= (uintptr_t)ps->end)
-			at = (const uint8_t *)k - 1; /* the name's opening quote */
-		return fail(ps, LAR_JSONF_DUPLICATE, at);
+		const struct lar_json_member *later = idx[i] > idx[i - 1] ? idx[i] : idx[i - 1];
+		free(idx);
+		return dupfault(ps, later, close);
+	}
+	free(idx);
+	return 0;
+}
+
+static uint64_t keyhash(const char *k, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15u ^ n, w;
+	for (; n >= 8; k += 8, n -= 8) {
+		memcpy(&w, k, 8);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9u;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, k, n);
+	h = (h ^ w) * 0x94D049BB133111EBu;
+	return h ^ h >> 31;
+}
+
+/*
+ * Duplicate check of an object whose names are not in ascending order.
+ * Small ones pairwise; others through an open-addressing hash table of member
+ * indexes.  Names are chosen by the sender, so collisions can be forced: past
+ * a probe budget linear in n the check falls back to sorting, which keeps the
+ * worst case at O(n log n).
+ */
+static int dupcheck(struct parser *ps, const struct lar_json_member *m, size_t n, const uint8_t *close)
+{
+	if (n <= PAIRWISE_MAX) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (keyeq(&m[j], &m[i]))
+					return dupfault(ps, &m[i], close);
+		return 0;
+	}
+	if (n > UINT32_MAX / 4 || n > ps->scratch_max / (4 * sizeof *ps->tab))
+		return dupcheck_sorted(ps, m, n, close);
+	size_t cap = INLINE_TAB;
+	while (cap < 2 * n)
+		cap *= 2;
+	if (cap > ps->captab) {
+		uint32_t *nt = ps->tab == ps->tab_inline ? NULL : ps->tab;
+		nt = realloc(nt, cap * sizeof *nt);
+		if (nt == NULL)
+			return nomem(ps);
+		ps->tab = nt;
+		ps->captab = cap;
+	}
+	memset(ps->tab, 0, cap * sizeof *ps->tab);
+	size_t budget = 4 * n + 64, mask = cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (size_t)keyhash(m[i].key, m[i].keylen) & mask;
+		for (uint32_t e; (e = ps->tab[h]) != 0; h = (h + 1) & mask) {
+			if (keyeq(&m[e - 1], &m[i]))
+				return dupfault(ps, &m[i], close);
+			if (--budget == 0)
+				return dupcheck_sorted(ps, m, n, close);
+		}
+		ps->tab[h] = (uint32_t)i + 1;
 	}
 	return 0;
 }
@@ -494,7 +568,7 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
 		return fail(ps, LAR_JSONF_DEPTH, ps->p);
 	size_t base = ps->nmems;
-	int ascending = 1, deferred = 0;
+	int ascending = 1;
 	ps->p++;
 	skipws(ps);
 	if (ps->p < ps->end && *ps->p == '}') {
@@ -513,24 +587,13 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 			return fail(ps, LAR_JSONF_SYNTAX, keyat);
 		if (parse_string(ps, &m.key, &m.keylen) != 0)
 			return -1;
-		/* SPEC §2.3: duplicate member names, compared after unescaping */
-		size_t i = ps->nmems - base;
-		const struct lar_json_member *prev = ps->mems + base;
-		if (i > 0 && ascending) {
-			int c = keycmp(&prev[i - 1], &m);
+		/* SPEC §2.3: duplicate member names, compared after unescaping.  While
+		 * the names ascend (a canonical payload), each differs from all before it. */
+		if (ascending && ps->nmems > base) {
+			int c = keycmp(&ps->mems[ps->nmems - 1], &m);
 			if (c == 0)
 				return fail(ps, LAR_JSONF_DUPLICATE, keyat);
-			if (c > 0)
-				ascending = 0;
-		}
-		if (!ascending && !deferred) {
-			if (i < PAIRWISE_MAX) {
-				for (size_t j = 0; j < i; j++)
-					if (keyeq(&prev[j], &m))
-						return fail(ps, LAR_JSONF_DUPLICATE, keyat);
-			} else {
-				deferred = 1;
-			}
+			ascending = c < 0;
 		}
 		skipws(ps);
 		if (ps->p >= ps->end)
@@ -564,7 +627,7 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		return nomem(ps);
 	memcpy(members, ps->mems + base, n * sizeof *members);
 	ps->nmems = base;
-	if (deferred && dupcheck_sorted(ps, members, n, close) != 0)
+	if (!ascending && dupcheck(ps, members, n, close) != 0)
 		return -1;
 	v->type = LAR_JSON_OBJECT;
 	v->n = n;
@@ -612,8 +675,8 @@ lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
 	ps.mems = ps.mems_inline;
 	ps.capmems = INLINE_MEMS;
 	ps.nvals = ps.nmems = 0;
-	ps.idx = NULL;
-	ps.capidx = 0;
+	ps.tab = ps.tab_inline;
+	ps.captab = INLINE_TAB;
 	ps.scratch_max = a->max ? a->max : SIZE_MAX;
 	ps.fault = LAR_JSONF_NONE;
 	ps.fault_off = 0;
@@ -649,7 +712,8 @@ out:
 		free(ps.vals);
 	if (ps.mems != ps.mems_inline)
 		free(ps.mems);
-	free(ps.idx);
+	if (ps.tab != ps.tab_inline)
+		free(ps.tab);
 	if (err != NULL) {
 		err->fault = ps.st == LAR_E_SYNTAX ? ps.fault : LAR_JSONF_NONE;
 		err->offset = ps.st == LAR_E_SYNTAX ? ps.fault_off : 0;
