@@ -30,6 +30,7 @@ const char *lar_strerror(lar_status s)
 	return names[s];
 }
 
+__attribute__((format(printf, 4, 0)))
 static lar_status vset(struct lar_err *e, lar_status code, int err, const char *fmt, va_list ap)
 {
 	if (e != NULL) {
