@@ -6,6 +6,8 @@
  * Not for: command logic (cmd_*.c) or shared helpers (common.c).
  */
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,6 +104,11 @@ int main(int argc, char **argv)
 
 	/* a closed pipe is reported by write() as EPIPE, handled in cli_out_flush */
 	signal(SIGPIPE, SIG_IGN);
+	/* secrets live in this process's memory: keep them out of core dumps
+	 * (and out of reach of ptrace by the same user) */
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (argc < 2) {
 		overview(stderr);
 		return CLI_EXIT_ERROR;
@@ -115,6 +122,11 @@ int main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	const struct cli_command *c = cli_find_command(argv[1]);
+	if (c != NULL && argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) &&
+	    c->run != cmd_keyring) {
+		ctx.cmd = "help";
+		return cmd_help(&ctx, 2, (char *[]){ "help", argv[1], NULL });
+	}
 	if (c == NULL) {
 		fprintf(stderr, "la-receipt: unknown command '%s'\n", argv[1]);
 		overview(stderr);
