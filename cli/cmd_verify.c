@@ -194,6 +194,40 @@ static int verify_stream(struct verify_run *vr, int fd, const char *name)
 		return -1;
 	}
 	b->source = name;
+	if (vr->pool.jobs == 1) {
+		/* one thread: verify straight from the reader's buffer, no batch copy */
+		struct worker *w = &vr->pool.w[0];
+		struct lar_verdict vd;
+		struct lar_record rec;
+		lar_status s;
+		while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK) {
+			if (rec.broken) {
+				memset(&vd, 0, sizeof vd);
+				vd.status = LAR_V_FAIL;
+				vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
+			} else if ((s = lar_receipt_verify(w->v, rec.p, rec.len, &vd)) != LAR_OK) {
+				cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
+				rc = -1;
+				break;
+			}
+			if (!b->quiet)
+				verdict_write(cli_out(vr->ctx), b->fmt, name, rec.line, &vd);
+			verdict_count(&vr->counts, vd.status);
+			if (vd.not_json)
+				lar_reader_fail(rd); /* SPEC §2.1 */
+			cli_out_maybe_flush(vr->ctx);
+			if (vr->ctx->out_failed) {
+				rc = -1;
+				break;
+			}
+		}
+		if (s != LAR_OK && s != LAR_E_EOF && rc == 0) {
+			cli_error_lar(vr->ctx, name, &e);
+			rc = -1;
+		}
+		lar_reader_free(rd);
+		return rc;
+	}
 	for (int done = 0; !done;) {
 		lar_buf_reset(&b->data);
 		b->n = 0;
