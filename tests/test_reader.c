@@ -29,9 +29,9 @@
 
 struct got {
 	uint64_t line;
-	int bad;       /* broken, or not JSON (then lar_reader_fail() was called) */
-	int broken;    /* reader said broken */
-	char *text;    /* the record's bytes, NUL-terminated copy */
+	int bad;    /* broken, or not JSON (then lar_reader_fail() was called) */
+	int broken; /* reader said broken */
+	char *text; /* the record's bytes, NUL-terminated copy */
 	size_t len;
 };
 
@@ -191,9 +191,8 @@ static int match(const char *name, const struct run *rn, const struct exp *x, si
 	for (size_t i = 0; ok && i < nx; i++) {
 		if (rn->r[i].line != x[i].line || rn->r[i].bad != x[i].bad)
 			ok = 0;
-		else if (x[i].text != NULL &&
-			 (rn->r[i].len != strlen(x[i].text) ||
-			  memcmp(rn->r[i].text, x[i].text, rn->r[i].len) != 0))
+		else if (x[i].text != NULL && (rn->r[i].len != strlen(x[i].text) ||
+					       memcmp(rn->r[i].text, x[i].text, rn->r[i].len) != 0))
 			ok = 0;
 	}
 	CHECKM(ok, "%s: records differ from expected", name);
@@ -209,16 +208,16 @@ static int match(const char *name, const struct run *rn, const struct exp *x, si
 
 /* Run one case from a file and from a pipe in 1-byte writes; both must
  * give the expected records. */
-#define CASE(name, input, ...)                                                                      \
-	do {                                                                                        \
-		static const struct exp x_[] = {__VA_ARGS__};                                       \
-		struct run rn_;                                                                     \
-		read_str(input, LAR_READER_DEFAULT_MAX_RECORD, &rn_);                               \
-		match(name " (file)", &rn_, x_, sizeof x_ / sizeof x_[0]);                          \
-		run_free(&rn_);                                                                     \
-		read_pipe(input, strlen(input), 1, LAR_READER_DEFAULT_MAX_RECORD, &rn_);            \
-		match(name " (pipe, 1-byte writes)", &rn_, x_, sizeof x_ / sizeof x_[0]);           \
-		run_free(&rn_);                                                                     \
+#define CASE(name, input, ...)                                                                               \
+	do {                                                                                                 \
+		static const struct exp x_[] = {__VA_ARGS__};                                                \
+		struct run rn_;                                                                              \
+		read_str(input, LAR_READER_DEFAULT_MAX_RECORD, &rn_);                                        \
+		match(name " (file)", &rn_, x_, sizeof x_ / sizeof x_[0]);                                   \
+		run_free(&rn_);                                                                              \
+		read_pipe(input, strlen(input), 1, LAR_READER_DEFAULT_MAX_RECORD, &rn_);                     \
+		match(name " (pipe, 1-byte writes)", &rn_, x_, sizeof x_ / sizeof x_[0]);                    \
+		run_free(&rn_);                                                                              \
 	} while (0)
 
 static void expect_none(const char *name, const char *input)
