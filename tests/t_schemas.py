@@ -147,7 +147,9 @@ def check_records(lines_by_no, verdicts, where, negatives=True):
         try:
             rec = json.loads(text)
         except ValueError:
-            continue
+            continue  # not one whole record on this line (pretty-printed, several, broken)
+        if not isinstance(rec, dict):
+            continue  # a top-level array: its elements share the line
         env = envelope_of(rec)
         status, reasons = v.get("status"), v.get("reasons") or []
         if status in ("ok", "flag"):
@@ -321,32 +323,51 @@ try:
     for d in sorted(glob.glob(os.path.join(tv, "[0-9]*"))):
         if not os.path.isdir(d):
             continue
+        name = "testvectors/" + os.path.basename(d)
+        # the committed expected output must itself be valid
+        exp = os.path.join(d, "expected.stdout")
+        if os.path.isfile(exp):
+            with open(exp, encoding="utf-8", errors="replace") as f:
+                for n, l in enumerate(f, 1):
+                    try:
+                        o = json.loads(l)
+                    except ValueError:
+                        continue  # a text-format vector
+                    valid("verify-line", o, "%s/expected.stdout line %d" % (name, n))
         kr = sorted(glob.glob(os.path.join(d, "keyring*")))
         inputs = sorted(glob.glob(os.path.join(d, "input*")))
-        if not kr or not inputs:
+        if len(kr) != 1 or len(inputs) != 1:
             continue
         w = os.path.join(tmp, "tv-" + os.path.basename(d))
         shutil.copytree(d, w)
-        for fn in os.listdir(w):
-            p = os.path.join(w, fn)
-            if os.path.isfile(p):
-                os.chmod(p, stat.S_IRUSR | stat.S_IWUSR)
-        rc, out, err = run(["verify", "--format", "json", "-k", os.path.basename(kr[0])] +
-                           [os.path.basename(i) for i in inputs], w, env)
+        for root, _, files in os.walk(w):
+            for fn in files:
+                os.chmod(os.path.join(root, fn), stat.S_IRUSR | stat.S_IWUSR)
+        venv = dict(env)
+        if os.path.isfile(os.path.join(d, "env")):
+            for l in open(os.path.join(d, "env"), encoding="utf-8"):
+                if "=" in l:
+                    k, v = l.rstrip("\n").split("=", 1)
+                    venv[k] = v
+        args = []
+        if os.path.isfile(os.path.join(d, "args")):
+            args = open(os.path.join(d, "args"), encoding="utf-8").read().split()
+        rc, out, err = run(["verify", "--format", "json", "-k", os.path.basename(kr[0])] + args +
+                           [os.path.basename(inputs[0])], w, venv)
         if rc == 2:
             continue  # a vector about an unusable keyring or input: no verdict lines
-        verify_lines(out, "testvectors/" + os.path.basename(d))
-        if len(inputs) == 1:
-            with open(inputs[0], encoding="utf-8", errors="replace") as f:
-                lines = {n: l.rstrip("\n") for n, l in enumerate(f, 1)}
-            verdicts = {}
-            for l in out.splitlines():
-                try:
-                    o = json.loads(l)
-                    verdicts[o["line"]] = o
-                except (ValueError, KeyError, TypeError):
-                    pass
-            check_records(lines, verdicts, "testvectors/" + os.path.basename(d))
+        verify_lines(out, name)
+        with open(inputs[0], encoding="utf-8", errors="replace") as f:
+            lines = {n: l.rstrip("\r\n") for n, l in enumerate(f, 1)}
+        verdicts, count = {}, {}
+        for l in out.splitlines():
+            try:
+                o = json.loads(l)
+                verdicts[o["line"]] = o
+                count[o["line"]] = count.get(o["line"], 0) + 1
+            except (ValueError, KeyError, TypeError):
+                pass
+        check_records(lines, {k: v for k, v in verdicts.items() if count[k] == 1}, name)
         ndirs += 1
     print("# testvectors: %d cases checked" % ndirs)
 
