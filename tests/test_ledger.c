@@ -530,39 +530,50 @@ static void test_busy(void)
 	CHECK(lar_ledger_file_commit(b, &e) == LAR_OK);
 	lar_ledger_close(b);
 
-	/* a writer that releases within the timeout is waited for */
+	/* a writer that releases within the timeout is waited for.  No
+	 * connection may cross fork() (SQLite's locks are per process), so
+	 * both sides open their own after it. */
+	lar_ledger_close(a);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct lar_ledger *c = NULL;
 		struct lar_ledger_opts o = { 0 };
-		if (lar_ledger_open(p, &o, &c, NULL) != LAR_OK ||
-		    lar_ledger_run_begin(c, "c", NULL) != LAR_OK ||
+		if (lar_ledger_open(p, &o, &c, NULL) != LAR_OK)
+			_exit(3);
+		if (lar_ledger_run_begin(c, "c", NULL) != LAR_OK ||
 		    lar_ledger_file_begin(c, "c.jsonl", NULL) != LAR_OK)
-			_exit(1);
+			_exit(4);
 		struct lar_verdict v;
 		struct spec s = { .rid = "mcp_receipt_child", .gross = 2, .fee = 1, .net = 1 };
 		mkv(&v, &s);
 		if (lar_ledger_add(c, &v, 1, NULL, NULL) != LAR_OK)
-			_exit(1);
+			_exit(5);
 		/* tell the parent we hold the lock, hold it a while */
 		FILE *f = fopen(tmpfile_path("busy.flag"), "w");
 		if (f)
 			fclose(f);
 		usleep(400 * 1000);
-		_exit(lar_ledger_file_commit(c, NULL) == LAR_OK ? 0 : 1);
+		if (lar_ledger_file_commit(c, NULL) != LAR_OK)
+			_exit(6);
+		_exit(lar_ledger_run_end(c, NULL) == LAR_OK ? 0 : 7);
 	}
-	for (int i = 0; i < 500 && access(tmpfile_path("busy.flag"), F_OK) != 0; i++)
+	for (int i = 0; i < 3000 && access(tmpfile_path("busy.flag"), F_OK) != 0; i++)
 		usleep(10 * 1000);
+	a = open_ok(p, 0);
+	if (a == NULL)
+		return;
 	t0 = now_s();
-	st = lar_ledger_file_begin(a, "a.jsonl", &e); /* default timeout: 60 s */
+	/* the run row is a write too: it waits like the file does (60 s default) */
+	CHECK(lar_ledger_run_begin(a, "a", &e) == LAR_OK);
+	st = lar_ledger_file_begin(a, "a.jsonl", &e);
 	waited = now_s() - t0;
 	CHECKM(st == LAR_OK, "waiting writer: %.200s", e.msg);
 	CHECKM(waited >= 0.1, "did not wait (%.3f s): the child did not hold the lock?", waited);
 	CHECK(lar_ledger_file_commit(a, &e) == LAR_OK);
 	int status = 0;
 	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECKM(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE receipt_id = 'mcp_receipt_child'") == 1);
 	CHECK(path_int(p, "SELECT count(*) FROM import_file") == 3);
 	lar_ledger_close(a);
