@@ -295,7 +295,8 @@ static void test_strict(void)
 				else if (c >= 0x80)
 					bad += e.fault != LAR_JSONF_UTF8 || e.offset != at;
 				else
-					bad += st != LAR_OK || v == NULL || v->n != 16 || (uint8_t)v->u.s[k] != c;
+					bad += st != LAR_OK || v == NULL || v->n != 16 ||
+					       (uint8_t)v->u.s[k] != c;
 			}
 		}
 		CHECKM(bad == 0, "%d wrong results for a byte inside a string", bad);
@@ -418,6 +419,140 @@ static void test_strict(void)
 		CHECK(strcmp(lar_json_fault_name((enum lar_json_fault)f), "unknown fault") != 0);
 	CHECK(strcmp(lar_json_fault_name(LAR_JSONF_DUPLICATE), "duplicate member name") == 0);
 	CHECK(lar_json_fault_name((enum lar_json_fault)999) != NULL);
+}
+
+/* Reference validity of a string body, from the definition of UTF-8 (shortest
+ * form, at most U+10FFFF, no surrogates), written apart from the parser's tables;
+ * also no controls, no quote, no backslash. */
+static int ref_string_ok(const uint8_t *s, size_t n)
+{
+	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+	for (size_t i = 0; i < n;) {
+		uint8_t c = s[i];
+		size_t len = 0;
+		if (c < 0x80)
+			len = 1;
+		else if ((c & 0xE0) == 0xC0)
+			len = 2;
+		else if ((c & 0xF0) == 0xE0)
+			len = 3;
+		else if ((c & 0xF8) == 0xF0)
+			len = 4;
+		if (len == 0 || i + len > n)
+			return 0;
+		if (len == 1) {
+			if (c < 0x20 || c == '"' || c == '\\')
+				return 0;
+			i++;
+			continue;
+		}
+		uint32_t cp = c & (0x7F >> len);
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3F);
+		}
+		if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static size_t utf8_enc(uint32_t u, uint8_t *o)
+{
+	if (u < 0x80) {
+		o[0] = (uint8_t)u;
+		return 1;
+	}
+	if (u < 0x800) {
+		o[0] = (uint8_t)(0xC0 | u >> 6);
+		o[1] = (uint8_t)(0x80 | (u & 0x3F));
+		return 2;
+	}
+	if (u < 0x10000) {
+		o[0] = (uint8_t)(0xE0 | u >> 12);
+		o[1] = (uint8_t)(0x80 | (u >> 6 & 0x3F));
+		o[2] = (uint8_t)(0x80 | (u & 0x3F));
+		return 3;
+	}
+	o[0] = (uint8_t)(0xF0 | u >> 18);
+	o[1] = (uint8_t)(0x80 | (u >> 12 & 0x3F));
+	o[2] = (uint8_t)(0x80 | (u >> 6 & 0x3F));
+	o[3] = (uint8_t)(0x80 | (u & 0x3F));
+	return 4;
+}
+
+static void test_utf8(void)
+{
+	/* byte patterns around every lead byte, against the reference */
+	static const uint8_t tails[] = {0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0x41};
+	int bad = 0;
+	long tried = 0;
+	for (int b0 = 0x80; b0 <= 0xFF; b0++) {
+		for (int b1 = 0; b1 <= 0xFF; b1++) {
+			for (size_t t2 = 0; t2 < sizeof tails; t2++) {
+				for (size_t t3 = 0; t3 < 3; t3++) {
+					uint8_t str[6] = {'"', (uint8_t)b0, (uint8_t)b1, tails[t2],
+							  tails[t3 * 2 + 1], '"'};
+					lar_status st;
+					const struct lar_json *v = parse_n((const char *)str, 6, &st, NULL);
+					int want = ref_string_ok(str + 1, 4);
+					bad += want != (st == LAR_OK && v != NULL);
+					tried++;
+				}
+			}
+		}
+		release();
+	}
+	CHECKM(bad == 0, "%d of %ld byte patterns judged unlike the reference", bad, tried);
+
+	/* every code point from U+0020, raw and as a \u escape, parses to the same
+	 * bytes and is written canonically as its UTF-16 escape (or itself) */
+	bad = 0;
+	struct lar_buf b;
+	lar_buf_init(&b, 0);
+	for (uint32_t u = 0x20; u <= 0x10FFFF; u++) {
+		if (u >= 0xD800 && u <= 0xDFFF)
+			continue;
+		uint8_t raw[8] = {'"'}, want[16];
+		size_t n = utf8_enc(u, raw + 1);
+		raw[n + 1] = '"';
+		lar_status st;
+		const struct lar_json *v = parse_n((const char *)raw, n + 2, &st, NULL);
+		if (u == '"' || u == '\\') {
+			bad += st == LAR_OK;
+			continue;
+		}
+		if (st != LAR_OK || v == NULL || v->n != n || memcmp(v->u.s, raw + 1, n) != 0) {
+			bad++;
+			continue;
+		}
+		char esc[16];
+		if (u >= 0x10000)
+			sprintf(esc, "\"\\u%04X\\u%04X\"", 0xD800 + ((u - 0x10000) >> 10),
+				0xDC00 + ((u - 0x10000) & 0x3FF));
+		else
+			sprintf(esc, "\"\\u%04X\"", u);
+		const struct lar_json *e = parse_n(esc, strlen(esc), &st, NULL);
+		if (st != LAR_OK || e == NULL || !lar_json_equal(v, e)) {
+			bad++;
+			continue;
+		}
+		lar_buf_reset(&b);
+		lar_json_write_canonical(&b, v);
+		int plain = u < 0x7F && strchr("&'+<>`", (int)u) == NULL;
+		if (plain)
+			sprintf((char *)want, "\"%c\"", (int)u);
+		else
+			strcpy((char *)want, esc);
+		bad += b.len != strlen((char *)want) || memcmp(b.p, want, b.len) != 0;
+		if ((u & 0xFFF) == 0)
+			release();
+	}
+	lar_buf_free(&b);
+	release();
+	CHECKM(bad == 0, "%d code points parsed or written wrongly", bad);
 }
 
 /* Large and hostile inputs: must end with a result or an error, never crash. */
@@ -1179,6 +1314,7 @@ int main(void)
 	lar_arena_init(&arena, 0);
 	test_basics();
 	test_strict();
+	test_utf8();
 	test_hostile();
 	test_accessors();
 	test_canonical();

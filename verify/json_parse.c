@@ -8,9 +8,10 @@
  * only for big documents) and are copied into the caller's arena in one
  * block when the container closes, so building the tree costs one arena
  * allocation per container and one per escaped string, and no malloc.
- * Duplicate member names are found without quadratic time: a run of keys in
- * ascending order needs one comparison per key, a small unordered object is
- * checked pairwise, a big one is sorted once when it closes.
+ * Duplicate member names are found without quadratic time: names in
+ * ascending order (a canonical payload) need one comparison each, a small
+ * unordered object is checked pairwise, a bigger one through a hash table
+ * whose probe budget falls back to a sort, so forced collisions stay cheap.
  *
  * Not for: writing JSON (json_write.c), splitting a stream into records
  * (reader.c), or knowing what a receipt is (receipt.c).
