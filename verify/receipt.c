@@ -11,6 +11,7 @@
 #include "receipt.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,25 +131,25 @@ static struct lar_mac_ctx *ctx_for(struct lar_verifier *v, const struct lar_key_
 
 /* ---- formats of SPEC §1.3 ---- */
 
-static int is_lhex(char c)
+/* Lower-case hex digits (SPEC §1.3 guid and receiptId formats). */
+static const uint8_t lhex[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
+
+static int all_lhex(const char *s, size_t n)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+	unsigned ok = 1;
+	for (size_t i = 0; i < n; i++)
+		ok &= lhex[(uint8_t)s[i]];
+	return (int)ok;
 }
 
 /* guid: 8-4-4-4-12 lower-case hex digits */
 static int is_guid(const char *s, size_t n)
 {
-	if (n != 36)
-		return 0;
-	for (size_t i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!is_lhex(s[i])) {
-			return 0;
-		}
-	}
-	return 1;
+	return n == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' && all_lhex(s, 8) &&
+	       all_lhex(s + 9, 4) && all_lhex(s + 14, 4) && all_lhex(s + 19, 4) && all_lhex(s + 24, 12);
 }
 
 #define RECEIPT_PREFIX "mcp_receipt_"
@@ -158,10 +159,7 @@ static int is_receipt_id(const char *s, size_t n)
 {
 	if (n != RECEIPT_PREFIX_LEN + 32 || memcmp(s, RECEIPT_PREFIX, RECEIPT_PREFIX_LEN) != 0)
 		return 0;
-	for (size_t i = RECEIPT_PREFIX_LEN; i < n; i++)
-		if (!is_lhex(s[i]))
-			return 0;
-	return 1;
+	return all_lhex(s + RECEIPT_PREFIX_LEN, 32);
 }
 
 /*
@@ -222,25 +220,45 @@ static const struct field fields[] = {
 #define NATT 8
 _Static_assert(NFIELDS <= 32, "struct lar_verifier.slot is too small");
 
-/* Index in fields[] of the member named key[0..n), or -1. */
+/*
+ * Index in fields[] of the member named key[0..n), or -1: an open-addressing
+ * hash table over the names, built once (every payload and body member is
+ * looked up, so this is on the hot path).
+ */
+#define FTAB 128
+static int8_t ftab[FTAB];
+static uint8_t flen[NFIELDS];
+static pthread_once_t ftab_once = PTHREAD_ONCE_INIT;
+
+static unsigned fhash(const char *k, size_t n)
+{
+	return ((unsigned)n * 31u + (uint8_t)k[0] * 7u + (uint8_t)k[n / 2] * 3u + (uint8_t)k[n - 1]) % FTAB;
+}
+
+static void ftab_build(void)
+{
+	memset(ftab, -1, sizeof ftab);
+	for (size_t i = 0; i < NFIELDS; i++) {
+		flen[i] = (uint8_t)strlen(fields[i].name);
+		unsigned h = fhash(fields[i].name, flen[i]);
+		while (ftab[h] >= 0)
+			h = (h + 1) % FTAB;
+		ftab[h] = (int8_t)i;
+	}
+}
+
 static int field_index(const char *key, size_t n)
 {
-	size_t lo = 0, hi = NFIELDS;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const char *name = fields[mid].name;
-		size_t len = strlen(name);
-		int c = memcmp(key, name, n < len ? n : len);
-		if (c == 0)
-			c = n < len ? -1 : n > len;
-		if (c == 0)
-			return (int)mid;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	if (n == 0 || n > 64)
+		return -1;
+	pthread_once(&ftab_once, ftab_build);
+	for (unsigned h = fhash(key, n);; h = (h + 1) % FTAB) {
+		int i = ftab[h];
+		if (i < 0)
+			return -1;
+		if (flen[i] == n && memcmp(fields[i].name, key, n) == 0)
+			return i;
 	}
-	return -1;
 }
 
 /* Body member names of the attestation object (SPEC §1.5) and the payload
