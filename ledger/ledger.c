@@ -61,6 +61,8 @@ enum stmt_id {
 	ST_STORED_PAYLOAD,
 	ST_INSERT_CONFLICT,
 	ST_INSERT_REJECT,
+	ST_SUM_UPDATE,
+	ST_SUM_INSERT,
 	ST_COUNT
 };
 
@@ -103,7 +105,37 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO reject (reason, source, line, record_len, record_hash, excerpt, run_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 		"ON CONFLICT (source, line, reason, record_len, record_hash) DO NOTHING",
+	/* ?1..?8 the group (struct sgroup's f[] order), ?9..?13 the sums to add */
+	[ST_SUM_UPDATE] =
+		"UPDATE day_summary SET receipts = receipts + ?9, gross_sats = gross_sats + ?10, "
+		"platform_fee_sats = platform_fee_sats + ?11, net_sats = net_sats + ?12, "
+		"discrepancies = discrepancies + ?13 WHERE created_day = ?1 AND status = ?2 AND mcp_tool_id "
+		"= ?3 "
+		"AND tool_slug = ?4 AND tool_method_name = ?5 AND paying_project_id IS ?6 AND agent_id IS ?7 "
+		"AND key_id = ?8",
+	[ST_SUM_INSERT] =
+		"INSERT INTO day_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 };
+
+/*
+ * day_summary upkeep.  A trigger per receipt would cost about as much as the
+ * insert itself, so lar_ledger_add() sums the file's new receipts here, in
+ * a small open-addressing table, and sum_flush() adds them to day_summary
+ * inside the file's transaction (at commit, or earlier when SUM_MAX_GROUPS
+ * distinct groups are held, which bounds the memory whatever the input).
+ */
+#define SUM_FIELDS 8 /* day, status, tool, slug, method, project, agent, keyId */
+#define SUM_MAX_GROUPS 16384
+#define SUM_SLOTS (2 * SUM_MAX_GROUPS) /* a power of two; load factor <= 1/2 */
+
+struct sgroup {
+	uint64_t hash;
+	struct lar_str f[SUM_FIELDS]; /* copies in sum_arena; p == NULL for NULL */
+	struct lar_sums s;
+};
+
+struct lar_ledger;
+static void sum_clear(struct lar_ledger *l);
 
 struct lar_ledger {
 	sqlite3 *db;
@@ -117,6 +149,10 @@ struct lar_ledger {
 	uint64_t run_files;
 	struct lar_ledger_counts file, run;
 	sqlite3_stmt *st[ST_COUNT];
+	struct sgroup *groups; /* SUM_MAX_GROUPS, allocated on first use */
+	uint32_t *slots; /* SUM_SLOTS: index + 1 into groups, 0 = empty */
+	size_t ngroups;
+	struct lar_arena sum_arena;
 };
 
 /* ---- errors ---- */
@@ -336,6 +372,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	l->flags = opts ? opts->flags : 0;
 	if (l->flags & LAR_LEDGER_READONLY)
 		l->flags |= LAR_LEDGER_NOCREATE;
+	lar_arena_init(&l->sum_arena, 0);
 	l->busy_ms = opts && opts->busy_ms != 0 ? opts->busy_ms : LAR_LEDGER_DEFAULT_BUSY_MS;
 	if (l->busy_ms < 0)
 		l->busy_ms = 0;
@@ -405,6 +442,9 @@ void lar_ledger_close(struct lar_ledger *l)
 		sqlite3_finalize(l->st[i]);
 	sqlite3_close(l->db);
 	free(l->source);
+	free(l->groups);
+	free(l->slots);
+	lar_arena_free(&l->sum_arena);
 	free(l);
 }
 
@@ -450,6 +490,7 @@ lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struc
 		return st;
 	l->in_file = 1;
 	memset(&l->file, 0, sizeof l->file);
+	sum_clear(l);
 	return LAR_OK;
 }
 
@@ -517,6 +558,131 @@ static void bind_receipt(struct lar_ledger *l, sqlite3_stmt *s, const struct lar
 	sqlite3_bind_int64(s, 39, l->run_id);
 }
 
+static void sum_clear(struct lar_ledger *l)
+{
+	if (l->slots != NULL)
+		memset(l->slots, 0, SUM_SLOTS * sizeof *l->slots);
+	l->ngroups = 0;
+	lar_arena_reset(&l->sum_arena);
+}
+
+/* Add every held group to day_summary (in the open transaction). */
+static lar_status sum_flush(struct lar_ledger *l, struct lar_err *e)
+{
+	sqlite3_stmt *up, *ins;
+	lar_status st;
+	if (l->ngroups == 0)
+		return LAR_OK;
+	if ((st = stmt(l, ST_SUM_UPDATE, &up, e)) != LAR_OK ||
+	    (st = stmt(l, ST_SUM_INSERT, &ins, e)) != LAR_OK)
+		return st;
+	for (size_t i = 0; i < l->ngroups; i++) {
+		const struct sgroup *g = &l->groups[i];
+		for (int k = 0; k < 2; k++) {
+			sqlite3_stmt *s = k == 0 ? up : ins;
+			for (int f = 0; f < SUM_FIELDS; f++)
+				bind_str(s, f + 1, g->f[f]);
+			sqlite3_bind_int64(s, 9, g->s.count);
+			sqlite3_bind_int64(s, 10, g->s.gross_sats);
+			sqlite3_bind_int64(s, 11, g->s.platform_fee_sats);
+			sqlite3_bind_int64(s, 12, g->s.net_sats);
+			sqlite3_bind_int64(s, 13, g->s.discrepancies);
+			int rc = sqlite3_step(s);
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			if (rc != SQLITE_DONE)
+				return db_fail(l, e, rc, "update day summary");
+			if (sqlite3_changes(l->db) > 0)
+				break; /* the group existed: no insert */
+		}
+	}
+	sum_clear(l);
+	return LAR_OK;
+}
+
+static uint64_t fnv1a_step(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int str_same(struct lar_str a, struct lar_str b)
+{
+	if (a.p == NULL || b.p == NULL)
+		return a.p == b.p;
+	return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* Count a newly stored receipt in its group. */
+static lar_status sum_add(struct lar_ledger *l, const struct lar_verdict *v, const char *day,
+			  struct lar_err *e)
+{
+	const struct lar_payload *p = &v->p;
+	struct lar_str f[SUM_FIELDS] = {
+		{ day, 10 },          p->status,   p->mcp_tool_id, p->tool_slug, p->tool_method_name,
+		p->paying_project_id, p->agent_id, v->key_id,
+	};
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (int i = 0; i < SUM_FIELDS; i++) {
+		/* the length (or a null mark) keeps ("ab","c") apart from ("a","bc") */
+		uint64_t n = f[i].p ? (uint64_t)f[i].n : UINT64_MAX;
+		h = fnv1a_step(h, &n, sizeof n);
+		if (f[i].p)
+			h = fnv1a_step(h, f[i].p, f[i].n);
+	}
+	if (l->groups == NULL) {
+		l->groups = malloc(SUM_MAX_GROUPS * sizeof *l->groups);
+		l->slots = calloc(SUM_SLOTS, sizeof *l->slots);
+		if (l->groups == NULL || l->slots == NULL)
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	}
+	size_t mask = SUM_SLOTS - 1, i = (size_t)h & mask;
+	struct sgroup *g = NULL;
+	for (; l->slots[i] != 0; i = (i + 1) & mask) {
+		struct sgroup *c = &l->groups[l->slots[i] - 1];
+		int same = c->hash == h;
+		for (int k = 0; same && k < SUM_FIELDS; k++)
+			same = str_same(c->f[k], f[k]);
+		if (same) {
+			g = c;
+			break;
+		}
+	}
+	if (g == NULL) {
+		if (l->ngroups == SUM_MAX_GROUPS) {
+			lar_status st = sum_flush(l, e);
+			if (st != LAR_OK)
+				return st;
+			return sum_add(l, v, day, e);
+		}
+		g = &l->groups[l->ngroups];
+		memset(g, 0, sizeof *g);
+		g->hash = h;
+		for (int k = 0; k < SUM_FIELDS; k++) {
+			g->f[k].n = f[k].n;
+			if (f[k].p == NULL)
+				continue;
+			char *c = lar_arena_alloc(&l->sum_arena, f[k].n + 1);
+			if (c == NULL)
+				return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+			memcpy(c, f[k].p, f[k].n);
+			g->f[k].p = c;
+		}
+		l->slots[i] = (uint32_t)++l->ngroups;
+	}
+	g->s.count++;
+	g->s.gross_sats += p->gross_sats;
+	g->s.platform_fee_sats += p->platform_fee_sats;
+	g->s.net_sats += p->net_sats;
+	if (v->reasons & DISCREPANCY_BITS)
+		g->s.discrepancies++;
+	return LAR_OK;
+}
+
 static int str_ok(struct lar_str s)
 {
 	return s.p != NULL && s.n <= INT_MAX;
@@ -555,6 +721,8 @@ lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uin
 
 	if (sqlite3_changes(l->db) == 1) {
 		oc = LAR_LEDGER_IMPORTED;
+		if ((st = sum_add(l, v, day, e)) != LAR_OK)
+			return st;
 	} else {
 		/* receiptId already stored: same signed text, or a conflict */
 		if ((st = stmt(l, ST_STORED_PAYLOAD, &s, e)) != LAR_OK)
@@ -664,7 +832,7 @@ lar_status lar_ledger_file_commit(struct lar_ledger *l, struct lar_err *e)
 
 	if (!l->in_file)
 		return lar_err_set(e, LAR_E_STATE, "file_commit: no file open");
-	if ((st = stmt(l, ST_FILE_ROW, &s, e)) != LAR_OK)
+	if ((st = sum_flush(l, e)) != LAR_OK || (st = stmt(l, ST_FILE_ROW, &s, e)) != LAR_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, l->run_id);
 	bind_cstr(s, 2, l->source);
@@ -698,6 +866,7 @@ void lar_ledger_file_rollback(struct lar_ledger *l)
 		run(l, ST_ROLLBACK, "rollback", NULL);
 	l->in_file = 0;
 	memset(&l->file, 0, sizeof l->file);
+	sum_clear(l);
 }
 
 lar_status lar_ledger_run_end(struct lar_ledger *l, struct lar_err *e)
@@ -1020,18 +1189,23 @@ lar_status lar_ledger_double_charges(struct lar_ledger *l, lar_ledger_receipt_fn
 	sqlite3_stmt *s = NULL;
 	int rc;
 	lar_status st = LAR_OK;
-	/* double_charge lists the groups (kept by a trigger); receipt_charge_key
-	 * finds their receipts.  `IS` makes two null projects equal. */
-	rc = sqlite3_prepare_v2(l->db,
-				"SELECT r.receipt_id, r.created_at, r.created_ticks, r.mcp_tool_id, "
-				"r.paying_project_id, r.idempotency_key, r.gross_sats, r.platform_fee_sats, "
-				"r.net_sats FROM double_charge d JOIN receipt r "
-				"ON r.status = 'Charged' AND r.mcp_tool_id = d.mcp_tool_id "
-				"AND r.idempotency_key = d.idempotency_key "
-				"AND r.paying_project_id IS d.paying_project_id "
-				"ORDER BY d.mcp_tool_id, d.idempotency_key, d.paying_project_id, "
-				"r.created_ticks, r.receipt_id",
-				-1, &s, NULL);
+	/* One ordered scan of the covering index receipt_charge_key finds the
+	 * groups; the same index then gives their receipts.  GROUP BY and `IS`
+	 * both make two null paying projects the same project. */
+	rc = sqlite3_prepare_v2(
+		l->db,
+		"WITH g AS (SELECT mcp_tool_id, idempotency_key, paying_project_id FROM receipt "
+		"WHERE status = 'Charged' AND idempotency_key IS NOT NULL "
+		"GROUP BY mcp_tool_id, idempotency_key, paying_project_id HAVING count(*) > 1) "
+		"SELECT r.receipt_id, r.created_at, r.created_ticks, r.mcp_tool_id, "
+		"r.paying_project_id, r.idempotency_key, r.gross_sats, r.platform_fee_sats, "
+		"r.net_sats FROM g JOIN receipt r "
+		"ON r.status = 'Charged' AND r.mcp_tool_id = g.mcp_tool_id "
+		"AND r.idempotency_key = g.idempotency_key "
+		"AND r.paying_project_id IS g.paying_project_id "
+		"ORDER BY g.mcp_tool_id, g.idempotency_key, g.paying_project_id, "
+		"r.created_ticks, r.receipt_id",
+		-1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		st = db_fail(l, e, rc, "prepare");
 		goto out;

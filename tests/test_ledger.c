@@ -313,7 +313,6 @@ static char *dump_all(const char *p)
 		{ "day_summary",
 		  "created_day, status, mcp_tool_id, tool_slug, tool_method_name, paying_project_id, "
 		  "agent_id, key_id" },
-		{ "double_charge", "mcp_tool_id, idempotency_key, paying_project_id" },
 	};
 	struct lar_buf b;
 	lar_buf_init(&b, 0);
