@@ -144,6 +144,27 @@ static char *dump(const char *path, const char *table, const char *order)
 	return (char *)b.p;
 }
 
+/* day_summary must equal the same sums taken over the receipt table. */
+static int64_t summary_mismatches(const char *path)
+{
+	static const char sql[] =
+		"WITH r AS (SELECT created_day, status, mcp_tool_id, tool_slug, tool_method_name, "
+		"paying_project_id, "
+		"agent_id, key_id, count(*) AS c, sum(gross_sats) AS g, sum(platform_fee_sats) AS f, "
+		"sum(net_sats) AS n, sum((flag_bits & 12288) != 0) AS x FROM receipt GROUP BY 1, 2, 3, 4, 5, "
+		"6, 7, 8) "
+		"SELECT (SELECT count(*) FROM day_summary) - (SELECT count(*) FROM r) + "
+		"(SELECT count(*) FROM r WHERE NOT EXISTS (SELECT 1 FROM day_summary d WHERE "
+		"d.created_day = r.created_day AND d.status = r.status AND d.mcp_tool_id = r.mcp_tool_id "
+		"AND d.tool_slug = r.tool_slug AND d.tool_method_name = r.tool_method_name "
+		"AND d.paying_project_id IS r.paying_project_id AND d.agent_id IS r.agent_id AND d.key_id = "
+		"r.key_id "
+		"AND d.receipts = r.c AND d.gross_sats = r.g AND d.platform_fee_sats = r.f AND d.net_sats = "
+		"r.n "
+		"AND d.discrepancies = r.x))";
+	return path_int(path, sql);
+}
+
 /* ---- tests ---- */
 
 static void test_schema_source(void)
@@ -410,6 +431,8 @@ static void test_idempotent(void)
 		      "SELECT count(*) FROM conflict WHERE receipt_id = 'mcp_receipt_a1' AND gross_sats = 11 "
 		      "AND source = 'day2.jsonl' AND line = 2") == 1);
 	CHECK(path_int(p, "SELECT gross_sats FROM receipt WHERE receipt_id = 'mcp_receipt_a1'") == 10);
+	CHECK(summary_mismatches(p) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM day_summary") > 1);
 
 	/* conflicts as the report reads them: stored payload first */
 	CHECK(lar_ledger_check(l, &e) == LAR_OK);
@@ -494,6 +517,47 @@ static void test_reject_bounds(void)
 	CHECK(path_int(p, "SELECT count(*) FROM reject WHERE typeof(excerpt) = 'blob'") == 3);
 	/* excerpt bytes are the record's own */
 	CHECK(path_int(p, "SELECT count(*) FROM reject WHERE hex(substr(excerpt, 1, 3)) = '01080F'") == 2);
+}
+
+/* More groups in one file than the in-memory summary holds: it flushes
+ * part-way and the sums still come out right; a rollback drops them all. */
+static void test_many_groups(void)
+{
+	const char *p = tmpfile_path("groups.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	if (l == NULL)
+		return;
+	char rid[64], agent[64];
+	struct spec s = { .rid = rid, .agent = agent, .gross = 9, .fee = 1, .net = 8 };
+	struct lar_verdict v;
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK(lar_ledger_file_begin(l, "groups.jsonl", &e) == LAR_OK);
+		for (int i = 0; i < 40000; i++) {
+			snprintf(rid, sizeof rid, "mcp_receipt_%d_%d", pass, i);
+			snprintf(agent, sizeof agent, "agent-%d", i % 30000); /* 30000 groups, some twice */
+			s.flags = i % 7 == 0 ? 1u << LAR_R_AMOUNT_MISMATCH : 0;
+			mkv(&v, &s);
+			if (lar_ledger_add(l, &v, (uint64_t)i + 1, NULL, &e) != LAR_OK) {
+				CHECKM(0, "add: %.200s", e.msg);
+				break;
+			}
+		}
+		if (pass == 0) {
+			lar_ledger_file_rollback(l);
+			CHECK(path_int(p, "SELECT count(*) FROM day_summary") == 0);
+		} else {
+			CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+		}
+	}
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	lar_ledger_close(l);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt") == 40000);
+	CHECK(path_int(p, "SELECT count(*) FROM day_summary") == 30000);
+	CHECK(path_int(p, "SELECT sum(receipts) FROM day_summary") == 40000);
+	CHECK(path_int(p, "SELECT sum(discrepancies) FROM day_summary") == (40000 + 6) / 7);
+	CHECK(summary_mismatches(p) == 0);
 }
 
 static double now_s(void)
@@ -694,6 +758,7 @@ int main(void)
 	test_idempotent();
 	test_rollback();
 	test_reject_bounds();
+	test_many_groups();
 	test_busy();
 	test_export_range();
 	char cmd[4200];
