@@ -1389,6 +1389,11 @@ inp = Inp().add(plain({'receipt': {'receipt': r1.obj}}), FAIL('unsupported_versi
 case(294, 'receipt-in-receipt', 'a receipt member holding another receipt member: the outer one is the '
      'envelope, and it has no version', inp)
 
+one(295, 'revoked-wrong-signature', 'twin of 0048: a keyId with only a revoked secret and a signature it '
+    'does not make is bad_signature', env(P('0295'), key=FOREIGN), FAIL('bad_signature'), keyring_text=keyring(KREV))
+p = P('0296', toolName='long ' * 20000)
+one(296, 'payload-large', 'a 100,000-character toolName (a 235 KB line)', env(p), ok)
+
 
 # =========================================================================== sample
 
