@@ -1597,7 +1597,8 @@ def write(path, data):
 
 README_HEAD = """# la-receipt test vectors
 
-Numbered cases, each a folder `NNNN-short-name/` (numbers are never reused or renumbered):
+Numbered cases, each a folder `NNNN-short-name/` (numbers are never reused or renumbered; gaps
+such as 0229-0239 are simply unused):
 
 | file | meaning |
 |---|---|
