@@ -104,6 +104,9 @@ int main(int argc, char **argv)
 
 	/* a closed pipe is reported by write() as EPIPE, handled in cli_out_flush */
 	signal(SIGPIPE, SIG_IGN);
+	/* over a file-size limit, write() reports EFBIG and we fail cleanly
+	 * (the transaction rolls back, the temporary export is removed) */
+	signal(SIGXFSZ, SIG_IGN);
 	/* secrets live in this process's memory: keep them out of core dumps
 	 * (and out of reach of ptrace by the same user) */
 	struct rlimit no_core = { 0, 0 };
