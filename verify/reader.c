@@ -315,6 +315,9 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 		}
 	}
 out:
+	/* the string fast path may jump past the cap inside the buffer */
+	if (res == SCAN_DONE && i - r->pos > r->max_record)
+		res = SCAN_TOO_BIG;
 	*vend = i;
 	*nlines = lines;
 	return res;
