@@ -790,7 +790,13 @@ static void write_body(struct lar_buf *out, const struct lar_json *payload)
 			first = 0;
 			lar_json_write_string(out, att_body[j].body, strlen(att_body[j].body));
 			lar_buf_putc(out, ':');
-			lar_json_write(out, m);
+			/* LiveAuth's body serializer writes observedAt as a time too,
+			 * trailing fraction zeros trimmed like createdAt (SPEC §1.5
+			 * names only createdAt; the golden sample trims both) */
+			if (strcmp(att_body[j].body, "observedAt") == 0)
+				write_body_time(out, m);
+			else
+				lar_json_write(out, m);
 		}
 		lar_buf_putc(out, '}');
 	}
