@@ -532,8 +532,12 @@ static lar_status payload_flags(struct lar_verifier *v, const struct lar_payload
 	return LAR_OK;
 }
 
+/* A failed record exposes nothing from its payload (SPEC §4.1). */
 static void set_fail(struct lar_verdict *out, enum lar_reason r)
 {
+	int not_json = out->not_json;
+	memset(out, 0, sizeof *out);
+	out->not_json = not_json;
 	out->status = LAR_V_FAIL;
 	out->reasons = bit(r);
 }
@@ -596,8 +600,8 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 
 	const struct lar_json *root, *env;
 	if (lar_json_parse(rec, len, &v->arena, &root, NULL) != LAR_OK) {
-		set_fail(out, LAR_R_MALFORMED_INPUT);
 		out->not_json = 1;
+		set_fail(out, LAR_R_MALFORMED_INPUT);
 		return LAR_OK;
 	}
 	/* SPEC §2.1: bare envelope, or the receipt member of a response */
@@ -708,10 +712,6 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 		}
 	}
 	if (valid == NULL) {
-		memset(&out->p, 0, sizeof out->p);
-		out->payload_tree = NULL;
-		out->payload_json = NULL;
-		out->payload_json_len = 0;
 		set_fail(out, LAR_R_KEY_NOT_VALID_AT_TIME);
 		return LAR_OK;
 	}
