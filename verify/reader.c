@@ -183,6 +183,54 @@ static size_t skip_plain(const uint8_t *buf, size_t i, size_t end)
 	return (size_t)(p - buf);
 }
 
+#if defined(__SSE2__)
+/* Structural bit masks of 64 bytes: bit i describes p[i]. */
+struct masks {
+	uint64_t quote, bslash, nl, open, close;
+};
+
+static inline void masks16(const uint8_t *p, int k, struct masks *m)
+{
+	const __m128i f = _mm_set1_epi8(0x20);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+	__m128i xf = _mm_or_si128(x, f); /* '[' | 0x20 == '{', ']' | 0x20 == '}' */
+	m->quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))) << (16 * k);
+	m->bslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))) << (16 * k);
+	m->nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))) << (16 * k);
+	m->open |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(xf, _mm_set1_epi8('{'))) << (16 * k);
+	m->close |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(xf, _mm_set1_epi8('}'))) << (16 * k);
+}
+
+static inline void masks64(const uint8_t *p, struct masks *m)
+{
+	m->quote = m->bslash = m->nl = m->open = m->close = 0;
+	masks16(p, 0, m);
+	masks16(p, 1, m);
+	masks16(p, 2, m);
+	masks16(p, 3, m);
+}
+
+/* Bit i = xor of bits 0..i: the string mask from the quote mask. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+	x ^= x << 1;
+	x ^= x << 2;
+	x ^= x << 4;
+	x ^= x << 8;
+	x ^= x << 16;
+	x ^= x << 32;
+	return x;
+}
+#endif
+
+/* The value's first later line starting with '{' or '[' begins at buf[i],
+ * lines line feeds after the value's first line. */
+static inline void note_cand(struct lar_reader *r, size_t i, uint64_t lines)
+{
+	r->cand_off = r->base + i;
+	r->cand_line = r->line + lines;
+}
+
 /*
  * Scan one value starting at buf[pos].  *vend receives the index where the
  * scan stopped (the value's end on SCAN_DONE) and *nlines the line feeds
@@ -197,6 +245,7 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 	size_t depth = 0;
 	uint8_t stack[SCAN_MAX_DEPTH];
 	int in_str = 0, esc = 0, after_nl = 0;
+	size_t slow_until = 0; /* the byte loop handles [i, slow_until) */
 	enum scan_result res;
 	uint8_t c0 = r->buf[i];
 	int scalar = !(c0 == '{' || c0 == '[' || c0 == '"');
@@ -228,13 +277,78 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 			}
 			continue;
 		}
+#if defined(__SSE2__)
+		/*
+		 * Fast path inside an object or array: 64 bytes at a time with bit
+		 * masks (quotes give the string mask by a prefix xor; brackets
+		 * outside strings are walked in order).  Blocks holding a
+		 * backslash go through the byte loop below, which knows escapes.
+		 */
+		if (depth > 0 && !esc && i >= slow_until && r->end - i >= 64) {
+			const uint8_t *p = r->buf + i;
+			struct masks mk;
+			masks64(p, &mk);
+			if (mk.bslash != 0) {
+				slow_until = i + 64;
+			} else {
+				uint64_t q = mk.quote, nl = mk.nl;
+				uint64_t str = prefix_xor(q) ^ (in_str ? ~(uint64_t)0 : 0);
+				uint64_t br = (mk.open | mk.close) & ~str;
+				uint64_t upto = ~(uint64_t)0; /* bytes of this block that belong to the value */
+				while (br != 0) {
+					int b = __builtin_ctzll(br);
+					br &= br - 1;
+					uint8_t c = p[b];
+					if (c == '{' || c == '[') {
+						if (depth >= SCAN_MAX_DEPTH) {
+							res = SCAN_BROKEN;
+							i += (size_t)b;
+							goto out;
+						}
+						stack[depth++] = c;
+					} else if (stack[depth - 1] != (c == '}' ? '{' : '[')) {
+						res = SCAN_BROKEN;
+						i += (size_t)b;
+						lines += (uint64_t)__builtin_popcountll(nl & ((b ? (1ull << b) : 1ull) - 1));
+						goto out;
+					} else if (--depth == 0) {
+						upto = b == 63 ? ~(uint64_t)0 : (2ull << b) - 1;
+						break;
+					}
+				}
+				uint64_t nlv = nl & upto;
+				if (r->cand_off == 0) {
+					if (after_nl && (p[0] == '{' || p[0] == '['))
+						note_cand(r, i, lines);
+					for (uint64_t m = nlv; m != 0 && r->cand_off == 0; m &= m - 1) {
+						int k = __builtin_ctzll(m);
+						if (k < 63 && (p[k + 1] == '{' || p[k + 1] == '['))
+							note_cand(r, i + (size_t)k + 1,
+								  lines + (uint64_t)__builtin_popcountll(nlv & ((2ull << k) - 1)));
+					}
+				}
+				lines += (uint64_t)__builtin_popcountll(nlv);
+				if (depth == 0) {
+					i += (size_t)__builtin_popcountll(upto);
+					res = SCAN_DONE;
+					goto out;
+				}
+				in_str = (int)(str >> 63);
+				after_nl = (int)(nl >> 63);
+				i += 64;
+				if (i - r->pos > r->max_record) {
+					res = SCAN_TOO_BIG;
+					goto out;
+				}
+				continue;
+			}
+		}
+#endif
 		uint8_t c = r->buf[i];
 		if (after_nl) {
 			after_nl = 0;
-			if (r->cand_off == 0 && (c == '{' || c == '[')) {
-				r->cand_off = r->base + i;
-				r->cand_line = r->line + lines;
-			}
+			if (r->cand_off == 0 && (c == '{' || c == '['))
+				note_cand(r, i, lines);
 		}
 		if (c == '\n') {
 			if (scalar) { /* the line feed is not part of the value */
