@@ -197,7 +197,7 @@ static lar_status stmt(struct lar_ledger *l, enum stmt_id id, sqlite3_stmt **out
 /* Run a prepared statement that returns no rows; it is reset afterwards. */
 static lar_status run(struct lar_ledger *l, enum stmt_id id, const char *what, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	lar_status st = stmt(l, id, &s, e);
 	if (st != LAR_OK)
 		return st;
@@ -308,7 +308,8 @@ static lar_status upgrade(struct lar_ledger *l, struct lar_err *e)
 	if ((st = query_int(l, "PRAGMA user_version", &ver, e)) != LAR_OK ||
 	    (st = query_int(l, "PRAGMA application_id", &app, e)) != LAR_OK)
 		goto out;
-	if (app != 0 && app != LEDGER_APP_ID) {
+	/* every ledger carries its application_id from version 1 on */
+	if ((app != 0 || ver != 0) && app != LEDGER_APP_ID) {
 		st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (application_id %lld)",
 				 (long long)app);
 		goto out;
@@ -320,6 +321,10 @@ static lar_status upgrade(struct lar_ledger *l, struct lar_err *e)
 		goto out;
 	}
 	if (ver == 0) {
+		if (l->flags & LAR_LEDGER_NOCREATE) {
+			st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (empty)");
+			goto out;
+		}
 		if ((st = query_int(l, "SELECT count(*) FROM sqlite_schema", &objects, e)) != LAR_OK)
 			goto out;
 		if (objects != 0) {
@@ -405,13 +410,20 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 				 (long long)ver, LAR_LEDGER_SCHEMA_VERSION);
 		goto out;
 	}
+	if (ver != 0 && app != LEDGER_APP_ID) {
+		st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (application_id %lld)",
+				 (long long)app);
+		goto out;
+	}
 	if (ver < LAR_LEDGER_SCHEMA_VERSION || app != LEDGER_APP_ID) {
+		if (ver == 0 && (l->flags & LAR_LEDGER_NOCREATE)) {
+			st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (empty)");
+			goto out;
+		}
 		if (l->flags & LAR_LEDGER_READONLY) {
-			st = ver == 0 ? lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (empty)")
-				      : lar_err_set(e, LAR_E_INVAL,
-						    "ledger schema version %lld needs migrating; open it for "
-						    "writing",
-						    (long long)ver);
+			st = lar_err_set(e, LAR_E_INVAL,
+					 "ledger schema version %lld needs migrating; open it for writing",
+					 (long long)ver);
 			goto out;
 		}
 		if (ver == 0) {
@@ -452,7 +464,7 @@ void lar_ledger_close(struct lar_ledger *l)
 
 lar_status lar_ledger_run_begin(struct lar_ledger *l, const char *program_version, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	lar_status st;
 
 	if (l->run_id != 0 || (l->flags & LAR_LEDGER_READONLY))
@@ -569,7 +581,7 @@ static void sum_clear(struct lar_ledger *l)
 /* Add every held group to day_summary (in the open transaction). */
 static lar_status sum_flush(struct lar_ledger *l, struct lar_err *e)
 {
-	sqlite3_stmt *up, *ins;
+	sqlite3_stmt *up = NULL, *ins = NULL;
 	lar_status st;
 	if (l->ngroups == 0)
 		return LAR_OK;
@@ -691,7 +703,7 @@ static int str_ok(struct lar_str s)
 lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uint64_t line,
 			  enum lar_ledger_outcome *outcome, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	lar_status st;
 	char flags[512];
 	char day[11];
@@ -781,7 +793,7 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 lar_status lar_ledger_add_reject(struct lar_ledger *l, enum lar_reason reason, uint64_t line,
 				 const uint8_t *rec, size_t len, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	lar_status st;
 
 	if (!l->in_file)
@@ -827,7 +839,7 @@ static void bind_counts(sqlite3_stmt *s, int first, const struct lar_ledger_coun
 
 lar_status lar_ledger_file_commit(struct lar_ledger *l, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	lar_status st;
 
 	if (!l->in_file)
@@ -871,7 +883,7 @@ void lar_ledger_file_rollback(struct lar_ledger *l)
 
 lar_status lar_ledger_run_end(struct lar_ledger *l, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	lar_status st;
 
 	if (l->run_id == 0 || l->in_file)
@@ -994,7 +1006,7 @@ static lar_status walk_receipts(struct lar_ledger *l, sqlite3_stmt *s, lar_ledge
 lar_status lar_ledger_export(struct lar_ledger *l, const struct lar_day_range *range,
 			     lar_ledger_receipt_fn fn, void *ctx, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	/* (created_day, created_ticks, receipt_id) is createdAt-then-receiptId
 	 * order, and matches the receipt_order index. */
 	lar_status st = prepare_ranged(l,
@@ -1011,7 +1023,7 @@ lar_status lar_ledger_export(struct lar_ledger *l, const struct lar_day_range *r
 lar_status lar_ledger_discrepancies(struct lar_ledger *l, const struct lar_day_range *range,
 				    lar_ledger_receipt_fn fn, void *ctx, struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	/* the WHERE repeats receipt_discrepancy's so that partial index serves it */
 	lar_status st = prepare_ranged(l,
 				       "SELECT " EXPORT_COLUMNS " FROM receipt "
@@ -1154,7 +1166,7 @@ lar_status lar_ledger_status_totals(struct lar_ledger *l, const struct lar_day_r
 				    struct lar_sums *charged, int64_t *test, int64_t *other,
 				    struct lar_err *e)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int rc;
 	memset(charged, 0, sizeof *charged);
 	*test = *other = 0;

@@ -44,7 +44,7 @@
 struct lar_ledger;
 
 enum lar_ledger_flags {
-	LAR_LEDGER_NOCREATE = 1u << 0, /* the file must exist (export, reports) */
+	LAR_LEDGER_NOCREATE = 1u << 0, /* the file must exist and be a ledger (export, reports) */
 	LAR_LEDGER_READONLY = 1u << 1, /* no writes at all; implies NOCREATE, no migration */
 };
 

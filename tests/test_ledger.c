@@ -274,6 +274,27 @@ static void test_refusals(void)
 	CHECK(lar_ledger_open(newer, NULL, &l, &e) == LAR_E_INVAL && l == NULL);
 	CHECKM(strstr(e.msg, "newer") != NULL, "%.200s", e.msg);
 
+	/* another program's database that uses user_version */
+	const char *versioned = tmpfile_path("versioned.db");
+	db = NULL;
+	sqlite3_open(versioned, &db);
+	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(lar_ledger_open(versioned, NULL, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECK(path_int(versioned, "SELECT count(*) FROM sqlite_schema") == 0); /* untouched */
+
+	/* an empty file becomes a ledger only when creating is allowed */
+	const char *empty = tmpfile_path("empty.db");
+	fclose(fopen(empty, "w"));
+	CHECK(lar_ledger_open(empty, &nocreate, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECK(lar_ledger_open(empty, &ro, &l, &e) == LAR_E_INVAL && l == NULL);
+	l = open_ok(empty, 0);
+	lar_ledger_close(l);
+	l = NULL;
+	CHECK(lar_ledger_open(empty, &nocreate, &l, &e) == LAR_OK && l != NULL);
+	lar_ledger_close(l);
+	l = NULL;
+
 	/* a directory */
 	CHECK(lar_ledger_open(dir, NULL, &l, &e) != LAR_OK && l == NULL);
 
