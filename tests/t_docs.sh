@@ -270,7 +270,7 @@ run_page() {
 run_page "$page1"
 [ -r "$page5" ] && run_page "$page5"
 echo "# ran $(wc -l <"$tmp/ran") example commands"
-for c in verify inspect sign keyring; do
+for c in verify inspect sign keyring import report export; do
 	if grep -q "^la-receipt $c\\b\\|| la-receipt $c\\b" "$tmp/ran"; then ok; else
 		bad "no runnable example of 'la-receipt $c' in the man pages"
 	fi

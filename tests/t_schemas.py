@@ -246,15 +246,24 @@ try:
                attestationSource="node-1", attestationSubjectId=None)
     old = dict(base)
     del old["toolName"]
+
+    def event(p, i):
+        """p as revenue event number i: its own revenueEventId and receiptId"""
+        rid = "%08x-0000-4000-8000-%012x" % (i, i)
+        return dict(p, revenueEventId=rid, receiptId="mcp_receipt_" + rid.replace("-", ""))
+
+    # Every Charged case shares tool, paying project and idempotency key: a
+    # double charge for report dupes.  amount_mismatch re-signs the first
+    # receiptId with other amounts: a conflict.
     cases = [
         ("ok", base),
-        ("ok, attestation", att),
-        ("ok, 18 members", old),
-        ("ok, a future member", dict(base, futureMember={"a": [1, 2]})),
-        ("flag test_receipt", dict(base, status="Test")),
+        ("ok, attestation", event(att, 2)),
+        ("ok, 18 members", event(old, 3)),
+        ("ok, a future member", event(dict(base, futureMember={"a": [1, 2]}), 4)),
+        ("flag test_receipt", event(dict(base, status="Test"), 5)),
         ("flag amount_mismatch", dict(base, netSats=37)),
-        ("flag attestation_mismatch", dict(att, attestationClaimsSha256="0" * 64)),
-        ("fail schema_violation", {k: v for k, v in base.items() if k != "createdAt"}),
+        ("flag attestation_mismatch", event(dict(att, attestationClaimsSha256="0" * 64), 7)),
+        ("fail schema_violation", {k: v for k, v in event(base, 8).items() if k != "createdAt"}),
     ]
     with open(os.path.join(tmp, "payloads.jsonl"), "w") as f:
         for _, p in cases:
@@ -517,9 +526,13 @@ try:
             valid("reconcile-line", o, "report reconcile line %d" % (i + 1))
         check(bool(objs) and objs[-1].get("total") is True, "report reconcile: the last object is the total")
         rc, out, err = run(["report", "dupes", "-d", ledger, "--format", "json"], tmp, env)
-        check(rc in (0, 1), "report dupes exits %d: %s" % (rc, err.strip()))
+        check(rc == 1, "report dupes exits %d, expected 1 (findings were planted): %s" % (rc, err.strip()))
+        kinds = set()
         for i, l in enumerate(x for x in out.splitlines() if x.strip()):
-            valid("dupes-line", json.loads(l), "report dupes line %d" % (i + 1))
+            o = json.loads(l)
+            valid("dupes-line", o, "report dupes line %d" % (i + 1))
+            kinds.add(o.get("kind") if isinstance(o, dict) else None)
+        check(kinds == {"double_charge", "conflict"}, "report dupes kinds: %s" % sorted(map(str, kinds)))
         rc, out, err = run(["export", "-d", ledger, "--format", "jsonl"], tmp, env)
         check(rc == 0, "export exits %d: %s" % (rc, err.strip()))
         n = 0
@@ -530,7 +543,7 @@ try:
             valid("payload", o, "export jsonl line %d" % n)
             check(isinstance(o.get("flags"), list) and isinstance(o.get("keyFingerprint"), str),
                   "export jsonl line %d: flags and keyFingerprint" % n)
-        check(n >= 8, "export wrote %d receipts" % n)
+        check(n == 6, "export wrote %d receipts, expected 6 (one per authentic receiptId)" % n)
     else:
         print("# cli/cmd_import.c not present: ledger part skipped")
 finally:
