@@ -1,0 +1,275 @@
+#!/bin/bash
+# t_hostile.sh - hostile input never crashes, hangs or takes unbounded memory
+# (preamble; SPEC §2.1 record cap, §3 keyring limits): huge lines, deep
+# nesting, random bytes, NUL and invalid UTF-8, huge strings, a record over
+# the 16 MiB cap, keyrings that are directories, FIFOs, devices, too big or
+# symlinks, unreadable inputs, and inputs that make a naive reader or a
+# batching verifier redo work per bad line.
+# Every run is under `timeout 60`, and under `ulimit -v` 1 GiB unless the
+# binary is an ASan build (ASan reserves terabytes of address space).
+# Not for: verdict details (test_receipt.c) or the normal CLI (t_cli.sh).
+set -u
+export LC_ALL=C TZ=UTC
+BIN=${LAR_BIN:?LAR_BIN must name the la-receipt binary}
+SRC=${LAR_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
+DATA=$SRC/tests/data/cli
+mkdir -p "${LAR_TMP:-/tmp}"
+T=$(mktemp -d "${LAR_TMP:-/tmp}/t_hostile.XXXXXX")
+trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+unset LA_RECEIPT_KEYRING LA_RECEIPT_LEDGER
+
+ASAN=
+if [ -n "${LAR_ASAN:-}" ] || ldd "$BIN" 2>/dev/null | grep -q asan ||
+	grep -q "AddressSanitizer" "$BIN" 2>/dev/null; then
+	ASAN=1
+	echo "# ASan build: no ulimit -v, no RSS bound"
+fi
+TIME=
+if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then TIME=/usr/bin/time; fi
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+no() {
+	fail=$((fail + 1))
+	echo "FAIL: $*"
+	if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -5; fi
+}
+
+# limited CMD...: run under timeout and, without ASan, ulimit -v 1 GiB;
+# peak RSS (kB) goes to $T/rss when GNU time is there
+limited() {
+	(
+		[ -n "$ASAN" ] || ulimit -v 1048576
+		if [ -n "$TIME" ]; then
+			exec "$TIME" -o "$T/rss" -f %M timeout 60 "$@"
+		else
+			exec timeout 60 "$@"
+		fi
+	)
+}
+
+# hostile NAME WANT CMD...: WANT is a list of allowed exit statuses ("1", "1 2")
+hostile() {
+	local name=$1 want=$2
+	shift 2
+	rm -f "$T/rss"
+	limited "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	case " $want " in
+	*" $rc "*) ok ;;
+	*)
+		if [ "$rc" = 124 ]; then
+			no "$name: timed out after 60 s (hang)"
+		elif [ "$rc" -ge 128 ]; then
+			no "$name: killed by signal $((rc - 128))"
+		else
+			no "$name: exit $rc, expected one of: $want"
+		fi
+		;;
+	esac
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation|stack-overflow' "$T/err"; then
+		no "$name: sanitizer report"
+	else
+		ok
+	fi
+	if [ -z "$ASAN" ] && [ -s "$T/rss" ]; then
+		local kb
+		kb=$(tail -1 "$T/rss")
+		case $kb in
+		*[!0-9]*) ;;
+		*)
+			if [ "$kb" -lt 300000 ]; then ok; else no "$name: peak RSS $kb kB (bound: 300 MB)"; fi
+			;;
+		esac
+	fi
+}
+# hostile_in NAME WANT FILE CMD...: as hostile, with FILE on stdin
+hostile_in() {
+	local name=$1 want=$2 in=$3
+	shift 3
+	rm -f "$T/rss"
+	limited "$@" <"$in" >"$T/out" 2>"$T/err"
+	rc=$?
+	case " $want " in
+	*" $rc "*) ok ;;
+	*) no "$name: exit $rc, expected one of: $want" ;;
+	esac
+}
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok; else no "$d"; fi
+}
+xs() { head -c "$1" /dev/zero | tr '\0' "$2"; }
+
+KID=liveauth-mcp-receipt-v1
+SECRET=hostile-secret-0123456789
+RING=$T/ring.txt
+printf '%s  text:%s\n' "$KID" "$SECRET" >"$RING"
+chmod 600 "$RING"
+V=("$BIN" verify -k "$RING")
+
+# a good envelope to follow the hostile lines
+"$BIN" sign -k "$RING" --key-id "$KID" "$DATA/payloads.jsonl" >"$T/good.jsonl" 2>"$T/err"
+check "fixture: two good envelopes" test "$(wc -l <"$T/good.jsonl")" = 2
+head -1 "$T/good.jsonl" >"$T/one.jsonl"
+
+# ---- huge and deep input ----
+{ printf '{"s":"'; xs 67108864 x; } >"$T/f"
+hostile "64 MB line, unterminated string, no newline" 1 "${V[@]}" "$T/f"
+{ xs 67108864 a; } >"$T/f"
+hostile "64 MB line of letters, no newline" 1 "${V[@]}" "$T/f"
+{ printf '{"s":"'; xs 67108864 x; printf '"}\n'; cat "$T/one.jsonl"; } >"$T/f"
+hostile "64 MB record, then a good line" 1 "${V[@]}" --format json "$T/f"
+check "the line after a 64 MB record is still verified" grep -q '"line":2,"status":"ok"' "$T/out"
+rm -f "$T/f"
+xs 1000000 '[' >"$T/f"
+hostile "1,000,000 [" 1 "${V[@]}" "$T/f"
+hostile "1,000,000 [ with --jobs 2" 1 "${V[@]}" --jobs 2 "$T/f"
+awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "{\"a\":"; print "" }' >"$T/f"
+cat "$T/one.jsonl" >>"$T/f"
+hostile "1,000,000 {\"a\": on one line" 1 "${V[@]}" --format json "$T/f"
+check "the good line after 1,000,000 {\"a\": is verified" grep -q '"line":2,"status":"ok"' "$T/out"
+awk 'BEGIN { for (i = 0; i < 100000; i++) print "{\"a\":" }' >"$T/f"
+hostile "100,000 lines of {\"a\":" 1 "${V[@]}" "$T/f"
+check "each of them is one malformed record" test "$(grep -c malformed_input "$T/out")" = 100000
+xs 1000000 ']' >"$T/f"
+hostile "1,000,000 ]" 1 "${V[@]}" "$T/f"
+{ printf '{"version":"mcp-call-receipt-v1","payload":"e30","signature":"x","keyId":"k","body":'
+	xs 1000000 '['
+	xs 1000000 ']'
+	printf '}\n'
+} >"$T/f"
+hostile "an envelope whose body nests 1,000,000 deep" 1 "${V[@]}" "$T/f"
+hostile "inspect of it" "0 1" "$BIN" inspect "$T/f"
+
+# ---- random, NUL, invalid UTF-8 ----
+head -c 5242880 /dev/urandom >"$T/random.bin"
+hostile "5 MB of random bytes" 1 "${V[@]}" "$T/random.bin"
+[ "$rc" = 1 ] || cp "$T/random.bin" "${LAR_TMP:-/tmp}/t_hostile-random-failed.bin"
+hostile "5 MB of random bytes, --jobs 2 --format json" 1 "${V[@]}" --jobs 2 --format json "$T/random.bin"
+hostile "inspect of random bytes" "0 1 2" "$BIN" inspect "$T/random.bin"
+hostile "sign of random bytes" "1 2" "$BIN" sign -k "$RING" --key-id "$KID" "$T/random.bin"
+head -c 1048576 /dev/zero >"$T/f"
+hostile "1 MB of NUL bytes" 1 "${V[@]}" "$T/f"
+{ printf '{"a":"x\0y"}\n\0\n'; cat "$T/one.jsonl"; } >"$T/f"
+hostile "NUL inside and between records" 1 "${V[@]}" --format json "$T/f"
+check "the good line after NULs is verified" grep -q '"line":3,"status":"ok"' "$T/out"
+{ sed 's/"body":{/"body":{"x":"\xff\xfe\xc0\xaf",/' "$T/one.jsonl"; printf '\xff\xfe\n'
+	printf '{"a":"\xed\xa0\x80"}\n'; cat "$T/one.jsonl"; } >"$T/f"
+hostile "invalid UTF-8" 1 "${V[@]}" --format json "$T/f"
+check "invalid UTF-8 in an envelope is malformed_input" grep -q '"line":1,"status":"fail","reasons":\["malformed_input"\]' "$T/out"
+check "the good line after invalid UTF-8 is verified" grep -q '"line":4,"status":"ok"' "$T/out"
+hostile "inspect of invalid UTF-8" "0 1 2" "$BIN" inspect "$T/f"
+
+# ---- huge strings inside a signed payload ----
+awk -v n=10485760 'BEGIN { s = "x"; while (length(s) < n) s = s s; s = substr(s, 1, n)
+	printf "{\"agentId\":null,\"createdAt\":\"2026-05-07T02:05:01.1234567Z\",\"feeBasisPoints\":500,"
+	printf "\"grossSats\":100,\"idempotencyKey\":null,\"mcpGateSessionId\":null,\"mcpGateTokenId\":null,"
+	printf "\"mcpToolId\":\"e3e70682-c209-4cac-a29f-6fbed82c07cd\",\"netSats\":95,\"payingProjectId\":null,"
+	printf "\"platformFeeSats\":5,\"receiptId\":\"mcp_receipt_7fd6900a8cce4e6b8bfcbb79d2a6d643\",\"requestId\":null,"
+	printf "\"revenueEventId\":\"7fd6900a-8cce-4e6b-8bfc-bb79d2a6d643\",\"status\":\"Charged\",\"toolMethodName\":\"search\","
+	printf "\"toolName\":\"%s\",\"toolSlug\":\"weather-api\",\"version\":\"mcp-call-receipt-v1\"}\n", s }' >"$T/big-payload.json"
+hostile "sign a payload with a 10 MB string" "0 2" "$BIN" sign -k "$RING" --key-id "$KID" "$T/big-payload.json"
+if [ "$rc" = 0 ]; then
+	# without its body (a 10 MB copy) the envelope is ~14 MB, under the 16 MiB cap
+	sed 's/,"body":{.*$/}/' "$T/out" >"$T/f"
+	hostile "verify a payload with a 10 MB string" 0 "${V[@]}" "$T/f"
+	hostile "inspect a payload with a 10 MB string" 0 "$BIN" inspect "$T/f"
+	# with its body the record is over the cap
+	cp "$T/out" "$T/f"
+	hostile "verify a 24 MB signed record (over the cap)" 1 "${V[@]}" "$T/f"
+fi
+awk -v n=1747626 'BEGIN { s = "\\u0026"; t = ""; for (k = n; k > 0; k = int(k / 2)) { if (k % 2) t = t s; s = s s }
+	printf "{\"agentId\":null,\"createdAt\":\"2026-05-07T02:05:01.1234567Z\",\"feeBasisPoints\":500,"
+	printf "\"grossSats\":100,\"idempotencyKey\":null,\"mcpGateSessionId\":null,\"mcpGateTokenId\":null,"
+	printf "\"mcpToolId\":\"e3e70682-c209-4cac-a29f-6fbed82c07cd\",\"netSats\":95,\"payingProjectId\":null,"
+	printf "\"platformFeeSats\":5,\"receiptId\":\"mcp_receipt_7fd6900a8cce4e6b8bfcbb79d2a6d643\",\"requestId\":null,"
+	printf "\"revenueEventId\":\"7fd6900a-8cce-4e6b-8bfc-bb79d2a6d643\",\"status\":\"Charged\",\"toolMethodName\":\"search\","
+	printf "\"toolName\":\"%s\",\"toolSlug\":\"weather-api\",\"version\":\"mcp-call-receipt-v1\"}\n", t }' >"$T/big-payload.json"
+hostile "sign a payload with a 10 MB string of escapes" "0 2" "$BIN" sign -k "$RING" --key-id "$KID" "$T/big-payload.json"
+if [ "$rc" = 0 ]; then
+	sed 's/,"body":{.*$/}/' "$T/out" >"$T/f"
+	hostile "verify a payload with a 10 MB string of escapes" 0 "${V[@]}" "$T/f"
+fi
+rm -f "$T/big-payload.json"
+
+# ---- a record over the 16 MiB cap, then a good line ----
+{ printf '{"s":"'; xs 20971520 y; printf '"}\n'; cat "$T/one.jsonl"; } >"$T/f"
+hostile "20 MB record then a good line" 1 "${V[@]}" --format json "$T/f"
+check "20 MB record is malformed_input" grep -q '"line":1,"status":"fail","reasons":\["malformed_input"\]' "$T/out"
+check "the next line is still verified" grep -q '"line":2,"status":"ok"' "$T/out"
+hostile "20 MB record then a good line, --jobs 2" 1 "${V[@]}" --jobs 2 --format json "$T/f"
+check "the next line is still verified with --jobs 2" grep -q '"line":2,"status":"ok"' "$T/out"
+hostile_in "20 MB record on stdin" 1 "$T/f" "${V[@]}"
+{ printf '[{"s":"'; xs 20971520 y; printf '"},\n'; cat "$T/one.jsonl"; printf ']\n'; } >"$T/f"
+hostile "20 MB array element then a good line" 1 "${V[@]}" --format json "$T/f"
+check "the good line after a 20 MB element is verified" grep -q '"line":2,"status":"ok"' "$T/out"
+rm -f "$T/f"
+
+# ---- work per bad line must stay bounded (a hang otherwise) ----
+# 20,000 good envelopes each followed by a line that is not JSON
+awk 'NR == FNR { l = $0; next } END { for (i = 0; i < 20000; i++) { print l; print "not json" } }' \
+	"$T/one.jsonl" /dev/null >"$T/f"
+hostile "20,000 good lines each followed by garbage" 1 "${V[@]}" "$T/f"
+check "20,000 ok verdicts" test "$(grep -c ': ok ' "$T/out")" = 20000
+hostile "20,000 good lines each followed by garbage, --jobs 2" 1 "${V[@]}" --jobs 2 "$T/f"
+check "20,000 ok verdicts with --jobs 2" test "$(grep -c ': ok ' "$T/out")" = 20000
+# 2,000 lines of 16 KB, each an object that never closes: a reader that
+# rescans to the end (or to the 16 MiB cap) from every line is quadratic
+awk 'BEGIN { s = "{"; for (j = 0; j < 2000; j++) s = s "\"a\":[1],"; for (i = 0; i < 2000; i++) print s }' >"$T/f"
+hostile "2,000 unclosed 16 KB objects (32 MB)" 1 "${V[@]}" "$T/f"
+check "2,000 malformed records" test "$(grep -c malformed_input "$T/out")" = 2000
+rm -f "$T/f"
+
+# ---- keyrings that are not regular files, too big, or symlinks ----
+mkdir "$T/ringdir"
+chmod 700 "$T/ringdir"
+hostile "keyring is a directory" 2 "${V[@]:0:2}" -k "$T/ringdir" "$T/one.jsonl"
+hostile "keyring is a directory (--insecure-keyring)" 2 "$BIN" verify --insecure-keyring -k "$T/ringdir" "$T/one.jsonl"
+mkfifo "$T/ringfifo"
+chmod 600 "$T/ringfifo"
+hostile "keyring is a FIFO with no writer" 2 "$BIN" verify -k "$T/ringfifo" "$T/one.jsonl"
+hostile "keyring is a FIFO (--insecure-keyring)" 2 "$BIN" verify --insecure-keyring -k "$T/ringfifo" "$T/one.jsonl"
+hostile "keyring is /dev/zero" 2 "$BIN" verify -k /dev/zero "$T/one.jsonl"
+hostile "keyring is /dev/zero (--insecure-keyring)" 2 "$BIN" verify --insecure-keyring -k /dev/zero "$T/one.jsonl"
+hostile "keyring check of /dev/zero" 2 "$BIN" keyring check --insecure-keyring -k /dev/zero
+{ cat "$RING"; awk 'BEGIN { for (i = 0; i < 30000; i++) printf "# padding comment line %060d\n", i }'; } >"$T/bigring"
+chmod 600 "$T/bigring"
+check "fixture: the big keyring is over 1 MiB" test "$(wc -c <"$T/bigring")" -gt 2000000
+hostile "a 2 MB keyring" 2 "$BIN" verify -k "$T/bigring" "$T/one.jsonl"
+awk -v kid="$KID" 'BEGIN { for (i = 0; i < 5000; i++) printf "k%d  text:s%d\n", i, i }' >"$T/manyring"
+chmod 600 "$T/manyring"
+hostile "a keyring of 5,000 entries (over 4096)" 2 "$BIN" verify -k "$T/manyring" "$T/one.jsonl"
+ln -s "$RING" "$T/ringlink"
+hostile "keyring is a symlink to a 0600 keyring" 0 "$BIN" verify -k "$T/ringlink" "$T/one.jsonl"
+printf '%s  file:%s\n' "$KID" /dev/zero >"$T/devsecret"
+chmod 600 "$T/devsecret"
+hostile "a file: secret naming /dev/zero" 2 "$BIN" verify --insecure-keyring -k "$T/devsecret" "$T/one.jsonl"
+printf '%s  file:%s\n' "$KID" "$T/ringfifo" >"$T/fifosecret"
+chmod 600 "$T/fifosecret"
+hostile "a file: secret naming a FIFO" 2 "$BIN" verify -k "$T/fifosecret" "$T/one.jsonl"
+head -c 200000 /dev/urandom >"$T/randring"
+chmod 600 "$T/randring"
+hostile "a keyring of random bytes" 2 "$BIN" keyring check -k "$T/randring"
+
+# ---- input paths that cannot be read ----
+hostile "input is a directory" 2 "${V[@]}" "$T/ringdir"
+hostile "input is a directory among good files" 2 "${V[@]}" "$T/one.jsonl" "$T/ringdir" "$T/one.jsonl"
+check "the good files around it are verified" test "$(grep -c ': ok ' "$T/out")" = 2
+if [ "$(id -u)" != 0 ]; then
+	cp "$T/one.jsonl" "$T/noread.jsonl"
+	chmod 000 "$T/noread.jsonl"
+	hostile "input is unreadable (chmod 000)" 2 "${V[@]}" "$T/noread.jsonl"
+	chmod 600 "$T/noread.jsonl"
+else
+	echo "# running as root: the chmod 000 input case is skipped"
+fi
+hostile "input is a FIFO being written" 0 bash -c 'cat "$1" >"$2" & exec "${@:3}" "$2"' _ "$T/one.jsonl" \
+	"$T/ringfifo" "${V[@]}"
+hostile "input is /dev/null" 0 "${V[@]}" /dev/null
+hostile "--jobs 64 on random bytes" 1 "${V[@]}" --jobs 64 "$T/random.bin"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
