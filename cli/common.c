@@ -43,8 +43,12 @@ void cli_error(const struct cli_ctx *ctx, const char *subject, const char *fmt, 
 
 void cli_error_lar(const struct cli_ctx *ctx, const char *subject, const struct lar_err *e)
 {
-	if (e->sys_errno != 0)
-		cli_error(ctx, subject, "%s: %s", e->msg[0] ? e->msg : lar_strerror(e->code), strerror(e->sys_errno));
+	const char *why = e->sys_errno != 0 ? strerror(e->sys_errno) : NULL;
+	/* some library messages already end with the reason: say it once */
+	if (why != NULL && e->msg[0] && strstr(e->msg, why) != NULL)
+		why = NULL;
+	if (why != NULL)
+		cli_error(ctx, subject, "%s: %s", e->msg[0] ? e->msg : lar_strerror(e->code), why);
 	else
 		cli_error(ctx, subject, "%s", e->msg[0] ? e->msg : lar_strerror(e->code));
 }
