@@ -208,6 +208,21 @@ hostile "20 MB array element then a good line" 1 "${V[@]}" --format json "$T/f"
 check "the good line after a 20 MB element is verified" grep -q '"line":2,"status":"ok"' "$T/out"
 rm -f "$T/f"
 
+# 40 records of 17 MiB each (680 MB on stdin): with --jobs the batch holds
+# its bytes for a rewind, but never more than a batch and one record
+gen_over_cap() {
+	for i in $(seq 40); do
+		printf '{"s":"'
+		head -c 17825792 /dev/zero | tr '\0' y
+		printf '"}\n'
+	done
+}
+for j in 1 2; do
+	hostile "40 records over the cap on stdin, --jobs $j" 1 bash -c \
+		"$(declare -f gen_over_cap); gen_over_cap | \"\$@\" -" _ "${V[@]}" --jobs $j
+	check "40 malformed records (--jobs $j)" test "$(grep -c malformed_input "$T/out")" = 40
+done
+
 # ---- work per bad line must stay bounded (a hang otherwise) ----
 # 20,000 good envelopes each followed by a line that is not JSON
 awk 'NR == FNR { l = $0; next } END { for (i = 0; i < 20000; i++) { print l; print "not json" } }' \
