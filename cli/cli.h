@@ -79,6 +79,18 @@ void cli_keys_free(struct cli_keys *k);
  * "cannot open" with the reason; directories are refused. */
 int cli_open_input(struct cli_ctx *ctx, const char *path);
 
+/* Called for every record of every input, in order.  Return 0 to go on,
+ * -1 when this record could not be handled (the run will exit 2). */
+struct lar_reader;
+struct lar_record;
+typedef int (*cli_record_fn)(void *arg, const char *source, struct lar_reader *rd, const struct lar_record *rec);
+
+/* Read the nfiles FILEs (standard input when there are none) record by
+ * record through fn.  Open and read errors are reported with the file's
+ * name and the other files are still read.  Returns 0 when every input was
+ * read and every call returned 0, else -1.  Stops early when stdout failed. */
+int cli_each_record(struct cli_ctx *ctx, int nfiles, char **files, cli_record_fn fn, void *arg);
+
 /* Ledger path: -d value, else $LA_RECEIPT_LEDGER; NULL (after a usage error
  * message) when neither is given. */
 const char *cli_ledger_path(struct cli_ctx *ctx, const char *opt_d);

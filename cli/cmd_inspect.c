@@ -51,8 +51,9 @@ static void field(struct lar_buf *o, const char *name, const struct lar_json *v)
 	lar_buf_puts(o, "\n");
 }
 
-static void one(struct inspect *in, const char *source, const struct lar_record *rec, struct lar_reader *rd)
+static int one(void *arg, const char *source, struct lar_reader *rd, const struct lar_record *rec)
 {
+	struct inspect *in = arg;
 	struct lar_buf *o = cli_out(in->ctx);
 	const struct lar_json *root = NULL, *env = NULL, *payload = NULL;
 	const char *problem = NULL;
@@ -147,7 +148,7 @@ static void one(struct inspect *in, const char *source, const struct lar_record 
 		}
 	}
 	free(dec);
-	cli_out_maybe_flush(in->ctx);
+	return 0;
 }
 
 int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
@@ -184,32 +185,8 @@ int cmd_inspect(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error_lar(ctx, NULL, &e);
 		return CLI_EXIT_ERROR;
 	}
-	int nfiles = argc - optind;
-	for (int i = 0; i < (nfiles ? nfiles : 1) && !ctx->out_failed; i++) {
-		const char *name = nfiles ? argv[optind + i] : "-";
-		int fd = cli_open_input(ctx, name);
-		if (fd < 0) {
-			error = 1;
-			continue;
-		}
-		struct lar_reader *rd = NULL;
-		if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
-			cli_error_lar(ctx, name, &e);
-			error = 1;
-		} else {
-			struct lar_record rec;
-			lar_status s;
-			while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK && !ctx->out_failed)
-				one(&in, name, &rec, rd);
-			if (s != LAR_OK && s != LAR_E_EOF) {
-				cli_error_lar(ctx, name, &e);
-				error = 1;
-			}
-		}
-		lar_reader_free(rd);
-		if (fd != STDIN_FILENO)
-			close(fd);
-	}
+	if (cli_each_record(ctx, argc - optind, argv + optind, one, &in) != 0)
+		error = 1;
 	lar_verifier_free(in.v);
 	lar_arena_free(&in.arena);
 	if (cli_out_flush(ctx) != 0 || error)

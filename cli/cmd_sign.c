@@ -36,6 +36,47 @@ static const struct lar_key_entry *pick_key(const struct lar_keyring *kr, const 
 	return have_t ? NULL : first;
 }
 
+struct signer {
+	struct cli_ctx *ctx;
+	const struct lar_keyring *kr;
+	struct lar_verifier *v;
+	const char *key_id;
+	struct lar_arena *arena;
+};
+
+/* Sign one payload record; -1 (reported) when it cannot be signed. */
+static int sign_one(void *arg, const char *name, struct lar_reader *rd, const struct lar_record *rec)
+{
+	struct signer *sg = arg;
+	struct cli_ctx *ctx = sg->ctx;
+	const struct lar_json *payload;
+	char where[64];
+	snprintf(where, sizeof where, "line %llu", (unsigned long long)rec->line);
+	lar_arena_reset(sg->arena);
+	if (rec->broken || lar_json_parse(rec->p, rec->len, sg->arena, &payload, NULL) != LAR_OK) {
+		cli_error(ctx, name, "%s: not strict JSON, not signed", where);
+		if (!rec->broken)
+			lar_reader_fail(rd);
+		return -1;
+	}
+	if (payload->type != LAR_JSON_OBJECT) {
+		cli_error(ctx, name, "%s: a payload must be a JSON object, not signed", where);
+		return -1;
+	}
+	const struct lar_key_entry *k = pick_key(sg->kr, sg->key_id, payload);
+	if (k == NULL) {
+		cli_error(ctx, name, "%s: no unrevoked secret of '%s' is valid at its createdAt", where, sg->key_id);
+		return -1;
+	}
+	lar_status s = lar_receipt_sign(sg->v, k, sg->key_id, payload, cli_out(ctx));
+	if (s != LAR_OK) {
+		cli_error(ctx, name, "%s: cannot sign: %s", where, lar_strerror(s));
+		return -1;
+	}
+	lar_buf_putc(cli_out(ctx), '\n');
+	return 0;
+}
+
 int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -92,63 +133,9 @@ int cmd_sign(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error_lar(ctx, NULL, &e);
 		goto out;
 	}
-	int nfiles = argc - optind;
-	for (int i = 0; i < (nfiles ? nfiles : 1) && !ctx->out_failed; i++) {
-		const char *name = nfiles ? argv[optind + i] : "-";
-		int fd = cli_open_input(ctx, name);
-		if (fd < 0) {
-			error = 1;
-			continue;
-		}
-		struct lar_reader *rd = NULL;
-		if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
-			cli_error_lar(ctx, name, &e);
-			error = 1;
-		} else {
-			struct lar_record rec;
-			lar_status s;
-			while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK && !ctx->out_failed) {
-				const struct lar_json *payload;
-				char where[64];
-				snprintf(where, sizeof where, "line %llu", (unsigned long long)rec.line);
-				lar_arena_reset(&arena);
-				if (rec.broken || lar_json_parse(rec.p, rec.len, &arena, &payload, NULL) != LAR_OK) {
-					cli_error(ctx, name, "%s: not strict JSON, not signed", where);
-					if (!rec.broken)
-						lar_reader_fail(rd);
-					error = 1;
-					continue;
-				}
-				if (payload->type != LAR_JSON_OBJECT) {
-					cli_error(ctx, name, "%s: a payload must be a JSON object, not signed", where);
-					error = 1;
-					continue;
-				}
-				const struct lar_key_entry *k = pick_key(kr, key_id, payload);
-				if (k == NULL) {
-					cli_error(ctx, name, "%s: no unrevoked secret of '%s' is valid at its createdAt",
-						  where, key_id);
-					error = 1;
-					continue;
-				}
-				lar_status ss = lar_receipt_sign(v, k, key_id, payload, cli_out(ctx));
-				if (ss != LAR_OK) {
-					cli_error(ctx, name, "%s: cannot sign: %s", where, lar_strerror(ss));
-					error = 1;
-					continue;
-				}
-				lar_buf_putc(cli_out(ctx), '\n');
-				cli_out_maybe_flush(ctx);
-			}
-			if (s != LAR_OK && s != LAR_E_EOF) {
-				cli_error_lar(ctx, name, &e);
-				error = 1;
-			}
-		}
-		lar_reader_free(rd);
-		if (fd != STDIN_FILENO)
-			close(fd);
-	}
+	struct signer sg = { ctx, kr, v, key_id, &arena };
+	if (cli_each_record(ctx, argc - optind, argv + optind, sign_one, &sg) != 0)
+		error = 1;
 	if (cli_out_flush(ctx) != 0)
 		error = 1;
 	rc = error ? CLI_EXIT_ERROR : CLI_EXIT_OK;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "reader.h"
 
 #define OUT_FLUSH_AT (256u * 1024)
 
@@ -216,4 +217,39 @@ int cli_parse_format(struct cli_ctx *ctx, const char *arg, const char *const *na
 			return i;
 	cli_usage_error(ctx, "unknown format '%s'", arg);
 	return -1;
+}
+
+int cli_each_record(struct cli_ctx *ctx, int nfiles, char **files, cli_record_fn fn, void *arg)
+{
+	int error = 0;
+	for (int i = 0; i < (nfiles ? nfiles : 1) && !ctx->out_failed; i++) {
+		const char *name = nfiles ? files[i] : "-";
+		int fd = cli_open_input(ctx, name);
+		if (fd < 0) {
+			error = 1;
+			continue;
+		}
+		struct lar_reader *rd = NULL;
+		struct lar_err e = { 0 };
+		if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
+			cli_error_lar(ctx, name, &e);
+			error = 1;
+		} else {
+			struct lar_record rec;
+			lar_status s;
+			while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK && !ctx->out_failed) {
+				if (fn(arg, name, rd, &rec) != 0)
+					error = 1;
+				cli_out_maybe_flush(ctx);
+			}
+			if (s != LAR_OK && s != LAR_E_EOF) {
+				cli_error_lar(ctx, name, &e);
+				error = 1;
+			}
+		}
+		lar_reader_free(rd);
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
+	return error || ctx->out_failed ? -1 : 0;
 }
