@@ -213,6 +213,17 @@ check "--format json: malformed_input for the broken line" hasF "$T/out" '"malfo
 run "$BIN" verify --format=json -q -k "$RING" "$T/mixed.jsonl"
 check "--format json -q prints nothing on stdout" test ! -s "$T/out"
 
+# a file name with a quote and a line feed: still one line per record, and
+# valid JSON with the name as given
+weird=$T/$'we"ird\nname.jsonl'
+cp "$T/flag.jsonl" "$weird"
+run "$BIN" verify -k "$RING" "$weird"
+expect_rc 1 "verify of a file with a line feed in its name"
+check "text output: one line per record with a line feed in the file name" test "$(lines "$T/out")" = 3
+run "$BIN" verify --format json -k "$RING" "$weird"
+check "json output: one line per record with a line feed in the file name" test "$(lines "$T/out")" = 3
+check "json output with an odd file name is JSON" json_ok "$T/out"
+
 # ---- --jobs: identical output on a few thousand records ----
 awk -v n=3000 'BEGIN {
 	for (i = 1; i <= n; i++) {
