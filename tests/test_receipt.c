@@ -32,6 +32,8 @@
 #define SECRET_REV "SENTINEL-revoked-3c3c"
 #define SECRET_WIN "SENTINEL-window-6f6f"
 #define SECRET_REVWIN "SENTINEL-revwin-8e8e"
+#define SECRET_MIXED "SENTINEL-mixed-5a5a"
+#define SECRET_TWICE "SENTINEL-twice-4b4b"
 
 /* ---- a pool so the many strings built below are freed at the end ---- */
 static void *pool[8192];
@@ -302,7 +304,11 @@ static const char ring_text[] =
 	"rot  text:" SECRET_ROT_NEW "  not-before=2026-01-01T00:00:00Z\n"
 	"revoked-k  text:" SECRET_REV "  revoked\n"
 	"win  text:" SECRET_WIN "  not-before=2026-01-01T00:00:00Z not-after=2026-06-01T00:00:00Z\n"
-	"revwin  text:" SECRET_REVWIN "  revoked not-after=2020-01-01T00:00:00Z\n";
+	"revwin  text:" SECRET_REVWIN "  revoked not-after=2020-01-01T00:00:00Z\n"
+	"mixed  text:" SECRET_REV "  revoked\n"
+	"mixed  text:" SECRET_MIXED "\n"
+	"twice  text:" SECRET_TWICE "  not-after=2026-01-01T00:00:00Z\n"
+	"twice  text:" SECRET_TWICE "  not-before=2026-01-01T00:00:00Z\n";
 
 static void reasons_str(uint32_t m, char *out, size_t n)
 {
@@ -369,7 +375,7 @@ static void setup(void)
 	CHECKM(s == LAR_OK, "keyring loads: %.300s", e.msg);
 	s = lar_keyring_add_spec(KR, "spec-key=text:spec", 0, &e);
 	CHECKM(s == LAR_OK, "add_spec: %.300s", e.msg);
-	CHECK(lar_keyring_count(KR) == 7);
+	CHECK(lar_keyring_count(KR) == 11);
 	s = lar_verifier_new(KR, &o, &V, &e);
 	CHECKM(s == LAR_OK && V != NULL, "verifier: %.300s", e.msg);
 	if (V == NULL)
@@ -493,6 +499,30 @@ static void test_ok_and_view(void)
 	pl_str(&p, "attestationClaimsSha256", hh);
 	pl_set(&p, "attestationSource", NULL);
 	expect("partial attestation group", signed_pl(&p), LAR_V_FAIL, R(SCHEMA_VIOLATION));
+	pl_set(&p, "attestationSource", "\"oracle\"");
+	pl_set(&p, "attestationSubjectId", NULL);
+	expect("attestation group without attestationSubjectId", signed_pl(&p), LAR_V_FAIL,
+	       R(SCHEMA_VIOLATION));
+	pl_set(&p, "attestationSubjectId", "\"subj-1\"");
+	pl_str(&p, "attestationObservedAt", "2026-05-07T02:05:00Z");
+	expect("attestationObservedAt not in createdAt form", signed_pl(&p), LAR_V_FAIL, R(SCHEMA_VIOLATION));
+	pl_str(&p, "attestationObservedAt", "2026-05-07T02:05:00.1200000Z");
+	{
+		/* the body's nested attestation (SPEC §1.5) */
+		char *aj = pl_json(&p, 0);
+		struct env e = env_for(aj, strlen(aj), SECRET_A, KID);
+		const char *att =
+			fmt("{\"kind\":\"kyc\",\"operation\":\"verify\",\"observedAt\":"
+			    "\"2026-05-07T02:05:00.12Z\",\"source\":\"oracle\",\"network\":\"lightning\","
+			    "\"subjectId\":\"subj-1\",\"canonicalClaims\":%s,\"claimsSha256\":\"%s\"}",
+			    cstr(claims), hh);
+		e.body = fmt("{\"attestation\":%s}", att);
+		expect("body attestation equal", env_json(&e), LAR_V_OK, 0);
+		e.body = fmt("{\"attestation\":%s}", fmt("{\"kind\":\"other\"}"));
+		expect("body attestation kind differs", env_json(&e), LAR_V_FLAG, R(BODY_MISMATCH));
+		e.body = "{\"attestation\":null}";
+		expect("body attestation null, payload has one", env_json(&e), LAR_V_FLAG, R(BODY_MISMATCH));
+	}
 	p = pl_default();
 	pl_str(&p, "attestationKind", "kyc");
 	expect("attestation group of one", signed_pl(&p), LAR_V_FAIL, R(SCHEMA_VIOLATION));
@@ -860,7 +890,18 @@ static void test_rotation(void)
 	/* the --key entry */
 	r = signed_rec(json, "spec", "spec-key");
 	if (verify_with(V, "--key entry", r, strlen(r), LAR_V_OK, 0, &vd))
-		CHECK(vd.key != NULL && vd.key->index == 6 && strcmp(vd.key->origin, "--key") == 0);
+		CHECK(vd.key != NULL && vd.key->index == 10 && strcmp(vd.key->origin, "--key") == 0);
+	/* a revoked secret before a good one of the same keyId: the good one matches */
+	r = signed_rec(json, SECRET_MIXED, "mixed");
+	if (verify_with(V, "revoked secret first, the valid one signs", r, strlen(r), LAR_V_OK, 0, &vd))
+		CHECK(vd.key != NULL && vd.key->index == 7 && !vd.key->revoked);
+	r = signed_rec(json, SECRET_REV, "mixed");
+	expect("revoked secret first, and it signs", r, LAR_V_FAIL, R(KEY_REVOKED));
+	/* one secret listed twice with adjacent windows: the line whose window
+	 * holds createdAt is the match (each line is tried, SPEC §3) */
+	r = signed_rec(json, SECRET_TWICE, "twice");
+	if (verify_with(V, "one secret on two lines, second window", r, strlen(r), LAR_V_OK, 0, &vd))
+		CHECK(vd.key != NULL && vd.key->index == 9);
 }
 
 static void test_flags(void)
@@ -986,6 +1027,8 @@ static void test_body(void)
 	expect("body: null vs value", env_json(&e), LAR_V_FLAG, R(BODY_MISMATCH));
 	e.body = "{\"requestId\":\"r\"}";
 	expect("body: value vs null", env_json(&e), LAR_V_FLAG, R(BODY_MISMATCH));
+	e.body = "{\"createdAt\":\"yesterday\"}";
+	expect("body: createdAt not a time", env_json(&e), LAR_V_FLAG, R(BODY_MISMATCH));
 	e.body = "{\"netSats\":96}";
 	expect("body: netSats", env_json(&e), LAR_V_FLAG, R(BODY_MISMATCH));
 	e.body = "{\"grossSats\":\"100\"}";
