@@ -302,6 +302,10 @@ static void test_resync(void)
 	     {2, 0, "{\"a\":1}"}, {3, 1, NULL}, {4, 0, "{\"c\":3}"}, {5, 1, NULL});
 	CASE("broken element in an array", "[{\"a\":1}, {\"b\":, {\"c\":3}]\n{\"d\":4}\n",
 	     {1, 0, "{\"a\":1}"}, {1, 1, NULL}, {2, 0, "{\"d\":4}"});
+	/* the broken value is the array, which began on line 1 */
+	CASE("unterminated top-level array", "[{\"a\":1},\n", {1, 0, "{\"a\":1}"}, {1, 1, NULL});
+	CASE("array missing a comma", "[{\"a\":1} {\"b\":2}]\n{\"c\":3}\n", {1, 0, "{\"a\":1}"}, {1, 1, NULL},
+	     {2, 0, "{\"c\":3}"});
 	CASE("resync with CRLF", "{\"broken\":\r\nxx\r\n{\"a\":1}\r\n", {1, 1, NULL}, {3, 0, "{\"a\":1}"});
 	CASE("two broken records in a row", "{\"x\":\n{\"y\":\n{\"a\":1}\n", {1, 1, NULL}, {2, 1, NULL},
 	     {3, 0, "{\"a\":1}"});
