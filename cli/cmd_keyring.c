@@ -95,9 +95,9 @@ int cmd_keyring(struct cli_ctx *ctx, int argc, char **argv)
 			lar_buf_puts(o, " revoked");
 		lar_buf_printf(o, " %s:%u\n", k->origin, k->line);
 	}
-	if (!list && !ctx->quiet)
-		printf("la-receipt: keyring: %zu secret%s loaded (%zu revoked)%s\n", n, n == 1 ? "" : "s", revoked,
-		       dup ? ", with duplicates" : "");
+	if (!list)
+		fprintf(stderr, "la-receipt: keyring: %zu secret%s loaded (%zu revoked)%s\n", n, n == 1 ? "" : "s",
+			revoked, dup ? ", with duplicates" : "");
 	rc = CLI_EXIT_OK;
 out:
 	lar_keyring_free(kr);

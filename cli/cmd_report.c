@@ -3,7 +3,7 @@
  * parse the options, compute the report (ledger/report.c) and print it.
  * Exit 1 when reconcile finds a discrepancy or dupes finds anything.
  *
- * `report check` (not in the synopsis; for tests and operators) runs SQLite's
+ * `report check` (for operators and tests) runs SQLite's
  * integrity and foreign-key checks on the ledger and prints "ok".
  *
  * Not for: computing or formatting reports (ledger/report.c).

@@ -232,7 +232,11 @@ static int verify_stream(struct verify_run *vr, int fd, const char *name)
 		lar_buf_reset(&b->data);
 		b->n = 0;
 		lar_reader_hold(rd);
-		while (b->n < BATCH_RECORDS && b->data.len < BATCH_BYTES) {
+		uint64_t batch_start = lar_reader_offset(rd);
+		/* the reader keeps every byte since the hold: bound that too, or
+		 * records over the cap would pile up in memory */
+		while (b->n < BATCH_RECORDS && b->data.len < BATCH_BYTES &&
+		       lar_reader_offset(rd) - batch_start < BATCH_BYTES) {
 			struct lar_record rec;
 			lar_status s = lar_reader_next(rd, &rec, &e);
 			if (s == LAR_E_EOF) {
@@ -399,8 +403,9 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_out_flush(ctx) != 0)
 		vr.error = 1;
 	if (!ctx->quiet && !ctx->out_epipe)
-		fprintf(stderr, "la-receipt: verify: %llu records: %llu ok, %llu flag, %llu fail, %llu skipped\n",
-			(unsigned long long)vr.counts.records, (unsigned long long)vr.counts.ok,
+		fprintf(stderr, "la-receipt: verify: %llu record%s: %llu ok, %llu flag, %llu fail, %llu skipped\n",
+			(unsigned long long)vr.counts.records, vr.counts.records == 1 ? "" : "s",
+			(unsigned long long)vr.counts.ok,
 			(unsigned long long)vr.counts.flag, (unsigned long long)vr.counts.fail,
 			(unsigned long long)vr.counts.skipped);
 	/* SPEC §2.4 */

@@ -44,8 +44,9 @@ const struct cli_command cli_commands[] = {
 	  "  -q, --quiet                print nothing but errors\n" },
 	{ "report", cmd_report,
 	  "la-receipt report reconcile -d LEDGER [--from DAY] [--to DAY] [--by FIELD,...] [--format text|json|csv]\n"
-	  "la-receipt report dupes -d LEDGER [--format text|json]\n",
-	  "reconcile totals, find double charges and conflicts",
+	  "la-receipt report dupes -d LEDGER [--format text|json]\n"
+	  "la-receipt report check -d LEDGER\n",
+	  "reconcile totals, find double charges and conflicts, check a ledger",
 	  "  -d, --ledger LEDGER        ledger file (default $LA_RECEIPT_LEDGER)\n"
 	  "      --from DAY, --to DAY   inclusive UTC days (YYYY-MM-DD) of createdAt\n"
 	  "      --by FIELD,...         day, month, tool, method, project, agent, key (default day,tool)\n"

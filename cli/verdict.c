@@ -77,9 +77,22 @@ static void write_json(struct lar_buf *out, const char *source, uint64_t line, c
 	lar_buf_puts(out, "}\n");
 }
 
+/* A file name as given, or JSON-quoted when it holds a control character
+ * (one line per record, whatever the name). */
+static void put_source(struct lar_buf *out, const char *source)
+{
+	for (const unsigned char *c = (const unsigned char *)source; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f) {
+			lar_json_write_string(out, source, strlen(source));
+			return;
+		}
+	}
+	lar_buf_puts(out, source);
+}
+
 static void write_text(struct lar_buf *out, const char *source, uint64_t line, const struct lar_verdict *v)
 {
-	lar_buf_puts(out, source);
+	put_source(out, source);
 	lar_buf_putc(out, ':');
 	lar_buf_put_i64(out, (int64_t)line);
 	lar_buf_puts(out, ": ");

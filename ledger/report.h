@@ -5,7 +5,7 @@
  * data structures, and their text, JSON Lines and CSV forms written into a
  * struct lar_buf so that the CLI only has to print them.
  *
- * reconcile JSON (one object per line; schemas/reconcile.schema.json):
+ * reconcile JSON (one object per line; schemas/reconcile-line.schema.json):
  *   per group: the grouped fields - "day", "month", "toolId" and "toolSlug",
  *   "method", "projectId", "agentId", "keyId" - then "count", "grossSats",
  *   "platformFeeSats", "netSats", "discrepancies"; last
@@ -14,7 +14,7 @@
  *   grouped fields (day, month, tool_id, tool_slug, method, project_id,
  *   agent_id, key_id), count, gross_sats, platform_fee_sats, net_sats,
  *   discrepancies, test_receipts, other_status (empty on group rows).
- * dupes JSON (schemas/dupes.schema.json):
+ * dupes JSON (schemas/dupes-line.schema.json):
  *   {"kind":"double_charge","toolId","payingProjectId","idempotencyKey",
  *    "count","receiptIds":[first charge first],"grossSats" (all charges),
  *    "overchargeSats" (all but the first)}

@@ -19,7 +19,11 @@
 #endif
 
 #define READ_CHUNK (1u << 20)
-#define SCAN_MAX_DEPTH 1024 /* deeper is certainly malformed (SPEC §2.3 caps at 64) */
+/* Deeper than the strict parser's limit is certainly malformed (SPEC §2.3):
+ * stopping there also bounds how far a rescan after a broken value can run
+ * (at most this many unclosed values can be pending at once). */
+#include "json.h"
+#define SCAN_MAX_DEPTH (LAR_JSON_MAX_DEPTH + 1)
 
 struct lar_reader {
 	int fd;
@@ -33,6 +37,7 @@ struct lar_reader {
 	int eof;
 	int in_array;       /* inside a top-level array */
 	int array_state;    /* 0: after '[' (element or ']'), 1: after element, 2: after ',' */
+	uint64_t array_line; /* where the top-level array began */
 	int resync;         /* skip to the next line starting with '{' or '[' */
 	/* the record being scanned */
 	uint64_t cand_off;  /* stream offset of a resync candidate inside it, or 0 */
@@ -316,6 +321,26 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 						break;
 					}
 				}
+				uint64_t bad = nl & str & upto; /* a raw line feed in a string */
+				if (bad != 0) {
+					int b = __builtin_ctzll(bad);
+					upto = b ? (1ull << b) - 1 : 0;
+					uint64_t nlb = nl & upto;
+					if (r->cand_off == 0) {
+						if (after_nl && b > 0 && (p[0] == '{' || p[0] == '['))
+							note_cand(r, i, lines);
+						for (uint64_t m = nlb; m != 0 && r->cand_off == 0; m &= m - 1) {
+							int k = __builtin_ctzll(m);
+							if (p[k + 1] == '{' || p[k + 1] == '[')
+								note_cand(r, i + (size_t)k + 1,
+									  lines + (uint64_t)__builtin_popcountll(nlb & ((2ull << k) - 1)));
+						}
+					}
+					lines += (uint64_t)__builtin_popcountll(nlb);
+					i += (size_t)b;
+					res = SCAN_BROKEN;
+					goto out;
+				}
 				uint64_t nlv = nl & upto;
 				if (r->cand_off == 0) {
 					if (after_nl && (p[0] == '{' || p[0] == '['))
@@ -353,6 +378,13 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 		if (c == '\n') {
 			if (scalar) { /* the line feed is not part of the value */
 				res = SCAN_DONE;
+				goto out;
+			}
+			if (in_str) {
+				/* RFC 8259 §7: a raw line feed cannot be in a string, so the
+				 * value is broken here; not scanning on to a closing quote
+				 * keeps resynchronisation linear */
+				res = SCAN_BROKEN;
 				goto out;
 			}
 			lines++;
@@ -489,7 +521,7 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 					r->in_array = 0;
 					rec->p = r->buf + r->pos;
 					rec->len = 0;
-					rec->line = r->line;
+					rec->line = r->array_line; /* SPEC §2.1: where the value began */
 					rec->broken = 1;
 					return LAR_OK;
 				}
@@ -522,6 +554,7 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 		} else if (c == '[') {
 			r->in_array = 1;
 			r->array_state = 0;
+			r->array_line = r->line;
 			r->pos++;
 			continue;
 		}
