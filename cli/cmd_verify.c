@@ -285,14 +285,25 @@ static int verify_stream(struct verify_run *vr, int fd, const char *name)
 			struct lar_buf *wo = &vr->pool.w[r->worker].out;
 			lar_buf_put(cli_out(vr->ctx), wo->p + r->out_off, r->out_len);
 			verdict_count(&vr->counts, r->status);
-			if (r->not_json) {
-				/* SPEC §2.1: resume after this record; what was read past it
-				 * is read again from there */
-				lar_reader_fail_at(rd, &r->meta);
-				if (rc == 0)
-					done = 0;
-				break;
+			if (!r->not_json)
+				continue;
+			/* SPEC §2.1: reading resumes at the next later line starting
+			 * with '{' or '['.  When a record of this batch starts there
+			 * (outside an array), the records from it on are what a
+			 * resynchronised reader reads: skip to it.  Otherwise rewind. */
+			uint64_t resume = lar_reader_resume_offset(rd, &r->meta);
+			size_t j = i + 1;
+			while (j < b->n && !(resume != UINT64_MAX && !b->recs[j].meta.broken &&
+					     !b->recs[j].meta.in_array && b->recs[j].meta.start_off == resume))
+				j++;
+			if (j < b->n) {
+				i = j - 1;
+				continue;
 			}
+			lar_reader_fail_at(rd, &r->meta);
+			if (rc == 0)
+				done = 0;
+			break;
 		}
 		lar_reader_release(rd);
 		cli_out_maybe_flush(vr->ctx);

@@ -574,6 +574,8 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 		}
 		rec->len = vend - r->pos;
 		rec->broken = 0;
+		rec->start_off = r->base + r->pos;
+		rec->in_array = r->in_array;
 		r->pos = vend;
 		r->line += nlines;
 		rec->end_off = r->base + r->pos;
@@ -604,6 +606,26 @@ void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec)
 		r->pos = (size_t)(rec->end_off - r->base);
 		r->line = rec->end_line;
 		r->resync = 1;
+	}
+}
+
+uint64_t lar_reader_resume_offset(const struct lar_reader *r, const struct lar_record *rec)
+{
+	if (rec->broken)
+		return UINT64_MAX;
+	if (rec->cand_off != 0)
+		return rec->cand_off;
+	if (rec->end_off < r->base || rec->end_off - r->base > r->end)
+		return UINT64_MAX;
+	/* the next line after the record's end that starts with '{' or '[' */
+	const uint8_t *p = r->buf + (rec->end_off - r->base), *e = r->buf + r->end;
+	for (;;) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
+		if (nl == NULL || nl + 1 >= e)
+			return UINT64_MAX; /* not held: cannot tell */
+		if (nl[1] == '{' || nl[1] == '[')
+			return r->base + (uint64_t)(nl + 1 - r->buf);
+		p = nl + 1;
 	}
 }
 

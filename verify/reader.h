@@ -36,6 +36,8 @@ struct lar_record {
 	/* where reading resumes if this record turns out not to be JSON
 	 * (for lar_reader_fail_at(); not for callers to interpret) */
 	uint64_t end_off, end_line, cand_off, cand_line;
+	uint64_t start_off; /* stream offset of p[0] */
+	int in_array;       /* read as an element of a top-level array */
 };
 
 /* Read from fd (not closed by the reader).  name is kept for messages. */
@@ -60,6 +62,12 @@ void lar_reader_fail(struct lar_reader *r);
 void lar_reader_hold(struct lar_reader *r);
 void lar_reader_release(struct lar_reader *r);
 void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
+
+/* Stream offset where reading would resume if rec (returned since the hold)
+ * failed to parse, when that can be told from the bytes held; UINT64_MAX
+ * when it cannot.  A record read after rec that starts there, outside an
+ * array, is exactly what lar_reader_fail_at() would lead to next. */
+uint64_t lar_reader_resume_offset(const struct lar_reader *r, const struct lar_record *rec);
 
 /* Bytes consumed so far (for progress and benchmarks). */
 uint64_t lar_reader_offset(const struct lar_reader *r);
