@@ -16,7 +16,8 @@
  * amount_mismatch flag every 500,000, a conflicting re-signed payload every
  * 1,000,000.  Deterministic for given options.
  *
- * usage: mkledger [-n N] [--per-file M] [--days D] [--start YYYY-MM-DD] LEDGER
+ * usage: mkledger [--per-file M] [--days D] [--start YYYY-MM-DD] LEDGER [N]
+ * (N defaults to 1,000,000; bench/run.py calls `mkledger LEDGER N`.)
  * Prints the import counts and records/s (wall and CPU) to stderr.
  *
  * Not for: tests (it checks nothing) or anything but benchmarks.
@@ -138,7 +139,7 @@ struct past {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mkledger [-n N] [--per-file M] [--days D] [--start YYYY-MM-DD] LEDGER\n");
+	fprintf(stderr, "usage: mkledger [--per-file M] [--days D] [--start YYYY-MM-DD] LEDGER [N]\n");
 }
 
 int main(int argc, char **argv)
@@ -172,11 +173,8 @@ int main(int argc, char **argv)
 
 	lar_buf_init(&json, 0);
 	lar_buf_init(&b64, 0);
-	while ((opt = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'n':
-			n = strtoull(optarg, NULL, 10);
-			break;
 		case 'f':
 			per_file = strtoull(optarg, NULL, 10);
 			break;
@@ -191,7 +189,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc || n == 0 || per_file == 0 || days == 0 ||
+	if (optind + 2 == argc)
+		n = strtoull(argv[optind + 1], NULL, 10);
+	if (optind + 1 > argc || optind + 2 < argc || n == 0 || per_file == 0 || days == 0 ||
 	    lar_time_parse_day(start_day, strlen(start_day), &start) != LAR_OK) {
 		usage();
 		return 2;
