@@ -31,8 +31,11 @@ struct lar_record {
 	size_t len;
 	uint64_t line;    /* 1-based line where the value starts */
 	int broken;       /* 1: not a complete value (unbalanced, unterminated,
-			     over the cap, stray byte): report malformed_input;
-			     the reader has already resynchronised */
+			     over the cap, deeper than 64, a raw line feed in a
+			     string): report malformed_input; the reader has
+			     already resynchronised.  (A stray ']' '}' ',' ':' is
+			     returned as a one-byte record: the parser rejects it
+			     and lar_reader_fail() resynchronises.) */
 	/* where reading resumes if this record turns out not to be JSON
 	 * (for lar_reader_fail_at(); not for callers to interpret) */
 	uint64_t end_off, end_line, cand_off, cand_line;
