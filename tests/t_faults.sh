@@ -51,6 +51,13 @@ check "the ledger still holds exactly the first file ($after)" test "$after" = 1
 check "the same import without the limit completes" test $? = 0
 check "all 3000 receipts are stored" test "$("$BIN" export -d ledger.db --format jsonl | wc -l)" = 3000
 
+# ---- secret hygiene: the secret is in no ledger file and no export ----
+"$BIN" export -d ledger.db --format jsonl >exp.jsonl
+"$BIN" export -d ledger.db --format csv >exp.csv
+check "the secret is not in the ledger, its WAL or an export" \
+	test -z "$(grep -l -a -F 'fault-test-secret' ledger.db* exp.jsonl exp.csv 2>/dev/null)"
+rm -f exp.jsonl exp.csv
+
 # ---- a full disk during export ----
 ( ulimit -f 16; "$BIN" export -d ledger.db --format csv -o out.csv ) >out 2>err
 rc=$?
