@@ -19,6 +19,9 @@
 #endif
 
 #define READ_CHUNK (1u << 20)
+#ifndef LAR_READER_NO_MEMO /* tests/test_reader_memo.c compiles a copy without the memo */
+#define LAR_READER_NO_MEMO 0
+#endif
 /* Deeper than the strict parser's limit is certainly malformed (SPEC §2.3):
  * stopping there also bounds how far a rescan after a broken value can run
  * (at most this many unclosed values can be pending at once). */
@@ -42,6 +45,31 @@ struct lar_reader {
 	/* the record being scanned */
 	uint64_t cand_off;  /* stream offset of a resync candidate inside it, or 0 */
 	uint64_t cand_line;
+	/* values opened by resync candidates and not closed yet (depths rise) */
+	struct pend {
+		uint64_t off, line; /* where the candidate line starts */
+		size_t depth;       /* nesting depth before its bracket */
+		uint64_t next_off, next_line; /* the next candidate after it, or 0 */
+	} pend[SCAN_MAX_DEPTH + 1];
+	size_t npend;
+	/*
+	 * After a broken scan whose first candidate C never closed: the rescan
+	 * from C sees the same bytes up to where the broken scan stopped, with
+	 * C's share of the nesting, so it resumes there instead of reading them
+	 * again.  This keeps hostile input (thousands of unclosed lines) linear.
+	 */
+	struct memo {
+		int valid;
+		uint64_t start;     /* C: the rescan this memo is for */
+		uint64_t resume;    /* stream offset where that scan goes on */
+		uint64_t lines;     /* line feeds from C to resume */
+		size_t depth;
+		uint8_t stack[SCAN_MAX_DEPTH];
+		int in_str, esc, after_nl;
+		uint64_t cand_off, cand_line; /* C's first candidate */
+		struct pend pend[SCAN_MAX_DEPTH + 1];
+		size_t npend;
+	} memo;
 	int holding;        /* lar_reader_hold(): keep bytes from hold_off */
 	uint64_t hold_off;
 	struct lar_record last; /* for lar_reader_fail() */
@@ -228,12 +256,34 @@ static inline uint64_t prefix_xor(uint64_t x)
 }
 #endif
 
-/* The value's first later line starting with '{' or '[' begins at buf[i],
- * lines line feeds after the value's first line. */
-static inline void note_cand(struct lar_reader *r, size_t i, uint64_t lines)
+/*
+ * A line inside the value starting with '{' or '[' begins at buf[i], lines
+ * line feeds after the value's first line, at nesting depth (before its
+ * bracket).  The first one is where reading resumes if the value is broken
+ * (SPEC §2.1).  Each is also kept on the pending stack until the value it
+ * opens closes: if the scan then fails, the rescan from the first pending
+ * candidate can resume where this scan stopped (see struct memo).
+ */
+static void saw_cand(struct lar_reader *r, size_t i, uint64_t lines, size_t depth)
 {
-	r->cand_off = r->base + i;
-	r->cand_line = r->line + lines;
+	uint64_t off = r->base + i, line = r->line + lines;
+	if (r->cand_off == 0) {
+		r->cand_off = off;
+		r->cand_line = line;
+	}
+	if (r->npend > 0 && r->pend[r->npend - 1].next_off == 0) {
+		r->pend[r->npend - 1].next_off = off;
+		r->pend[r->npend - 1].next_line = line;
+	}
+	if (r->npend < SCAN_MAX_DEPTH + 1)
+		r->pend[r->npend++] = (struct pend){ off, line, depth, 0, 0 };
+}
+
+/* After a closing bracket leaves depth d: values opened at depth >= d closed. */
+static inline void pend_resolve(struct lar_reader *r, size_t d)
+{
+	while (r->npend > 0 && r->pend[r->npend - 1].depth >= d)
+		r->npend--;
 }
 
 /*
@@ -256,6 +306,23 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 	int scalar = !(c0 == '{' || c0 == '[' || c0 == '"');
 
 	r->cand_off = 0;
+	r->npend = 0;
+	if (!LAR_READER_NO_MEMO && r->memo.valid && r->memo.start == r->base + r->pos && r->memo.resume >= r->base &&
+	    r->memo.resume - r->base <= r->end && !scalar) {
+		struct memo *m = &r->memo;
+		i = (size_t)(m->resume - r->base);
+		lines = m->lines;
+		depth = m->depth;
+		memcpy(stack, m->stack, depth);
+		in_str = m->in_str;
+		esc = m->esc;
+		after_nl = m->after_nl;
+		r->cand_off = m->cand_off;
+		r->cand_line = m->cand_line;
+		memcpy(r->pend, m->pend, m->npend * sizeof *m->pend);
+		r->npend = m->npend;
+	}
+	r->memo.valid = 0;
 	if (scalar && (c0 == '}' || c0 == ']' || c0 == ',' || c0 == ':')) {
 		/* a stray structural byte is a (broken) value of its own */
 		*vend = i + 1;
@@ -299,60 +366,53 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 				uint64_t q = mk.quote, nl = mk.nl;
 				uint64_t str = prefix_xor(q) ^ (in_str ? ~(uint64_t)0 : 0);
 				uint64_t br = (mk.open | mk.close) & ~str;
+				/* a line starting with '{' or '[' (a resync candidate) or a
+				 * raw line feed in a string: let the byte loop do this block */
+				if ((nl & str) != 0 || ((nl << 1) & mk.open) != 0 || (after_nl && (p[0] == '{' || p[0] == '['))) {
+					slow_until = i + 64;
+					continue;
+				}
+				/* walk the brackets on a copy: a failure redoes the block */
+				size_t d = depth;
+				uint8_t top[64];
+				size_t ntop = 0; /* brackets pushed in this block */
 				uint64_t upto = ~(uint64_t)0; /* bytes of this block that belong to the value */
+				int fail = 0;
 				while (br != 0) {
 					int b = __builtin_ctzll(br);
 					br &= br - 1;
 					uint8_t c = p[b];
 					if (c == '{' || c == '[') {
-						if (depth >= SCAN_MAX_DEPTH) {
-							res = SCAN_BROKEN;
-							i += (size_t)b;
-							goto out;
+						if (d >= SCAN_MAX_DEPTH) {
+							fail = 1;
+							break;
 						}
-						stack[depth++] = c;
-					} else if (stack[depth - 1] != (c == '}' ? '{' : '[')) {
-						res = SCAN_BROKEN;
-						i += (size_t)b;
-						lines += (uint64_t)__builtin_popcountll(nl & ((b ? (1ull << b) : 1ull) - 1));
-						goto out;
-					} else if (--depth == 0) {
-						upto = b == 63 ? ~(uint64_t)0 : (2ull << b) - 1;
-						break;
-					}
-				}
-				uint64_t bad = nl & str & upto; /* a raw line feed in a string */
-				if (bad != 0) {
-					int b = __builtin_ctzll(bad);
-					upto = b ? (1ull << b) - 1 : 0;
-					uint64_t nlb = nl & upto;
-					if (r->cand_off == 0) {
-						if (after_nl && b > 0 && (p[0] == '{' || p[0] == '['))
-							note_cand(r, i, lines);
-						for (uint64_t m = nlb; m != 0 && r->cand_off == 0; m &= m - 1) {
-							int k = __builtin_ctzll(m);
-							if (p[k + 1] == '{' || p[k + 1] == '[')
-								note_cand(r, i + (size_t)k + 1,
-									  lines + (uint64_t)__builtin_popcountll(nlb & ((2ull << k) - 1)));
+						top[ntop++] = c;
+						d++;
+					} else {
+						uint8_t open = ntop > 0 ? top[ntop - 1] : stack[d - 1];
+						if (open != (c == '}' ? '{' : '[')) {
+							fail = 1;
+							break;
+						}
+						if (ntop > 0)
+							ntop--;
+						d--;
+						pend_resolve(r, d);
+						if (d == 0) {
+							upto = b == 63 ? ~(uint64_t)0 : (2ull << b) - 1;
+							break;
 						}
 					}
-					lines += (uint64_t)__builtin_popcountll(nlb);
-					i += (size_t)b;
-					res = SCAN_BROKEN;
-					goto out;
 				}
-				uint64_t nlv = nl & upto;
-				if (r->cand_off == 0) {
-					if (after_nl && (p[0] == '{' || p[0] == '['))
-						note_cand(r, i, lines);
-					for (uint64_t m = nlv; m != 0 && r->cand_off == 0; m &= m - 1) {
-						int k = __builtin_ctzll(m);
-						if (k < 63 && (p[k + 1] == '{' || p[k + 1] == '['))
-							note_cand(r, i + (size_t)k + 1,
-								  lines + (uint64_t)__builtin_popcountll(nlv & ((2ull << k) - 1)));
-					}
+				if (fail) {
+					slow_until = i + 64;
+					continue;
 				}
-				lines += (uint64_t)__builtin_popcountll(nlv);
+				/* commit: the stack below d - ntop is unchanged */
+				memcpy(stack + (d - ntop), top, ntop);
+				depth = d;
+				lines += (uint64_t)__builtin_popcountll(nl & upto);
 				if (depth == 0) {
 					i += (size_t)__builtin_popcountll(upto);
 					res = SCAN_DONE;
@@ -372,8 +432,8 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 		uint8_t c = r->buf[i];
 		if (after_nl) {
 			after_nl = 0;
-			if (r->cand_off == 0 && (c == '{' || c == '['))
-				note_cand(r, i, lines);
+			if (c == '{' || c == '[')
+				saw_cand(r, i, lines, depth);
 		}
 		if (c == '\n') {
 			if (scalar) { /* the line feed is not part of the value */
@@ -445,6 +505,7 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 				res = SCAN_BROKEN;
 				goto out;
 			}
+			pend_resolve(r, depth - 1);
 			if (--depth == 0) {
 				i++;
 				res = SCAN_DONE;
@@ -464,6 +525,30 @@ out:
 	/* the string fast path may jump past the cap inside the buffer */
 	if (res == SCAN_DONE && i - r->pos > r->max_record)
 		res = SCAN_TOO_BIG;
+	if (!LAR_READER_NO_MEMO && (res == SCAN_BROKEN || res == SCAN_TOO_BIG) && r->npend > 0 && r->pend[0].off == r->cand_off &&
+	    depth >= r->pend[0].depth) {
+		/* the first candidate's value never closed: remember where its
+		 * rescan stands when it reaches the byte this scan stopped at */
+		struct memo *m = &r->memo;
+		const struct pend *c = &r->pend[0];
+		m->valid = 1;
+		m->start = c->off;
+		m->resume = r->base + i;
+		m->lines = lines - (c->line - r->line);
+		m->depth = depth - c->depth;
+		memcpy(m->stack, stack + c->depth, m->depth);
+		m->in_str = in_str;
+		m->esc = esc;
+		m->after_nl = after_nl;
+		m->cand_off = c->next_off;
+		m->cand_line = c->next_line;
+		m->npend = 0;
+		for (size_t k = 1; k < r->npend; k++) {
+			m->pend[m->npend] = r->pend[k];
+			m->pend[m->npend].depth -= c->depth;
+			m->npend++;
+		}
+	}
 	*vend = i;
 	*nlines = lines;
 	return res;
