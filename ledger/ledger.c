@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mac.h"
 #include "timestamp.h"
 
 /* ledger_schema.c */
@@ -29,6 +30,8 @@ extern const char lar_ledger_schema_text[];
 
 /* 'LARC', the application_id of schemas/ledger.sql */
 #define LEDGER_APP_ID 1279349315
+#define LEDGER_PAGE_SIZE "16384" /* of a new ledger */
+#define LEDGER_CACHE_KIB "65536" /* page cache per connection: 64 MiB at most */
 
 /* The schema hard-codes these bit numbers (flag_bits & 12288). */
 _Static_assert(LAR_R_NONCANONICAL_PAYLOAD == 10 && LAR_R_AMOUNT_MISMATCH == 12 && LAR_R_FEE_MISMATCH == 13 &&
@@ -37,17 +40,19 @@ _Static_assert(LAR_R_NONCANONICAL_PAYLOAD == 10 && LAR_R_AMOUNT_MISMATCH == 12 &
 #define DISCREPANCY_BITS ((1u << LAR_R_AMOUNT_MISMATCH) | (1u << LAR_R_FEE_MISMATCH))
 _Static_assert(DISCREPANCY_BITS == 12288, "schemas/ledger.sql uses flag_bits & 12288");
 
+struct lar_ledger;
+static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e);
+
 /*
  * Forward migrations: migrations[i] takes a ledger from schema version i + 1
- * to i + 2, and must leave it exactly as schemas/ledger.sql creates version
- * i + 2.  A new ledger is made from the schema text directly.  Version 1 is
- * the first schema, so there are none yet; the NULL entry keeps the array
- * non-empty.
+ * to i + 2, inside the open transaction, and must leave it exactly as
+ * schemas/ledger.sql creates version i + 2 (tests/test_ledger.c compares the
+ * two).  A new ledger is made from the schema text directly.
  */
-static const char *const migrations[] = {
-	NULL, /* 1 -> 2, when it exists */
+static lar_status (*const migrations[])(struct lar_ledger *, struct lar_err *) = {
+	migrate_1_to_2,
 };
-_Static_assert(sizeof migrations / sizeof migrations[0] >= LAR_LEDGER_SCHEMA_VERSION - 1,
+_Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VERSION - 1,
 	       "one migration per schema version after the first");
 
 enum stmt_id {
@@ -58,14 +63,17 @@ enum stmt_id {
 	ST_RUN_END,
 	ST_FILE_ROW,
 	ST_INSERT_RECEIPT,
-	ST_STORED_PAYLOAD,
+	ST_FIND_RECEIPT,
+	ST_FIND_CHARGES,
+	ST_ADD_DOUBLE,
 	ST_INSERT_CONFLICT,
 	ST_INSERT_REJECT,
-	ST_SUM_UPDATE,
 	ST_SUM_INSERT,
+	ST_TOOL_SUM_UPSERT,
 	ST_COUNT
 };
 
+/* the v1 receipt columns, in parameter order ?1..?39 of ST_INSERT_RECEIPT */
 #define RECEIPT_COLUMNS                                                                                 \
 	"receipt_id, revenue_event_id, created_at, created_ticks, created_day, status, mcp_tool_id, "   \
 	"tool_slug, tool_name, tool_method_name, paying_project_id, agent_id, idempotency_key, "        \
@@ -88,12 +96,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FILE_ROW] =
 		"INSERT INTO import_file (run_id, source, committed_at, records, imported, present, "
 		"conflicts, flagged, rejected, skipped) VALUES (?1, ?2, " NOW ", ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* ?40 receipt_key, ?41 charge_key (NULL when not a keyed charge) */
 	[ST_INSERT_RECEIPT] =
-		"INSERT INTO receipt (" RECEIPT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
-		"?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39) "
-		"ON CONFLICT (receipt_id) DO NOTHING",
-	[ST_STORED_PAYLOAD] = "SELECT payload_b64 FROM receipt WHERE receipt_id = ?1",
+		"INSERT INTO receipt (" RECEIPT_COLUMNS ", receipt_key, charge_key) VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+		"?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, "
+		"?41)",
+	/* the key narrows the search, the text decides */
+	[ST_FIND_RECEIPT] = "SELECT payload_b64 FROM receipt WHERE receipt_key = ?1 AND receipt_id = ?2",
+	/* two are enough: when there are already two, both are in double_charge */
+	[ST_FIND_CHARGES] = "SELECT id FROM receipt WHERE charge_key = ?1 AND mcp_tool_id = ?2 "
+			    "AND paying_project_id IS ?3 AND idempotency_key = ?4 LIMIT 2",
+	[ST_ADD_DOUBLE] = "INSERT INTO double_charge (receipt) VALUES (?1) ON CONFLICT DO NOTHING",
 	/* the same parameter numbers as ST_INSERT_RECEIPT, so one binder serves both */
 	[ST_INSERT_CONFLICT] =
 		"INSERT INTO conflict (receipt_id, created_at, status, gross_sats, "
@@ -105,37 +119,58 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO reject (reason, source, line, record_len, record_hash, excerpt, run_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 		"ON CONFLICT (source, line, reason, record_len, record_hash) DO NOTHING",
-	/* ?1..?8 the group (struct sgroup's f[] order), ?9..?13 the sums to add */
-	[ST_SUM_UPDATE] =
-		"UPDATE day_summary SET receipts = receipts + ?9, gross_sats = gross_sats + ?10, "
-		"platform_fee_sats = platform_fee_sats + ?11, net_sats = net_sats + ?12, "
-		"discrepancies = discrepancies + ?13 WHERE created_day = ?1 AND status = ?2 AND mcp_tool_id "
-		"= ?3 "
-		"AND tool_slug = ?4 AND tool_method_name = ?5 AND paying_project_id IS ?6 AND agent_id IS ?7 "
-		"AND key_id = ?8",
+	/* ?1..?8 the group (sum_fields order), ?9..?13 the sums */
 	[ST_SUM_INSERT] =
 		"INSERT INTO day_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	/* ?1..?6 the group (tool_sum_fields order), ?7..?11 the sums to add */
+	[ST_TOOL_SUM_UPSERT] =
+		"INSERT INTO day_tool_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		"ON CONFLICT DO UPDATE SET receipts = receipts + ?7, gross_sats = gross_sats + ?8, "
+		"platform_fee_sats = platform_fee_sats + ?9, net_sats = net_sats + ?10, "
+		"discrepancies = discrepancies + ?11",
 };
 
 /*
- * day_summary upkeep.  A trigger per receipt would cost about as much as the
+ * Summary upkeep.  A trigger per receipt would cost about as much as the
  * insert itself, so lar_ledger_add() sums the file's new receipts here, in
- * a small open-addressing table, and sum_flush() adds them to day_summary
- * inside the file's transaction (at commit, or earlier when SUM_MAX_GROUPS
- * distinct groups are held, which bounds the memory whatever the input).
+ * small open-addressing tables (one per summary table), and sum_flush()
+ * writes them inside the file's transaction (at commit, or earlier when
+ * SUM_MAX_GROUPS distinct groups are held, which bounds the memory whatever
+ * the input).  day_summary gets the partial sums as new rows;
+ * day_tool_summary adds them to its one row per group.
  */
-#define SUM_FIELDS 8 /* day, status, tool, slug, method, project, agent, keyId */
+#define SUM_MAX_FIELDS 8
 #define SUM_MAX_GROUPS 16384
 #define SUM_SLOTS (2 * SUM_MAX_GROUPS) /* a power of two; load factor <= 1/2 */
 
+enum sum_field { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY };
+
+struct sum_kind {
+	enum stmt_id flush; /* binds the fields to ?1.., then the five sums */
+	size_t nfields;
+	enum sum_field fields[SUM_MAX_FIELDS]; /* in the table's column order */
+};
+static const struct sum_kind sum_fine = {
+	ST_SUM_INSERT, 8,
+	{ SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY },
+};
+static const struct sum_kind sum_tool = {
+	ST_TOOL_SUM_UPSERT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY },
+};
+
 struct sgroup {
 	uint64_t hash;
-	struct lar_str f[SUM_FIELDS]; /* copies in sum_arena; p == NULL for NULL */
+	struct lar_str f[SUM_MAX_FIELDS]; /* copies in the arena; p == NULL for NULL */
 	struct lar_sums s;
 };
 
-struct lar_ledger;
-static void sum_clear(struct lar_ledger *l);
+struct sumtab {
+	const struct sum_kind *kind;
+	struct sgroup *groups; /* SUM_MAX_GROUPS, allocated on first use */
+	uint32_t *slots; /* SUM_SLOTS: index + 1 into groups, 0 = empty */
+	size_t ngroups;
+	struct lar_arena arena;
+};
 
 struct lar_ledger {
 	sqlite3 *db;
@@ -149,11 +184,13 @@ struct lar_ledger {
 	uint64_t run_files;
 	struct lar_ledger_counts file, run;
 	sqlite3_stmt *st[ST_COUNT];
-	struct sgroup *groups; /* SUM_MAX_GROUPS, allocated on first use */
-	uint32_t *slots; /* SUM_SLOTS: index + 1 into groups, 0 = empty */
-	size_t ngroups;
-	struct lar_arena sum_arena;
+	struct sumtab fine, tool; /* day_summary, day_tool_summary */
 };
+
+static void sum_init(struct sumtab *t, const struct sum_kind *kind);
+static void sum_clear(struct sumtab *t);
+static void sum_free(struct sumtab *t);
+static void sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* ---- errors ---- */
 
@@ -295,6 +332,75 @@ static lar_status create_file(const char *path, int may_create, struct lar_err *
 	return st;
 }
 
+/* Run the statement of the schema text that starts with `start` (a CREATE
+ * of the current schema), so that a migration creates each object exactly
+ * as a new ledger has it. */
+static lar_status exec_schema_stmt(struct lar_ledger *l, const char *start, struct lar_err *e)
+{
+	const char *p = strstr(lar_ledger_schema_text, start);
+	if (p == NULL)
+		return lar_err_set(e, LAR_E_DB, "migrate: no '%s' in the schema", start);
+	/* the statement ends at the first ';' that completes it (sqlite3_complete
+	 * skips those inside comments and strings) */
+	for (const char *q = strchr(p, ';'); q != NULL; q = strchr(q + 1, ';')) {
+		size_t n = (size_t)(q - p) + 1;
+		char *sql = malloc(n + 1);
+		if (sql == NULL)
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		memcpy(sql, p, n);
+		sql[n] = 0;
+		int complete = sqlite3_complete(sql);
+		lar_status st = complete ? exec(l, sql, "migrate", e) : LAR_OK;
+		free(sql);
+		if (complete)
+			return st;
+	}
+	return lar_err_set(e, LAR_E_DB, "migrate: '%s' does not end", start);
+}
+
+/*
+ * Schema 1 -> 2: the receipt table gains receipt_key and charge_key (and
+ * loses the UNIQUE text index on receipt_id and the covering index of
+ * report dupes); double_charge and day_tool_summary appear, filled from the
+ * receipts and from day_summary (whose one row per group is a valid set of
+ * partial sums).  SQLite cannot add a column in the middle of a table, so
+ * the receipt table is copied into its new form, keeping every id.
+ */
+static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
+{
+	static const char *const creates[] = {
+		"CREATE INDEX receipt_by_key ",    "CREATE INDEX receipt_order ",  "CREATE INDEX receipt_discrepancy ",
+		"CREATE INDEX receipt_by_charge ", "CREATE TABLE double_charge ",  "CREATE INDEX day_summary_day ",
+		"CREATE TABLE day_tool_summary ",
+	};
+	lar_status st;
+	if ((st = exec(l,
+		       "DROP INDEX receipt_order; DROP INDEX receipt_discrepancy; DROP INDEX receipt_charge_key; "
+		       "DROP INDEX day_summary_group; ALTER TABLE receipt RENAME TO receipt_v1",
+		       "migrate", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE receipt (", e)) != LAR_OK ||
+	    (st = exec(l,
+		       "INSERT INTO receipt (id, " RECEIPT_COLUMNS ", receipt_key, charge_key) "
+		       "SELECT id, " RECEIPT_COLUMNS ", lar_receipt_key(receipt_id), "
+		       "CASE WHEN status = 'Charged' AND idempotency_key IS NOT NULL "
+		       "THEN lar_charge_key(mcp_tool_id, paying_project_id, idempotency_key) END "
+		       "FROM receipt_v1 ORDER BY id; DROP TABLE receipt_v1",
+		       "migrate", e)) != LAR_OK)
+		return st;
+	for (size_t i = 0; i < sizeof creates / sizeof creates[0]; i++)
+		if ((st = exec_schema_stmt(l, creates[i], e)) != LAR_OK)
+			return st;
+	return exec(l,
+		    "INSERT INTO double_charge (receipt) SELECT r.id FROM receipt r "
+		    "WHERE r.charge_key IS NOT NULL AND EXISTS (SELECT 1 FROM receipt o "
+		    "WHERE o.charge_key = r.charge_key AND o.id != r.id AND o.mcp_tool_id = r.mcp_tool_id "
+		    "AND o.paying_project_id IS r.paying_project_id AND o.idempotency_key = r.idempotency_key); "
+		    "INSERT INTO day_tool_summary SELECT created_day, status, mcp_tool_id, tool_slug, "
+		    "tool_method_name, key_id, sum(receipts), sum(gross_sats), sum(platform_fee_sats), "
+		    "sum(net_sats), sum(discrepancies) FROM day_summary GROUP BY 1, 2, 3, 4, 5, 6",
+		    "migrate", e);
+}
+
 /* Bring the ledger to LAR_LEDGER_SCHEMA_VERSION, inside BEGIN IMMEDIATE so
  * two processes opening a new ledger together create it once. */
 static lar_status upgrade(struct lar_ledger *l, struct lar_err *e)
@@ -337,15 +443,8 @@ static lar_status upgrade(struct lar_ledger *l, struct lar_err *e)
 	} else {
 		for (int64_t v = ver; v < LAR_LEDGER_SCHEMA_VERSION; v++) {
 			char set[64];
-			const char *sql = migrations[v - 1];
-			if (sql == NULL) {
-				st = lar_err_set(e, LAR_E_DB, "no migration from schema version %lld",
-						 (long long)v);
-				goto out;
-			}
 			snprintf(set, sizeof set, "PRAGMA user_version = %lld", (long long)v + 1);
-			if ((st = exec(l, sql, "migrate", e)) != LAR_OK ||
-			    (st = exec(l, set, "migrate", e)) != LAR_OK)
+			if ((st = migrations[v - 1](l, e)) != LAR_OK || (st = exec(l, set, "migrate", e)) != LAR_OK)
 				goto out;
 		}
 	}
@@ -377,7 +476,8 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	l->flags = opts ? opts->flags : 0;
 	if (l->flags & LAR_LEDGER_READONLY)
 		l->flags |= LAR_LEDGER_NOCREATE;
-	lar_arena_init(&l->sum_arena, 0);
+	sum_init(&l->fine, &sum_fine);
+	sum_init(&l->tool, &sum_tool);
 	l->busy_ms = opts && opts->busy_ms != 0 ? opts->busy_ms : LAR_LEDGER_DEFAULT_BUSY_MS;
 	if (l->busy_ms < 0)
 		l->busy_ms = 0;
@@ -392,10 +492,21 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	}
 	sqlite3_busy_timeout(l->db, l->busy_ms);
 	/* SPEC §4.2: a kill at any moment leaves each file wholly in or out;
-	 * FULL also makes each commit durable across a power cut. */
-	if ((st = exec(l, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768",
+	 * FULL also makes each commit durable across a power cut.  The cache
+	 * holds the index pages an import file touches (LEDGER_CACHE_KIB). */
+	if ((st = exec(l,
+		       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; "
+		       "PRAGMA cache_size = -" LEDGER_CACHE_KIB,
 		       "open", e)) != LAR_OK)
 		goto out;
+	for (int i = 0; i < 2; i++) {
+		rc = sqlite3_create_function_v2(l->db, i ? "lar_charge_key" : "lar_receipt_key", i ? 3 : 1,
+						SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_key, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			st = db_fail(l, e, rc, "open");
+			goto out;
+		}
+	}
 	if ((st = query_int(l, "PRAGMA user_version", &ver, e)) != LAR_OK ||
 	    (st = query_int(l, "PRAGMA application_id", &app, e)) != LAR_OK)
 		goto out;
@@ -426,16 +537,24 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 					 (long long)ver);
 			goto out;
 		}
-		if (ver == 0) {
-			/* WAL cannot be switched on inside a transaction; it is
-			 * persistent, so once is enough. */
-			int64_t dummy;
-			if ((st = query_int(l, "PRAGMA journal_mode = WAL", &dummy, e)) != LAR_OK)
-				goto out;
-		}
+		/* The page size of a new file is set before anything is written:
+		 * 16 KiB pages hold ten receipts of about 1.5 KB where 4 KiB pages
+		 * held two (a quarter of each page went unused), and an import
+		 * writes fewer of them.  WAL cannot be switched on inside a
+		 * transaction; it is persistent, so once is enough (a new ledger,
+		 * or an old one that somehow lost it). */
+		int64_t dummy;
+		if ((ver == 0 && (st = exec(l, "PRAGMA page_size = " LEDGER_PAGE_SIZE, "open", e)) != LAR_OK) ||
+		    (st = query_int(l, "PRAGMA journal_mode = WAL", &dummy, e)) != LAR_OK)
+			goto out;
 		if ((st = upgrade(l, e)) != LAR_OK)
 			goto out;
 	}
+	/* SQLite turns a cache size in KiB into pages with the page size it
+	 * knows when the pragma runs, which may have been the 4 KiB default
+	 * before the file was read or created: say it again now. */
+	if ((st = exec(l, "PRAGMA cache_size = -" LEDGER_CACHE_KIB, "open", e)) != LAR_OK)
+		goto out;
 	l->version = LAR_LEDGER_SCHEMA_VERSION;
 	*out = l;
 	return LAR_OK;
@@ -454,9 +573,8 @@ void lar_ledger_close(struct lar_ledger *l)
 		sqlite3_finalize(l->st[i]);
 	sqlite3_close(l->db);
 	free(l->source);
-	free(l->groups);
-	free(l->slots);
-	lar_arena_free(&l->sum_arena);
+	sum_free(&l->fine);
+	sum_free(&l->tool);
 	free(l);
 }
 
@@ -502,7 +620,8 @@ lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struc
 		return st;
 	l->in_file = 1;
 	memset(&l->file, 0, sizeof l->file);
-	sum_clear(l);
+	sum_clear(&l->fine);
+	sum_clear(&l->tool);
 	return LAR_OK;
 }
 
@@ -570,45 +689,54 @@ static void bind_receipt(struct lar_ledger *l, sqlite3_stmt *s, const struct lar
 	sqlite3_bind_int64(s, 39, l->run_id);
 }
 
-static void sum_clear(struct lar_ledger *l)
+static void sum_init(struct sumtab *t, const struct sum_kind *kind)
 {
-	if (l->slots != NULL)
-		memset(l->slots, 0, SUM_SLOTS * sizeof *l->slots);
-	l->ngroups = 0;
-	lar_arena_reset(&l->sum_arena);
+	memset(t, 0, sizeof *t);
+	t->kind = kind;
+	lar_arena_init(&t->arena, 0);
 }
 
-/* Add every held group to day_summary (in the open transaction). */
-static lar_status sum_flush(struct lar_ledger *l, struct lar_err *e)
+static void sum_clear(struct sumtab *t)
 {
-	sqlite3_stmt *up = NULL, *ins = NULL;
+	if (t->slots != NULL)
+		memset(t->slots, 0, SUM_SLOTS * sizeof *t->slots);
+	t->ngroups = 0;
+	lar_arena_reset(&t->arena);
+}
+
+static void sum_free(struct sumtab *t)
+{
+	free(t->groups);
+	free(t->slots);
+	lar_arena_free(&t->arena);
+}
+
+/* Write every held group to its table (in the open transaction). */
+static lar_status sum_flush(struct lar_ledger *l, struct sumtab *t, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
 	lar_status st;
-	if (l->ngroups == 0)
+	size_t nf = t->kind->nfields;
+	if (t->ngroups == 0)
 		return LAR_OK;
-	if ((st = stmt(l, ST_SUM_UPDATE, &up, e)) != LAR_OK ||
-	    (st = stmt(l, ST_SUM_INSERT, &ins, e)) != LAR_OK)
+	if ((st = stmt(l, t->kind->flush, &s, e)) != LAR_OK)
 		return st;
-	for (size_t i = 0; i < l->ngroups; i++) {
-		const struct sgroup *g = &l->groups[i];
-		for (int k = 0; k < 2; k++) {
-			sqlite3_stmt *s = k == 0 ? up : ins;
-			for (int f = 0; f < SUM_FIELDS; f++)
-				bind_str(s, f + 1, g->f[f]);
-			sqlite3_bind_int64(s, 9, g->s.count);
-			sqlite3_bind_int64(s, 10, g->s.gross_sats);
-			sqlite3_bind_int64(s, 11, g->s.platform_fee_sats);
-			sqlite3_bind_int64(s, 12, g->s.net_sats);
-			sqlite3_bind_int64(s, 13, g->s.discrepancies);
-			int rc = sqlite3_step(s);
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			if (rc != SQLITE_DONE)
-				return db_fail(l, e, rc, "update day summary");
-			if (sqlite3_changes(l->db) > 0)
-				break; /* the group existed: no insert */
-		}
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct sgroup *g = &t->groups[i];
+		for (size_t f = 0; f < nf; f++)
+			bind_str(s, (int)f + 1, g->f[f]);
+		sqlite3_bind_int64(s, (int)nf + 1, g->s.count);
+		sqlite3_bind_int64(s, (int)nf + 2, g->s.gross_sats);
+		sqlite3_bind_int64(s, (int)nf + 3, g->s.platform_fee_sats);
+		sqlite3_bind_int64(s, (int)nf + 4, g->s.net_sats);
+		sqlite3_bind_int64(s, (int)nf + 5, g->s.discrepancies);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE)
+			return db_fail(l, e, rc, "update summary");
 	}
-	sum_clear(l);
+	sum_clear(t);
 	return LAR_OK;
 }
 
@@ -629,35 +757,35 @@ static int str_same(struct lar_str a, struct lar_str b)
 	return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
 }
 
-/* Count a newly stored receipt in its group. */
-static lar_status sum_add(struct lar_ledger *l, const struct lar_verdict *v, const char *day,
-			  struct lar_err *e)
+/* Count a newly stored receipt in its group of t.  all[] holds every
+ * sum_field's value for the receipt. */
+static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct lar_str *all,
+			  const struct lar_verdict *v, struct lar_err *e)
 {
 	const struct lar_payload *p = &v->p;
-	struct lar_str f[SUM_FIELDS] = {
-		{ day, 10 },          p->status,   p->mcp_tool_id, p->tool_slug, p->tool_method_name,
-		p->paying_project_id, p->agent_id, v->key_id,
-	};
+	size_t nf = t->kind->nfields;
+	struct lar_str f[SUM_MAX_FIELDS];
 	uint64_t h = 0xcbf29ce484222325ull;
-	for (int i = 0; i < SUM_FIELDS; i++) {
+	for (size_t i = 0; i < nf; i++) {
+		f[i] = all[t->kind->fields[i]];
 		/* the length (or a null mark) keeps ("ab","c") apart from ("a","bc") */
 		uint64_t n = f[i].p ? (uint64_t)f[i].n : UINT64_MAX;
 		h = fnv1a_step(h, &n, sizeof n);
 		if (f[i].p)
 			h = fnv1a_step(h, f[i].p, f[i].n);
 	}
-	if (l->groups == NULL) {
-		l->groups = malloc(SUM_MAX_GROUPS * sizeof *l->groups);
-		l->slots = calloc(SUM_SLOTS, sizeof *l->slots);
-		if (l->groups == NULL || l->slots == NULL)
+	if (t->groups == NULL) {
+		t->groups = malloc(SUM_MAX_GROUPS * sizeof *t->groups);
+		t->slots = calloc(SUM_SLOTS, sizeof *t->slots);
+		if (t->groups == NULL || t->slots == NULL)
 			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 	}
 	size_t mask = SUM_SLOTS - 1, i = (size_t)h & mask;
 	struct sgroup *g = NULL;
-	for (; l->slots[i] != 0; i = (i + 1) & mask) {
-		struct sgroup *c = &l->groups[l->slots[i] - 1];
+	for (; t->slots[i] != 0; i = (i + 1) & mask) {
+		struct sgroup *c = &t->groups[t->slots[i] - 1];
 		int same = c->hash == h;
-		for (int k = 0; same && k < SUM_FIELDS; k++)
+		for (size_t k = 0; same && k < nf; k++)
 			same = str_same(c->f[k], f[k]);
 		if (same) {
 			g = c;
@@ -665,26 +793,26 @@ static lar_status sum_add(struct lar_ledger *l, const struct lar_verdict *v, con
 		}
 	}
 	if (g == NULL) {
-		if (l->ngroups == SUM_MAX_GROUPS) {
-			lar_status st = sum_flush(l, e);
+		if (t->ngroups == SUM_MAX_GROUPS) {
+			lar_status st = sum_flush(l, t, e);
 			if (st != LAR_OK)
 				return st;
-			return sum_add(l, v, day, e);
+			return sum_add(l, t, all, v, e);
 		}
-		g = &l->groups[l->ngroups];
+		g = &t->groups[t->ngroups];
 		memset(g, 0, sizeof *g);
 		g->hash = h;
-		for (int k = 0; k < SUM_FIELDS; k++) {
+		for (size_t k = 0; k < nf; k++) {
 			g->f[k].n = f[k].n;
 			if (f[k].p == NULL)
 				continue;
-			char *c = lar_arena_alloc(&l->sum_arena, f[k].n + 1);
+			char *c = lar_arena_alloc(&t->arena, f[k].n + 1);
 			if (c == NULL)
 				return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 			memcpy(c, f[k].p, f[k].n);
 			g->f[k].p = c;
 		}
-		l->slots[i] = (uint32_t)++l->ngroups;
+		t->slots[i] = (uint32_t)++t->ngroups;
 	}
 	g->s.count++;
 	g->s.gross_sats += p->gross_sats;
@@ -700,6 +828,160 @@ static int str_ok(struct lar_str s)
 	return s.p != NULL && s.n <= INT_MAX;
 }
 
+/* A lookup key (schemas/ledger.sql): the first 8 bytes of SHA-256 of the
+ * parts joined by LF, big-endian, as a signed integer.  A NULL part is
+ * written as '-', which no guid is. */
+static lar_status lookup_key(const struct lar_str *parts, size_t n, int64_t *out, struct lar_err *e)
+{
+	uint8_t small[512] = { 0 }, md[32];
+	uint8_t *buf = small;
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (parts[i].p ? parts[i].n : 1) + 1;
+	if (len > sizeof small && (buf = malloc(len)) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf[len++] = '\n';
+		if (parts[i].p == NULL)
+			buf[len++] = '-';
+		else if (parts[i].n > 0) {
+			memcpy(buf + len, parts[i].p, parts[i].n);
+			len += parts[i].n;
+		}
+	}
+	lar_status st = lar_sha256(buf, len, md);
+	if (buf != small)
+		free(buf);
+	if (st != LAR_OK)
+		return lar_err_set(e, st, "cannot compute a lookup key");
+	uint64_t k = 0;
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | md[i];
+	*out = (int64_t)k;
+	return LAR_OK;
+}
+
+static lar_status receipt_key(struct lar_str receipt_id, int64_t *out, struct lar_err *e)
+{
+	return lookup_key(&receipt_id, 1, out, e);
+}
+
+static lar_status charge_key(struct lar_str tool, struct lar_str project, struct lar_str idempotency_key,
+			     int64_t *out, struct lar_err *e)
+{
+	struct lar_str parts[3] = { tool, project, idempotency_key };
+	return lookup_key(parts, 3, out, e);
+}
+
+/* The same keys as SQL functions, for the migration and the conflict
+ * query: lar_receipt_key(receipt_id), lar_charge_key(tool, project, key). */
+static void sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct lar_str parts[3];
+	int64_t k;
+	for (int i = 0; i < argc && i < 3; i++) {
+		parts[i].p = (const char *)sqlite3_value_text(argv[i]);
+		parts[i].n = parts[i].p ? (size_t)sqlite3_value_bytes(argv[i]) : 0;
+	}
+	if (lookup_key(parts, (size_t)argc, &k, NULL) != LAR_OK) {
+		sqlite3_result_error(ctx, "cannot compute a lookup key", -1);
+		return;
+	}
+	sqlite3_result_int64(ctx, k);
+}
+
+/* A new Charged receipt with an idempotency key: the stored Charged
+ * receipts that share its (tool, project, key) (SPEC §4 report dupes),
+ * counted up to two; *first is the first found.  Called before the new one
+ * is stored. */
+static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p, int64_t key, int64_t *first,
+			       int *n, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	int rc;
+	*n = 0;
+	if ((st = stmt(l, ST_FIND_CHARGES, &s, e)) != LAR_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, key);
+	bind_str(s, 2, p->mcp_tool_id);
+	bind_str(s, 3, p->paying_project_id);
+	bind_str(s, 4, p->idempotency_key);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == 0)
+			*first = sqlite3_column_int64(s, 0);
+		++*n;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? LAR_OK : db_fail(l, e, rc, "find charges");
+}
+
+static lar_status add_double(struct lar_ledger *l, int64_t id, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	if ((st = stmt(l, ST_ADD_DOUBLE, &s, e)) != LAR_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, id);
+	return run(l, ST_ADD_DOUBLE, "record double charge", e);
+}
+
+/* Store a receipt whose receiptId is not in the ledger yet. */
+static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, const char *day,
+			    const char *flags, uint64_t line, int64_t rkey, struct lar_err *e)
+{
+	const struct lar_payload *p = &v->p;
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	int64_t ckey = 0, first = 0;
+	int nmatch = 0;
+	/* SPEC §4 report dupes: a double charge is several Charged receipts
+	 * under one (tool, paying project, idempotency key) */
+	int keyed = p->idempotency_key.p != NULL && p->status.p != NULL && p->status.n == 7 &&
+		    memcmp(p->status.p, "Charged", 7) == 0;
+	if (keyed) {
+		if ((st = charge_key(p->mcp_tool_id, p->paying_project_id, p->idempotency_key, &ckey, e)) !=
+			    LAR_OK ||
+		    (st = find_charges(l, p, ckey, &first, &nmatch, e)) != LAR_OK)
+			return st;
+	}
+	if ((st = stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
+		return st;
+	bind_receipt(l, s, v, day, flags, line);
+	sqlite3_bind_int64(s, 40, rkey);
+	if (keyed)
+		sqlite3_bind_int64(s, 41, ckey);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(l, e, rc, "store receipt");
+	if (nmatch > 0) {
+		/* with one match, that one becomes part of a double charge now;
+		 * with two or more, they already are */
+		int64_t id = sqlite3_last_insert_rowid(l->db);
+		if ((nmatch == 1 && (st = add_double(l, first, e)) != LAR_OK) ||
+		    (st = add_double(l, id, e)) != LAR_OK)
+			return st;
+	}
+	struct lar_str all[SUM_MAX_FIELDS] = {
+		[SF_DAY] = { day, 10 },
+		[SF_STATUS] = p->status,
+		[SF_TOOL] = p->mcp_tool_id,
+		[SF_SLUG] = p->tool_slug,
+		[SF_METHOD] = p->tool_method_name,
+		[SF_PROJECT] = p->paying_project_id,
+		[SF_AGENT] = p->agent_id,
+		[SF_KEY] = v->key_id,
+	};
+	if ((st = sum_add(l, &l->fine, all, v, e)) != LAR_OK || (st = sum_add(l, &l->tool, all, v, e)) != LAR_OK)
+		return st;
+	return LAR_OK;
+}
+
 lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uint64_t line,
 			  enum lar_ledger_outcome *outcome, struct lar_err *e)
 {
@@ -708,6 +990,7 @@ lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uin
 	char flags[512];
 	char day[11];
 	int rc;
+	int64_t rkey;
 	enum lar_ledger_outcome oc;
 
 	if (!l->in_file)
@@ -722,47 +1005,40 @@ lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uin
 	day[10] = 0;
 	flags_text(v->reasons, flags, sizeof flags);
 
-	if ((st = stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
+	/* SPEC §4.2: a receiptId already stored with the same signed payload is
+	 * present; with another payload, a conflict */
+	if ((st = receipt_key(v->p.receipt_id, &rkey, e)) != LAR_OK ||
+	    (st = stmt(l, ST_FIND_RECEIPT, &s, e)) != LAR_OK)
 		return st;
-	bind_receipt(l, s, v, day, flags, line);
+	sqlite3_bind_int64(s, 1, rkey);
+	bind_str(s, 2, v->p.receipt_id);
 	rc = sqlite3_step(s);
+	int stored = rc == SQLITE_ROW, same = 0;
+	if (stored) {
+		struct lar_str have = col_str(s, 0);
+		same = have.p != NULL && have.n == v->payload_b64.n && memcmp(have.p, v->payload_b64.p, have.n) == 0;
+	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(l, e, rc, "store receipt");
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(l, e, rc, "read stored receipt");
 
-	if (sqlite3_changes(l->db) == 1) {
+	if (!stored) {
+		if ((st = store_new(l, v, day, flags, line, rkey, e)) != LAR_OK)
+			return st;
 		oc = LAR_LEDGER_IMPORTED;
-		if ((st = sum_add(l, v, day, e)) != LAR_OK)
-			return st;
+	} else if (same) {
+		oc = LAR_LEDGER_PRESENT;
 	} else {
-		/* receiptId already stored: same signed text, or a conflict */
-		if ((st = stmt(l, ST_STORED_PAYLOAD, &s, e)) != LAR_OK)
+		if ((st = stmt(l, ST_INSERT_CONFLICT, &s, e)) != LAR_OK)
 			return st;
-		bind_str(s, 1, v->p.receipt_id);
+		bind_receipt(l, s, v, day, flags, line);
 		rc = sqlite3_step(s);
-		int same = 0;
-		if (rc == SQLITE_ROW) {
-			struct lar_str have = col_str(s, 0);
-			same = have.p != NULL && have.n == v->payload_b64.n &&
-			       memcmp(have.p, v->payload_b64.p, have.n) == 0;
-		}
 		sqlite3_reset(s);
-		if (rc != SQLITE_ROW)
-			return db_fail(l, e, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "read stored receipt");
-		if (same) {
-			oc = LAR_LEDGER_PRESENT;
-		} else {
-			if ((st = stmt(l, ST_INSERT_CONFLICT, &s, e)) != LAR_OK)
-				return st;
-			bind_receipt(l, s, v, day, flags, line);
-			rc = sqlite3_step(s);
-			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
-			if (rc != SQLITE_DONE)
-				return db_fail(l, e, rc, "store conflict");
-			oc = sqlite3_changes(l->db) == 1 ? LAR_LEDGER_CONFLICT : LAR_LEDGER_CONFLICT_PRESENT;
-		}
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE)
+			return db_fail(l, e, rc, "store conflict");
+		oc = sqlite3_changes(l->db) == 1 ? LAR_LEDGER_CONFLICT : LAR_LEDGER_CONFLICT_PRESENT;
 	}
 	l->file.records++;
 	if (oc == LAR_LEDGER_IMPORTED)
@@ -844,7 +1120,8 @@ lar_status lar_ledger_file_commit(struct lar_ledger *l, struct lar_err *e)
 
 	if (!l->in_file)
 		return lar_err_set(e, LAR_E_STATE, "file_commit: no file open");
-	if ((st = sum_flush(l, e)) != LAR_OK || (st = stmt(l, ST_FILE_ROW, &s, e)) != LAR_OK)
+	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK ||
+	    (st = stmt(l, ST_FILE_ROW, &s, e)) != LAR_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, l->run_id);
 	bind_cstr(s, 2, l->source);
@@ -878,7 +1155,8 @@ void lar_ledger_file_rollback(struct lar_ledger *l)
 		run(l, ST_ROLLBACK, "rollback", NULL);
 	l->in_file = 0;
 	memset(&l->file, 0, sizeof l->file);
-	sum_clear(l);
+	sum_clear(&l->fine);
+	sum_clear(&l->tool);
 }
 
 lar_status lar_ledger_run_end(struct lar_ledger *l, struct lar_err *e)
@@ -1103,11 +1381,15 @@ lar_status lar_ledger_reconcile(struct lar_ledger *l, const struct lar_day_range
 	lar_buf_putc(&cols, 0);
 	if (cols.oom)
 		goto nomem;
+	/* day_tool_summary, a few rows per day, has every field but project
+	 * and agent; day_summary has them all */
+	const char *table = (seen & (1u << LAR_GROUP_PROJECT | 1u << LAR_GROUP_AGENT)) ? "day_summary"
+										     : "day_tool_summary";
 	lar_buf_printf(&sql,
 		       "SELECT %s, sum(receipts), sum(gross_sats), sum(platform_fee_sats), sum(net_sats), "
-		       "sum(discrepancies) FROM day_summary "
+		       "sum(discrepancies) FROM %s "
 		       "WHERE status = 'Charged' AND created_day >= ?1 AND created_day <= ?2 ",
-		       (const char *)cols.p);
+		       (const char *)cols.p, table);
 	lar_buf_printf(&sql, "GROUP BY %s ORDER BY %s", (const char *)cols.p, (const char *)cols.p);
 	lar_buf_putc(&sql, 0);
 	if (sql.oom)
@@ -1174,7 +1456,7 @@ lar_status lar_ledger_status_totals(struct lar_ledger *l, const struct lar_day_r
 		prepare_ranged(l,
 			       "SELECT CASE status WHEN 'Charged' THEN 0 WHEN 'Test' THEN 1 ELSE 2 END AS k, "
 			       "sum(receipts), sum(gross_sats), sum(platform_fee_sats), sum(net_sats), "
-			       "sum(discrepancies) FROM day_summary "
+			       "sum(discrepancies) FROM day_tool_summary "
 			       "WHERE created_day >= ?1 AND created_day <= ?2 GROUP BY k",
 			       range, &s, e);
 	if (st != LAR_OK)
@@ -1201,23 +1483,17 @@ lar_status lar_ledger_double_charges(struct lar_ledger *l, lar_ledger_receipt_fn
 	sqlite3_stmt *s = NULL;
 	int rc;
 	lar_status st = LAR_OK;
-	/* One ordered scan of the covering index receipt_charge_key finds the
-	 * groups; the same index then gives their receipts.  GROUP BY and `IS`
-	 * both make two null paying projects the same project. */
-	rc = sqlite3_prepare_v2(
-		l->db,
-		"WITH g AS (SELECT mcp_tool_id, idempotency_key, paying_project_id FROM receipt "
-		"WHERE status = 'Charged' AND idempotency_key IS NOT NULL "
-		"GROUP BY mcp_tool_id, idempotency_key, paying_project_id HAVING count(*) > 1) "
-		"SELECT r.receipt_id, r.created_at, r.created_ticks, r.mcp_tool_id, "
-		"r.paying_project_id, r.idempotency_key, r.gross_sats, r.platform_fee_sats, "
-		"r.net_sats FROM g JOIN receipt r "
-		"ON r.status = 'Charged' AND r.mcp_tool_id = g.mcp_tool_id "
-		"AND r.idempotency_key = g.idempotency_key "
-		"AND r.paying_project_id IS g.paying_project_id "
-		"ORDER BY g.mcp_tool_id, g.idempotency_key, g.paying_project_id, "
-		"r.created_ticks, r.receipt_id",
-		-1, &s, NULL);
+	/* double_charge holds exactly the receipts of double charges (kept at
+	 * import), so this reads and sorts only those: CROSS JOIN keeps SQLite
+	 * from walking every receipt in an index order instead.  ORDER BY puts a
+	 * NULL paying project first, so a group's rows are adjacent either way. */
+	rc = sqlite3_prepare_v2(l->db,
+				"SELECT r.receipt_id, r.created_at, r.created_ticks, r.mcp_tool_id, "
+				"r.paying_project_id, r.idempotency_key, r.gross_sats, r.platform_fee_sats, "
+				"r.net_sats FROM double_charge d CROSS JOIN receipt r ON r.id = d.receipt "
+				"ORDER BY r.mcp_tool_id, r.idempotency_key, r.paying_project_id, "
+				"r.created_ticks, r.receipt_id",
+				-1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		st = db_fail(l, e, rc, "prepare");
 		goto out;
@@ -1255,7 +1531,8 @@ lar_status lar_ledger_conflicts(struct lar_ledger *l, lar_ledger_conflict_fn fn,
 		"platform_fee_sats, net_sats, line, stored FROM ("
 		"SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
 		"platform_fee_sats, net_sats, line, 1 AS stored, 0 AS ord FROM receipt "
-		"WHERE receipt_id IN (SELECT receipt_id FROM conflict) "
+		"WHERE receipt_key IN (SELECT lar_receipt_key(receipt_id) FROM conflict) "
+		"AND receipt_id IN (SELECT receipt_id FROM conflict) "
 		"UNION ALL SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
 		"platform_fee_sats, net_sats, line, 0, id FROM conflict) "
 		"ORDER BY receipt_id, stored DESC, ord",

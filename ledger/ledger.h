@@ -22,6 +22,9 @@
  * Idempotency: a receipt whose receiptId is stored with the same signed
  * payload text is "present" and not stored again; with a different payload
  * it is a "conflict", kept once per distinct payload in the conflict table.
+ * The tables that the reports read instead of the receipts (day_summary,
+ * day_tool_summary, double_charge) are kept up to date in the same file
+ * transaction, so they always agree with the receipt table.
  * A rejected record read again (same source, line, reason and bytes) is not
  * stored twice.  So importing the same input twice changes nothing but the
  * import_run and import_file rows.
@@ -37,7 +40,7 @@
 #include "lar.h"
 #include "receipt.h"
 
-#define LAR_LEDGER_SCHEMA_VERSION 1
+#define LAR_LEDGER_SCHEMA_VERSION 2
 #define LAR_LEDGER_DEFAULT_BUSY_MS 60000 /* SPEC §4.2: wait up to 60 s */
 #define LAR_LEDGER_EXCERPT_MAX 256 /* bytes of a rejected record kept */
 

@@ -1,10 +1,12 @@
--- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 1.
+-- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 2.
 --
 -- This text is the one source of the schema: ledger/ledger_schema.c
 -- carries it byte for byte (tests/test_ledger.c checks that) and ledger.c
 -- runs it, in one transaction, to create a new ledger.  `sqlite3 x.db < schemas/ledger.sql`
 -- makes the same thing.  An older ledger is brought to this version by the
--- forward migrations in ledger.c; a newer one is refused.
+-- forward migrations in ledger.c; a newer one is refused.  la-receipt creates
+-- a new ledger with 16 KiB pages (PRAGMA page_size = 16384, set before this
+-- text runs; the schema does not depend on it).
 --
 -- Conventions:
 --  - Every value of a receipt comes from the signed payload (SPEC §1.2); the
@@ -23,9 +25,22 @@
 --    flagged amount_mismatch or fee_mismatch: (flag_bits & 12288) != 0.
 --  - flags is the same set as text: reason codes in that order separated by
 --    one space, '' when there are none.
+--  - Lookup keys: a receiptId, and the (tool, paying project, idempotency key)
+--    of a charge, are found through 64-bit integer keys rather than indexes
+--    on the text, which keeps the indexes that every import updates at
+--    random places small (a text index on receipt_id alone would be larger
+--    than all other indexes together).  A key is the first 8 bytes of a
+--    SHA-256, read as a big-endian signed integer:
+--      receipt_key = SHA-256(receipt_id)
+--      charge_key  = SHA-256(mcp_tool_id || LF || (paying_project_id or '-')
+--                            || LF || idempotency_key)
+--    Two different texts may share a key: ledger.c always compares the text
+--    as well, so a key only narrows the search.  In sqlite3, which cannot
+--    compute the keys, `WHERE receipt_id = '...'` works but reads the
+--    whole receipt table.
 
 PRAGMA application_id = 1279349315; -- 'LARC': marks the file as a la-receipt ledger
-PRAGMA user_version = 1;            -- schema version
+PRAGMA user_version = 2;            -- schema version
 
 -- One row per `la-receipt import` invocation.
 CREATE TABLE import_run (
@@ -59,11 +74,13 @@ CREATE TABLE import_file (
 	skipped      INTEGER NOT NULL
 ) STRICT;
 
--- Every authentic receipt (verdict ok or flag), once per receiptId: the
--- first signed payload seen for it.  Later different payloads go to conflict.
+-- Every authentic receipt (verdict ok or flag), once per receiptId (ledger.c
+-- looks a receiptId up by receipt_key before it stores one): the first
+-- signed payload seen for it.  Later different payloads go to conflict.
 CREATE TABLE receipt (
 	id                         INTEGER PRIMARY KEY, -- storage order
-	receipt_id                 TEXT NOT NULL UNIQUE, -- receiptId
+	receipt_id                 TEXT NOT NULL,       -- receiptId
+	receipt_key                INTEGER NOT NULL,    -- lookup key of receipt_id (see above)
 	revenue_event_id           TEXT NOT NULL,       -- revenueEventId (guid)
 	created_at                 TEXT NOT NULL,       -- createdAt as signed
 	created_ticks              INTEGER NOT NULL,    -- createdAt in ticks (see above)
@@ -77,6 +94,9 @@ CREATE TABLE receipt (
 	paying_project_id          TEXT,                -- payingProjectId (guid)
 	agent_id                   TEXT,                -- agentId
 	idempotency_key            TEXT,                -- idempotencyKey
+	charge_key                 INTEGER,             -- lookup key of the charge (see above) when
+	                                                -- status is 'Charged' and idempotency_key
+	                                                -- is not NULL; NULL otherwise
 	request_id                 TEXT,                -- requestId
 	mcp_gate_session_id        TEXT,                -- mcpGateSessionId (guid)
 	mcp_gate_token_id          TEXT,                -- mcpGateTokenId (guid)
@@ -106,6 +126,9 @@ CREATE TABLE receipt (
 	run_id                     INTEGER NOT NULL REFERENCES import_run (id) -- run that stored it
 ) STRICT;
 
+-- import: is this receiptId stored?
+CREATE INDEX receipt_by_key ON receipt (receipt_key);
+
 -- export: createdAt order within a day range.
 CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id);
 
@@ -113,11 +136,17 @@ CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id);
 CREATE INDEX receipt_discrepancy ON receipt (created_day, created_ticks, receipt_id)
 	WHERE status = 'Charged' AND (flag_bits & 12288) != 0;
 
--- report dupes: Charged receipts by (tool, idempotency key, paying project);
--- covering, so double charges are found by one ordered scan of it.
-CREATE INDEX receipt_charge_key
-	ON receipt (mcp_tool_id, idempotency_key, paying_project_id, created_ticks)
-	WHERE status = 'Charged' AND idempotency_key IS NOT NULL;
+-- import: the Charged receipts under a (tool, paying project, idempotency key).
+CREATE INDEX receipt_by_charge ON receipt (charge_key) WHERE charge_key IS NOT NULL;
+
+-- report dupes: every Charged receipt that shares its tool, paying project
+-- (two NULLs are the same project) and idempotency key with another Charged
+-- receipt, i.e. every receipt of a double charge.  ledger.c adds a receipt
+-- and the ones it matches when it stores it, in the same transaction, so
+-- the report reads only these rows however large the ledger grows.
+CREATE TABLE double_charge (
+	receipt INTEGER PRIMARY KEY REFERENCES receipt (id) -- a receipt of a double charge
+) STRICT;
 
 -- A receiptId seen again with a different signed payload: each distinct
 -- payload once.  The receipt table keeps the first one seen.
@@ -158,11 +187,17 @@ CREATE TABLE reject (
 	UNIQUE (source, line, reason, record_len, record_hash)
 ) STRICT;
 
--- Sums per (day, status, tool, method, paying project, agent, keyId) for
--- report reconcile.  ledger.c adds each file's receipts to it inside the
--- file's own transaction (cheaper than a trigger per row); nothing else
--- writes it, and receipts are never updated or deleted, so it always equals
--- the same sums taken over the receipt table.
+-- Sums of receipts for report reconcile, in two grains.  ledger.c adds each
+-- file's new receipts to both inside the file's own transaction (cheaper
+-- than a trigger per row); nothing else writes them, and receipts are never
+-- updated or deleted, so summing either over a group always gives the same
+-- sums as taking them over the receipt table.
+--
+-- day_summary: per (day, status, tool, method, paying project, agent,
+-- keyId), for groupings on project or agent.  Rows are partial sums: each
+-- file adds rows for the groups it touched (no lookup of the existing row,
+-- which made the table as costly to keep as a second receipt index), so a
+-- group may have several rows and a query sums them (GROUP BY).
 CREATE TABLE day_summary (
 	created_day       TEXT NOT NULL,    -- receipt.created_day
 	status            TEXT NOT NULL,    -- receipt.status
@@ -178,5 +213,22 @@ CREATE TABLE day_summary (
 	net_sats          INTEGER NOT NULL, -- sum of net_sats
 	discrepancies     INTEGER NOT NULL  -- receipts flagged amount_mismatch or fee_mismatch
 ) STRICT;
-CREATE INDEX day_summary_group ON day_summary (created_day, status, mcp_tool_id, tool_slug,
-	tool_method_name, paying_project_id, agent_id, key_id);
+CREATE INDEX day_summary_day ON day_summary (created_day);
+
+-- day_tool_summary: the same sums per (day, status, tool, method, keyId),
+-- one row per group; a few rows per day, so the default reconciliation
+-- (--by day,tool) and the totals read a table that stays small.
+CREATE TABLE day_tool_summary (
+	created_day       TEXT NOT NULL,    -- receipt.created_day
+	status            TEXT NOT NULL,    -- receipt.status
+	mcp_tool_id       TEXT NOT NULL,    -- receipt.mcp_tool_id
+	tool_slug         TEXT NOT NULL,    -- receipt.tool_slug
+	tool_method_name  TEXT NOT NULL,    -- receipt.tool_method_name
+	key_id            TEXT NOT NULL,    -- receipt.key_id
+	receipts          INTEGER NOT NULL, -- receipts in the group
+	gross_sats        INTEGER NOT NULL, -- sum of gross_sats
+	platform_fee_sats INTEGER NOT NULL, -- sum of platform_fee_sats
+	net_sats          INTEGER NOT NULL, -- sum of net_sats
+	discrepancies     INTEGER NOT NULL, -- receipts flagged amount_mismatch or fee_mismatch
+	PRIMARY KEY (created_day, status, mcp_tool_id, tool_slug, tool_method_name, key_id)
+) STRICT, WITHOUT ROWID;

@@ -122,7 +122,7 @@ static int64_t path_int(const char *path, const char *sql)
 static char *dump(const char *path, const char *table, const char *order)
 {
 	sqlite3 *db = raw_open(path);
-	char sql[256];
+	char sql[1024];
 	struct lar_buf b;
 	sqlite3_stmt *s;
 	lar_buf_init(&b, 0);
@@ -144,46 +144,74 @@ static char *dump(const char *path, const char *table, const char *order)
 	return (char *)b.p;
 }
 
-/* day_summary must equal the same sums taken over the receipt table. */
+/* Both summary tables must give the same sums per group as the receipt
+ * table: day_summary summed per (day, status, tool, slug, method, project,
+ * agent, keyId) (a group may have several rows), day_tool_summary per
+ * (day, status, tool, slug, method, keyId) (one row per group).  Returns
+ * the number of groups that differ or are missing on either side. */
 static int64_t summary_mismatches(const char *path)
 {
 	static const char sql[] =
 		"WITH r AS (SELECT created_day, status, mcp_tool_id, tool_slug, tool_method_name, "
-		"paying_project_id, "
-		"agent_id, key_id, count(*) AS c, sum(gross_sats) AS g, sum(platform_fee_sats) AS f, "
-		"sum(net_sats) AS n, sum((flag_bits & 12288) != 0) AS x FROM receipt GROUP BY 1, 2, 3, 4, 5, "
-		"6, 7, 8) "
-		"SELECT (SELECT count(*) FROM day_summary) - (SELECT count(*) FROM r) + "
-		"(SELECT count(*) FROM r WHERE NOT EXISTS (SELECT 1 FROM day_summary d WHERE "
-		"d.created_day = r.created_day AND d.status = r.status AND d.mcp_tool_id = r.mcp_tool_id "
-		"AND d.tool_slug = r.tool_slug AND d.tool_method_name = r.tool_method_name "
-		"AND d.paying_project_id IS r.paying_project_id AND d.agent_id IS r.agent_id AND d.key_id = "
-		"r.key_id "
-		"AND d.receipts = r.c AND d.gross_sats = r.g AND d.platform_fee_sats = r.f AND d.net_sats = "
-		"r.n "
-		"AND d.discrepancies = r.x))";
+		"paying_project_id, agent_id, key_id, count(*) AS c, sum(gross_sats) AS g, "
+		"sum(platform_fee_sats) AS f, sum(net_sats) AS n, sum((flag_bits & 12288) != 0) AS x "
+		"FROM receipt GROUP BY 1, 2, 3, 4, 5, 6, 7, 8), "
+		"d AS (SELECT created_day, status, mcp_tool_id, tool_slug, tool_method_name, "
+		"paying_project_id, agent_id, key_id, sum(receipts), sum(gross_sats), sum(platform_fee_sats), "
+		"sum(net_sats), sum(discrepancies) FROM day_summary GROUP BY 1, 2, 3, 4, 5, 6, 7, 8), "
+		"rt AS (SELECT created_day, status, mcp_tool_id, tool_slug, tool_method_name, key_id, "
+		"sum(c), sum(g), sum(f), sum(n), sum(x) FROM r GROUP BY 1, 2, 3, 4, 5, 6), "
+		"t AS (SELECT * FROM day_tool_summary) "
+		"SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM d)) "
+		"+ (SELECT count(*) FROM (SELECT * FROM d EXCEPT SELECT * FROM r)) "
+		"+ (SELECT count(*) FROM (SELECT * FROM rt EXCEPT SELECT * FROM t)) "
+		"+ (SELECT count(*) FROM (SELECT * FROM t EXCEPT SELECT * FROM rt))";
+	return path_int(path, sql);
+}
+
+/* double_charge must hold exactly the Charged receipts that share their
+ * (tool, paying project, idempotency key) with another Charged receipt.
+ * Returns the number of receipts on one side only. */
+static int64_t double_charge_mismatches(const char *path)
+{
+	static const char sql[] =
+		"WITH k AS (SELECT mcp_tool_id, paying_project_id, idempotency_key FROM receipt "
+		"WHERE status = 'Charged' AND idempotency_key IS NOT NULL GROUP BY 1, 2, 3 HAVING count(*) > 1), "
+		"want AS (SELECT r.id FROM receipt r JOIN k ON r.mcp_tool_id = k.mcp_tool_id "
+		"AND r.paying_project_id IS k.paying_project_id AND r.idempotency_key = k.idempotency_key "
+		"WHERE r.status = 'Charged') "
+		"SELECT (SELECT count(*) FROM (SELECT id FROM want EXCEPT SELECT receipt FROM double_charge)) "
+		"+ (SELECT count(*) FROM (SELECT receipt FROM double_charge EXCEPT SELECT id FROM want))";
 	return path_int(path, sql);
 }
 
 /* ---- tests ---- */
 
-static void test_schema_source(void)
+/* A file of the source tree (rel from its top), read whole; NULL (with a
+ * note) when LAR_SRC is unset and it is not beside this file either. */
+static char *source_file(const char *rel, size_t *n)
 {
 	char path[4096];
 	const char *src = getenv("LAR_SRC");
 	if (src != NULL && *src)
-		snprintf(path, sizeof path, "%s/schemas/ledger.sql", src);
+		snprintf(path, sizeof path, "%s/%s", src, rel);
 	else /* this file's folder is tests/ */
-		snprintf(path, sizeof path, "%.*s/../schemas/ledger.sql",
+		snprintf(path, sizeof path, "%.*s/../%s",
 			 (int)(strrchr(__FILE__, '/') ? strrchr(__FILE__, '/') - __FILE__ : 1),
-			 strrchr(__FILE__, '/') ? __FILE__ : ".");
-	size_t n;
-	char *text = tap_slurp(path, &n);
+			 strrchr(__FILE__, '/') ? __FILE__ : ".", rel);
+	char *text = tap_slurp(path, n);
 	if (text == NULL && (src == NULL || *src == 0)) {
-		printf("# schema source check skipped: set LAR_SRC\n");
-		return;
+		printf("# %s not found: set LAR_SRC\n", rel);
+		return NULL;
 	}
 	CHECKM(text != NULL, "cannot read %.300s", path);
+	return text;
+}
+
+static void test_schema_source(void)
+{
+	size_t n;
+	char *text = source_file("schemas/ledger.sql", &n);
 	if (text == NULL)
 		return;
 	CHECKM(n == strlen(lar_ledger_schema_sql()) && memcmp(text, lar_ledger_schema_sql(), n) == 0,
@@ -352,9 +380,9 @@ static char *dump_all(const char *p)
 		{ "receipt", "id" },
 		{ "conflict", "id" },
 		{ "reject", "id" },
-		{ "day_summary",
-		  "created_day, status, mcp_tool_id, tool_slug, tool_method_name, paying_project_id, "
-		  "agent_id, key_id" },
+		{ "day_summary", "rowid" },
+		{ "day_tool_summary", "created_day, status, mcp_tool_id, tool_slug, tool_method_name, key_id" },
+		{ "double_charge", "receipt" },
 	};
 	struct lar_buf b;
 	lar_buf_init(&b, 0);
@@ -454,6 +482,10 @@ static void test_idempotent(void)
 	CHECK(path_int(p, "SELECT gross_sats FROM receipt WHERE receipt_id = 'mcp_receipt_a1'") == 10);
 	CHECK(summary_mismatches(p) == 0);
 	CHECK(path_int(p, "SELECT count(*) FROM day_summary") > 1);
+	/* a1 and a5 share project p1 and key k1 (b1 has no key; the conflicting
+	 * payloads of a1 are not stored receipts) */
+	CHECK(double_charge_mismatches(p) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 2);
 
 	/* conflicts as the report reads them: stored payload first */
 	CHECK(lar_ledger_check(l, &e) == LAR_OK);
@@ -575,8 +607,11 @@ static void test_many_groups(void)
 	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
 	lar_ledger_close(l);
 	CHECK(path_int(p, "SELECT count(*) FROM receipt") == 40000);
-	CHECK(path_int(p, "SELECT count(*) FROM day_summary") == 30000);
+	/* 30000 groups, some in two rows (partial sums of both sides of a flush) */
+	CHECK(path_int(p, "SELECT count(*) FROM (SELECT 1 FROM day_summary GROUP BY agent_id)") == 30000);
+	CHECK(path_int(p, "SELECT count(*) FROM day_summary") > 30000);
 	CHECK(path_int(p, "SELECT sum(receipts) FROM day_summary") == 40000);
+	CHECK(path_int(p, "SELECT receipts FROM day_tool_summary") == 40000);
 	CHECK(path_int(p, "SELECT sum(discrepancies) FROM day_summary") == (40000 + 6) / 7);
 	CHECK(summary_mismatches(p) == 0);
 }
@@ -765,6 +800,148 @@ static void test_export_range(void)
 	lar_ledger_close(l);
 }
 
+/* The schema objects of a ledger as text: type, name, table, SQL. */
+static char *schema_dump(const char *path)
+{
+	return dump(path, "(SELECT type, name, tbl_name, sql FROM sqlite_schema)", "name");
+}
+
+/* A ledger written by schema version 1 (tests/data/ledger-v1.sql) is
+ * migrated on open: the same receipts, rejects, conflicts and sums, the
+ * objects exactly as a new ledger has them, lookups that find what it
+ * held. */
+static void test_migrate_v1(void)
+{
+	size_t n;
+	char *sql = source_file("tests/data/ledger-v1.sql", &n);
+	if (sql == NULL)
+		return;
+	const char *p = tmpfile_path("v1.db");
+	sqlite3 *db = NULL;
+	CHECK(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	CHECK(path_int(p, "PRAGMA user_version") == 1);
+	char *receipts = dump(p, "receipt", "id");
+	char *conflicts = dump(p, "conflict", "id"), *rejects = dump(p, "reject", "id");
+	int64_t nreceipts = path_int(p, "SELECT count(*) FROM receipt");
+	int64_t charged = path_int(p, "SELECT sum(gross_sats) FROM receipt WHERE status = 'Charged'");
+	CHECK(nreceipts > 20);
+
+	/* read-only handles do not migrate */
+	struct lar_ledger *l = NULL;
+	struct lar_err e = { 0 };
+	struct lar_ledger_opts ro = { .flags = LAR_LEDGER_READONLY };
+	CHECK(lar_ledger_open(p, &ro, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECK(path_int(p, "PRAGMA user_version") == 1);
+
+	l = open_ok(p, 0);
+	if (l == NULL)
+		goto out;
+	CHECK(lar_ledger_schema_version(l) == 2);
+	CHECK(path_int(p, "PRAGMA user_version") == LAR_LEDGER_SCHEMA_VERSION);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	/* the v1 columns of every receipt, with the same ids */
+	char *after = dump(p,
+			   "(SELECT id, receipt_id, revenue_event_id, created_at, created_ticks, created_day, status, "
+			   "mcp_tool_id, tool_slug, tool_name, tool_method_name, paying_project_id, agent_id, "
+			   "idempotency_key, request_id, mcp_gate_session_id, mcp_gate_token_id, gross_sats, "
+			   "platform_fee_sats, net_sats, fee_basis_points, version, attestation_kind, "
+			   "attestation_operation, attestation_observed_at, attestation_source, attestation_network, "
+			   "attestation_subject_id, attestation_claims, attestation_claims_sha256, verdict, flag_bits, "
+			   "flags, payload_b64, signature, key_id, key_fingerprint, source, line, run_id FROM receipt)",
+			   "id");
+	CHECKM(strcmp(receipts, after) == 0, "receipts changed:\n%.150s\n---\n%.150s", receipts, after);
+	free(after);
+	after = dump(p, "conflict", "id");
+	CHECK(strcmp(conflicts, after) == 0 && strstr(after, "mcp_receipt_") != NULL);
+	free(after);
+	after = dump(p, "reject", "id");
+	CHECK(strcmp(rejects, after) == 0 && strstr(after, "bad_signature") != NULL);
+	free(after);
+	CHECK(summary_mismatches(p) == 0);
+	CHECK(double_charge_mismatches(p) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 2); /* the sample's retry storm */
+	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE charge_key IS NOT NULL") ==
+	      path_int(p, "SELECT count(*) FROM receipt WHERE status = 'Charged' AND idempotency_key IS NOT NULL"));
+	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE receipt_key IS NULL") == 0);
+	sqlite3 *raw = raw_open(p);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		CHECK(strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+
+	/* the objects are those of a new ledger, byte for byte */
+	const char *fresh = tmpfile_path("v2-fresh.db");
+	struct lar_ledger *f = open_ok(fresh, 0);
+	lar_ledger_close(f);
+	char *want = schema_dump(fresh), *have = schema_dump(p);
+	if (strcmp(want, have) != 0)
+		fprintf(stderr, "migrated schema:\n%s\n--- new ledger:\n%s\n", have, want);
+	CHECKM(strcmp(want, have) == 0, "the migrated schema differs from a new ledger's");
+	free(want);
+	free(have);
+
+	/* the report queries see the sample's findings and sums */
+	struct lar_sums sums;
+	int64_t test, other;
+	CHECK(lar_ledger_status_totals(l, NULL, &sums, &test, &other, &e) == LAR_OK);
+	CHECK(sums.gross_sats == charged && sums.count + test + other == nreceipts);
+	struct collect c = { .n = 0 };
+	CHECK(lar_ledger_double_charges(l, collect_fn, &c, &e) == LAR_OK && c.n == 2);
+
+	/* the keys the migration computed are the ones import computes: every
+	 * stored receipt read again is present, and a new charge under a stored
+	 * (tool, project, key) joins that double charge */
+	raw = raw_open(p);
+	CHECK(sqlite3_prepare_v2(raw,
+				 "SELECT receipt_id, payload_b64, mcp_tool_id, paying_project_id, idempotency_key "
+				 "FROM receipt WHERE status = 'Charged' AND idempotency_key IS NOT NULL "
+				 "AND id NOT IN (SELECT receipt FROM double_charge) ORDER BY id",
+				 -1, &st, NULL) == SQLITE_OK);
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "again.jsonl", &e) == LAR_OK);
+	int present = 0, rows = 0;
+	char rid[128], pay[4096], tool[64], project[64], key[128];
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(rid, sizeof rid, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(pay, sizeof pay, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(tool, sizeof tool, "%s", (const char *)sqlite3_column_text(st, 2));
+		const unsigned char *pr = sqlite3_column_text(st, 3);
+		snprintf(project, sizeof project, "%s", pr ? (const char *)pr : "");
+		snprintf(key, sizeof key, "%s", (const char *)sqlite3_column_text(st, 4));
+		struct spec sp = { .rid = rid, .payload = pay, .tool = tool, .project = pr ? project : NULL,
+				   .key = key, .gross = 1, .net = 1 };
+		struct lar_verdict v;
+		enum lar_ledger_outcome oc;
+		mkv(&v, &sp);
+		CHECK(lar_ledger_add(l, &v, 1, &oc, &e) == LAR_OK);
+		present += oc == LAR_LEDGER_PRESENT;
+		rows++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	CHECK(rows > 5 && present == rows);
+	struct spec again = { .rid = "mcp_receipt_after_migration", .tool = tool, .key = key, .gross = 1, .net = 1,
+			      .project = project[0] ? project : NULL };
+	struct lar_verdict v;
+	mkv(&v, &again);
+	CHECK(lar_ledger_add(l, &v, 2, NULL, &e) == LAR_OK);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 4);
+	CHECK(double_charge_mismatches(p) == 0);
+	CHECK(summary_mismatches(p) == 0);
+	lar_ledger_close(l);
+out:
+	free(receipts);
+	free(conflicts);
+	free(rejects);
+}
+
 int main(void)
 {
 	const char *base = getenv("LAR_TMP");
@@ -782,6 +959,7 @@ int main(void)
 	test_many_groups();
 	test_busy();
 	test_export_range();
+	test_migrate_v1();
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (tap_fail == 0 && system(cmd) != 0)
