@@ -213,7 +213,8 @@ int main(int argc, char **argv)
 	const struct lar_key_entry *key = lar_keyring_entry(kr, 0);
 	if (lar_mac_ctx_new(key->mac, &mac, &e) != LAR_OK)
 		goto fail;
-	if (lar_ledger_open(argv[optind], NULL, &l, &e) != LAR_OK || lar_ledger_run_begin(l, "mkledger", &e) != LAR_OK)
+	if (lar_ledger_open(argv[optind], NULL, &l, &e) != LAR_OK ||
+	    lar_ledger_run_begin(l, "mkledger", &e) != LAR_OK)
 		goto fail;
 
 	double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
