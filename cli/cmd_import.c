@@ -8,6 +8,10 @@
  * flagged or conflict are named on stderr (unless -q); the summary goes to
  * stdout, as text or one JSON object (schemas/import-summary.schema.json).
  *
+ * A pipeline of two batches (cli/batch.h): a worker thread verifies one
+ * batch while the main thread stores the one before, in input order, so
+ * verifying and SQLite each get a core.
+ *
  * Not for: the checks (verify/receipt.c) or the SQL (ledger/ledger.c).
  */
 #include <getopt.h>
@@ -16,15 +20,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "ledger.h"
 #include "reader.h"
 #include "receipt.h"
 
+/* verifying threads: one keeps pace with SQLite on the main thread */
+#define IMPORT_JOBS 1
+
 struct import_run {
 	struct cli_ctx *ctx;
 	struct lar_ledger *l;
-	struct lar_verifier *v;
+	struct pool pool;
+	struct batch b[2];
+	int not_json[BATCH_RECORDS];
 	const char *ledger_path;
 	int input_error; /* an input could not be read: exit 2 */
 	int fatal; /* the ledger failed: stop */
@@ -60,15 +70,52 @@ static void note(const struct import_run *ir, const char *name, uint64_t line, c
 		n ? ": " : "", list);
 }
 
+/* Store the verified records of b in the open file transaction, in input
+ * order.  0, or -1 when the ledger failed (reported; ir->fatal set). */
+static int store_batch(struct import_run *ir, struct batch *b, const char *name)
+{
+	struct lar_err e = { 0 };
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_rec *r = &b->recs[i];
+		const struct lar_verdict *vd = &r->vd;
+		enum lar_ledger_outcome oc;
+		lar_status s = LAR_OK;
+		switch (vd->status) {
+		case LAR_V_SKIPPED:
+			lar_ledger_note_skipped(ir->l);
+			break;
+		case LAR_V_FAIL:
+			s = lar_ledger_add_reject(ir->l, fail_reason(vd->reasons), r->meta.line, batch_bytes(b, i),
+						  r->meta.len, &e);
+			note(ir, name, r->meta.line, "fail", vd->reasons);
+			break;
+		default:
+			s = lar_ledger_add(ir->l, vd, r->meta.line, &oc, &e);
+			if (s == LAR_OK && (oc == LAR_LEDGER_CONFLICT || oc == LAR_LEDGER_CONFLICT_PRESENT))
+				note(ir, name, r->meta.line,
+				     "conflict: receiptId stored with another signed payload",
+				     vd->status == LAR_V_FLAG ? vd->reasons : 0);
+			else if (vd->status == LAR_V_FLAG)
+				note(ir, name, r->meta.line, "flag", vd->reasons);
+			break;
+		}
+		if (s != LAR_OK) {
+			cli_error_lar(ir->ctx, ir->ledger_path, &e);
+			ir->fatal = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Import one input.  Returns 0 when the file was committed, -1 otherwise
  * (reported; ir->fatal set when the ledger itself failed). */
 static int import_stream(struct import_run *ir, int fd, const char *name)
 {
 	struct lar_reader *rd = NULL;
 	struct lar_err e = { 0 };
-	struct lar_record rec;
-	struct lar_verdict vd;
-	lar_status s;
+	struct batch *cur = &ir->b[0], *prev = NULL;
+	int unread = 0;
 
 	if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
 		cli_error_lar(ir->ctx, name, &e);
@@ -77,54 +124,41 @@ static int import_stream(struct import_run *ir, int fd, const char *name)
 	}
 	/* SPEC §4.2: each input file is one transaction; BEGIN IMMEDIATE waits
 	 * here for a concurrent import */
-	if ((s = lar_ledger_file_begin(ir->l, name, &e)) != LAR_OK) {
+	if (lar_ledger_file_begin(ir->l, name, &e) != LAR_OK) {
 		cli_error_lar(ir->ctx, ir->ledger_path, &e);
 		ir->fatal = 1;
 		lar_reader_free(rd);
 		return -1;
 	}
-	while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK) {
-		if (rec.broken) {
-			memset(&vd, 0, sizeof vd);
-			vd.status = LAR_V_FAIL;
-			vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
-		} else if ((s = lar_receipt_verify(ir->v, rec.p, rec.len, &vd)) != LAR_OK) {
-			lar_err_set(&e, s, "cannot verify line %llu: %s", (unsigned long long)rec.line,
-				    lar_strerror(s));
+	for (;;) {
+		if (batch_fill(cur, rd, &e) != LAR_OK) {
+			unread = 1;
+			break;
+		}
+		pool_start(&ir->pool, cur);
+		/* the batch before is stored while this one is verified */
+		if (prev != NULL)
+			store_batch(ir, prev, name);
+		lar_status s = pool_wait(&ir->pool);
+		if (s != LAR_OK) {
+			lar_err_set(&e, s, "cannot verify: %s", lar_strerror(s));
 			cli_error_lar(ir->ctx, name, &e);
 			ir->fatal = 1;
-			break;
 		}
-		enum lar_ledger_outcome oc;
-		switch (vd.status) {
-		case LAR_V_SKIPPED:
-			lar_ledger_note_skipped(ir->l);
-			s = LAR_OK;
+		if (ir->fatal)
 			break;
-		case LAR_V_FAIL:
-			s = lar_ledger_add_reject(ir->l, fail_reason(vd.reasons), rec.line, rec.p, rec.len,
-						  &e);
-			note(ir, name, rec.line, "fail", vd.reasons);
-			if (vd.not_json)
-				lar_reader_fail(rd); /* SPEC §2.1 */
-			break;
-		default:
-			s = lar_ledger_add(ir->l, &vd, rec.line, &oc, &e);
-			if (s == LAR_OK && (oc == LAR_LEDGER_CONFLICT || oc == LAR_LEDGER_CONFLICT_PRESENT))
-				note(ir, name, rec.line,
-				     "conflict: receiptId stored with another signed payload",
-				     vd.status == LAR_V_FLAG ? vd.reasons : 0);
-			else if (vd.status == LAR_V_FLAG)
-				note(ir, name, rec.line, "flag", vd.reasons);
-			break;
-		}
-		if (s != LAR_OK) {
-			cli_error_lar(ir->ctx, ir->ledger_path, &e);
-			ir->fatal = 1;
+		for (size_t i = 0; i < cur->n; i++)
+			ir->not_json[i] = cur->recs[i].vd.not_json;
+		/* SPEC §2.1: a record that is not JSON ends the batch; reading
+		 * resumes after it */
+		int cut = batch_settle(cur, rd, ir->not_json);
+		prev = cur;
+		cur = cur == &ir->b[0] ? &ir->b[1] : &ir->b[0];
+		if (prev->eof && !cut) {
+			store_batch(ir, prev, name);
 			break;
 		}
 	}
-	int unread = !ir->fatal && s != LAR_E_EOF;
 	if (unread) {
 		/* an input that cannot be read to its end is not imported at all:
 		 * a rerun completes it */
@@ -186,7 +220,7 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	struct import_run ir;
 	struct lar_err e = { 0 };
 	const char *opt_d = NULL;
-	int json = 0, opt, rc = CLI_EXIT_ERROR;
+	int json = 0, opt, rc = CLI_EXIT_ERROR, pool_ready = 0;
 	uint64_t files = 0;
 
 	memset(&ir, 0, sizeof ir);
@@ -227,7 +261,10 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (cli_keys_load(ctx, &keys, 1, &kr) != 0)
 		goto out;
-	if (lar_verifier_new(kr, &vopts, &ir.v, &e) != LAR_OK) {
+	batch_init(&ir.b[0]);
+	batch_init(&ir.b[1]);
+	pool_ready = 1;
+	if (pool_init(&ir.pool, IMPORT_JOBS, kr, &vopts, batch_keep_verdict, NULL, &e) != 0) {
 		cli_error_lar(ctx, NULL, &e);
 		goto out;
 	}
@@ -271,7 +308,11 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 out:
 	lar_ledger_close(ir.l);
-	lar_verifier_free(ir.v);
+	if (pool_ready) {
+		pool_free(&ir.pool);
+		batch_free(&ir.b[0]);
+		batch_free(&ir.b[1]);
+	}
 	lar_keyring_free(kr);
 	cli_keys_free(&keys);
 	return rc;

@@ -495,7 +495,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	 * FULL also makes each commit durable across a power cut.  The cache
 	 * holds the index pages an import file touches (LEDGER_CACHE_KIB). */
 	if ((st = exec(l,
-		       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; "
+		       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
 		       "PRAGMA cache_size = -" LEDGER_CACHE_KIB,
 		       "open", e)) != LAR_OK)
 		goto out;

@@ -1,0 +1,282 @@
+/*
+ * batch.c - batches of records and the pool of verifying worker threads
+ * (batch.h).
+ *
+ * Workers wait on a condition variable for the next batch (a generation
+ * counter), verify their contiguous share of it and report back; the last
+ * one to finish wakes the waiting caller.  Verdicts point into the
+ * verifier's scratch memory and the record's bytes, so whatever a command
+ * keeps of them is copied before the worker moves on (batch_keep_verdict).
+ *
+ * Not for: the checks (verify/receipt.c), formatting, storing.
+ */
+#include "batch.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+void batch_init(struct batch *b)
+{
+	memset(b, 0, sizeof *b);
+	lar_buf_init(&b->data, 0);
+	for (int i = 0; i < BATCH_MAX_JOBS; i++)
+		lar_arena_init(&b->arena[i], 0);
+}
+
+void batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	lar_buf_free(&b->data);
+	free(b->recs);
+	for (int i = 0; i < BATCH_MAX_JOBS; i++)
+		lar_arena_free(&b->arena[i]);
+	memset(b, 0, sizeof *b);
+}
+
+lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e)
+{
+	lar_buf_reset(&b->data);
+	b->n = 0;
+	b->eof = 0;
+	for (int i = 0; i < BATCH_MAX_JOBS; i++)
+		lar_arena_reset(&b->arena[i]);
+	lar_reader_hold(rd);
+	while (b->n < BATCH_RECORDS && b->data.len < BATCH_BYTES) {
+		struct lar_record rec;
+		lar_status s = lar_reader_next(rd, &rec, e);
+		if (s == LAR_E_EOF) {
+			b->eof = 1;
+			break;
+		}
+		if (s != LAR_OK)
+			return s;
+		if (b->n == b->cap) {
+			size_t ncap = b->cap ? b->cap * 2 : 64;
+			struct batch_rec *nr = realloc(b->recs, ncap * sizeof *nr);
+			if (nr == NULL)
+				return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+			b->recs = nr;
+			b->cap = ncap;
+		}
+		struct batch_rec *r = &b->recs[b->n++];
+		memset(r, 0, sizeof *r);
+		r->meta = rec;
+		r->meta.p = NULL;
+		r->off = b->data.len;
+		lar_buf_put(&b->data, rec.p, rec.len);
+	}
+	if (b->data.oom)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	return LAR_OK;
+}
+
+int batch_settle(struct batch *b, struct lar_reader *rd, const int *not_json)
+{
+	int cut = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		if (not_json[i]) {
+			/* SPEC §2.1: resume after this record; what was read past
+			 * it is read again from there */
+			lar_reader_fail_at(rd, &b->recs[i].meta);
+			b->n = i + 1;
+			b->eof = 0;
+			cut = 1;
+			break;
+		}
+	}
+	lar_reader_release(rd);
+	return cut;
+}
+
+/* ---- keeping verdicts ---- */
+
+/* The string members of struct lar_payload. */
+static const size_t payload_strs[] = {
+	offsetof(struct lar_payload, agent_id),
+	offsetof(struct lar_payload, created_at),
+	offsetof(struct lar_payload, idempotency_key),
+	offsetof(struct lar_payload, mcp_gate_session_id),
+	offsetof(struct lar_payload, mcp_gate_token_id),
+	offsetof(struct lar_payload, mcp_tool_id),
+	offsetof(struct lar_payload, paying_project_id),
+	offsetof(struct lar_payload, receipt_id),
+	offsetof(struct lar_payload, request_id),
+	offsetof(struct lar_payload, revenue_event_id),
+	offsetof(struct lar_payload, status),
+	offsetof(struct lar_payload, tool_method_name),
+	offsetof(struct lar_payload, tool_name),
+	offsetof(struct lar_payload, tool_slug),
+	offsetof(struct lar_payload, version),
+	offsetof(struct lar_payload, attestation_claims),
+	offsetof(struct lar_payload, attestation_claims_sha256),
+	offsetof(struct lar_payload, attestation_kind),
+	offsetof(struct lar_payload, attestation_network),
+	offsetof(struct lar_payload, attestation_observed_at),
+	offsetof(struct lar_payload, attestation_operation),
+	offsetof(struct lar_payload, attestation_source),
+	offsetof(struct lar_payload, attestation_subject_id),
+};
+#define NPAYLOAD_STRS (sizeof payload_strs / sizeof payload_strs[0])
+#define NSTRS (NPAYLOAD_STRS + 3) /* and key_id, payload_b64, signature */
+
+/* The string slices of a verdict, in a fixed order. */
+static void verdict_strs(struct lar_verdict *v, struct lar_str *s[NSTRS])
+{
+	for (size_t i = 0; i < NPAYLOAD_STRS; i++)
+		s[i] = (struct lar_str *)((char *)&v->p + payload_strs[i]);
+	s[NPAYLOAD_STRS] = &v->key_id;
+	s[NPAYLOAD_STRS + 1] = &v->payload_b64;
+	s[NPAYLOAD_STRS + 2] = &v->signature;
+}
+
+lar_status batch_keep_verdict(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd)
+{
+	struct lar_verdict *d = &b->recs[i].vd;
+	struct lar_str *s[NSTRS];
+	size_t total = 0;
+	(void)ctx;
+	*d = *vd;
+	d->payload_json = NULL;
+	d->payload_json_len = 0;
+	d->payload_tree = NULL;
+	if (vd->status != LAR_V_OK && vd->status != LAR_V_FLAG)
+		return LAR_OK; /* no payload values (SPEC §4.1) */
+	/* one allocation for all of them: strings of a verdict are bounded by
+	 * its record, so this cannot overflow */
+	verdict_strs(d, s);
+	for (size_t k = 0; k < NSTRS; k++)
+		if (s[k]->p != NULL)
+			total += s[k]->n;
+	char *c = lar_arena_alloc(&b->arena[worker], total ? total : 1);
+	if (c == NULL)
+		return LAR_E_NOMEM;
+	for (size_t k = 0; k < NSTRS; k++) {
+		if (s[k]->p == NULL)
+			continue;
+		memcpy(c, s[k]->p, s[k]->n);
+		s[k]->p = c;
+		c += s[k]->n;
+	}
+	return LAR_OK;
+}
+
+/* ---- the pool ---- */
+
+/* Verify worker id's share of b. */
+static lar_status run_share(struct pool *p, int id, struct batch *b)
+{
+	size_t lo = b->n * (size_t)id / (size_t)p->jobs, hi = b->n * (size_t)(id + 1) / (size_t)p->jobs;
+	struct lar_verdict vd;
+	for (size_t i = lo; i < hi; i++) {
+		struct batch_rec *r = &b->recs[i];
+		r->worker = id;
+		if (r->meta.broken) {
+			/* SPEC §2.1: not a complete value */
+			memset(&vd, 0, sizeof vd);
+			vd.status = LAR_V_FAIL;
+			vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
+		} else {
+			lar_status s = lar_receipt_verify(p->w[id].v, batch_bytes(b, i), r->meta.len, &vd);
+			if (s != LAR_OK)
+				return s;
+		}
+		lar_status s = p->fn(p->ctx, b, i, id, &vd);
+		if (s != LAR_OK)
+			return s;
+	}
+	return LAR_OK;
+}
+
+static void *worker_main(void *arg)
+{
+	struct pool_worker *w = arg;
+	struct pool *p = w->pool;
+	uint64_t seen = 0;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->gen == seen)
+			pthread_cond_wait(&p->go, &p->mu);
+		if (p->stop)
+			break;
+		seen = p->gen;
+		struct batch *b = p->b;
+		pthread_mutex_unlock(&p->mu);
+		lar_status s = run_share(p, w->id, b);
+		pthread_mutex_lock(&p->mu);
+		w->err = s;
+		if (--p->pending == 0)
+			pthread_cond_signal(&p->idle);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+int pool_init(struct pool *p, int jobs, const struct lar_keyring *kr, const struct lar_verify_opts *opts,
+	      batch_fn fn, void *ctx, struct lar_err *e)
+{
+	memset(p, 0, sizeof *p);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->go, NULL);
+	pthread_cond_init(&p->idle, NULL);
+	p->fn = fn;
+	p->ctx = ctx;
+	if (jobs < 1 || jobs > BATCH_MAX_JOBS) {
+		lar_err_set(e, LAR_E_INVAL, "jobs must be 1 to %d", BATCH_MAX_JOBS);
+		return -1;
+	}
+	p->jobs = jobs;
+	for (int i = 0; i < jobs; i++) {
+		p->w[i].pool = p;
+		p->w[i].id = i;
+		if (lar_verifier_new(kr, opts, &p->w[i].v, e) != LAR_OK)
+			return -1;
+	}
+	for (int i = 0; i < jobs; i++) {
+		if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0) {
+			lar_err_set(e, LAR_E_NOMEM, "cannot start worker thread %d", i + 1);
+			return -1;
+		}
+		p->started = i + 1;
+	}
+	return 0;
+}
+
+void pool_start(struct pool *p, struct batch *b)
+{
+	pthread_mutex_lock(&p->mu);
+	p->b = b;
+	p->pending = p->jobs;
+	p->gen++;
+	pthread_cond_broadcast(&p->go);
+	pthread_mutex_unlock(&p->mu);
+}
+
+lar_status pool_wait(struct pool *p)
+{
+	lar_status s = LAR_OK;
+	pthread_mutex_lock(&p->mu);
+	while (p->pending > 0)
+		pthread_cond_wait(&p->idle, &p->mu);
+	for (int i = 0; i < p->jobs; i++)
+		if (s == LAR_OK && p->w[i].err != LAR_OK)
+			s = p->w[i].err;
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+void pool_free(struct pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->go);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->started; i++)
+		pthread_join(p->w[i].th, NULL);
+	for (int i = 0; i < BATCH_MAX_JOBS; i++)
+		lar_verifier_free(p->w[i].v);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->go);
+	pthread_cond_destroy(&p->idle);
+}

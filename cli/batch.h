@@ -1,0 +1,131 @@
+/*
+ * batch.h - records read from one input in batches and verified by a pool
+ * of worker threads (SPEC §2), for the commands that verify many records:
+ * import (verification on a worker while the main thread stores the batch
+ * before) and verify --jobs.
+ *
+ * A batch owns copies of its records' bytes, so the reader can move on.
+ * Each worker has its own verifier (pre-keyed MAC contexts, scratch arena);
+ * the keyring is shared read-only.  For every record the pool calls the
+ * command's batch_fn on the worker thread with the verdict, which is valid
+ * only during that call: batch_keep_verdict() is the batch_fn that copies
+ * it (strings and all) into the batch, for a command that uses verdicts
+ * after the worker moved on.
+ *
+ * SPEC §2.1 resynchronisation: batch_fill() holds the reader's bytes from
+ * the start of the batch (lar_reader_hold), and batch_settle(), once the
+ * batch is verified, cuts it after its first record that is not JSON and
+ * rewinds the reader to resume after that record, so the records read past
+ * it are read again from there.  Nothing may read from the reader between
+ * the two calls.
+ *
+ *   batch_fill(b, rd)          read up to BATCH_RECORDS / BATCH_BYTES
+ *   pool_start(pool, b)        workers verify b ...
+ *     (the caller may do other work here, not with b or rd)
+ *   pool_wait(pool)            ... until they are done
+ *   batch_settle(b, rd)        SPEC §2.1 cut, release the reader
+ *
+ * Memory is bounded by the batch caps plus the reader's record cap,
+ * whatever the input size.
+ *
+ * Not for: the checks (verify/receipt.c), output, storing.
+ */
+#ifndef LAR_CLI_BATCH_H
+#define LAR_CLI_BATCH_H
+
+#include <pthread.h>
+
+#include "lar.h"
+#include "reader.h"
+#include "receipt.h"
+
+#define BATCH_RECORDS 1024
+#define BATCH_BYTES (4u * 1024 * 1024)
+#define BATCH_MAX_JOBS 64
+
+struct batch_rec {
+	struct lar_record meta; /* where the record was read; meta.p is not used */
+	size_t off;             /* its bytes are batch data + off, meta.len of them */
+	int worker;             /* the worker that verified it */
+	struct lar_verdict vd;  /* filled by batch_keep_verdict() */
+	size_t out_off, out_len; /* free for a batch_fn (verify's formatted line) */
+};
+
+struct batch {
+	struct lar_buf data;    /* the records' bytes */
+	struct batch_rec *recs;
+	size_t n, cap;
+	int eof;                /* batch_fill() reached the end of the input */
+	struct lar_arena arena[BATCH_MAX_JOBS]; /* per worker: kept verdicts' strings */
+};
+
+void batch_init(struct batch *b);
+void batch_free(struct batch *b); /* accepts NULL */
+
+/* The bytes of record i. */
+static inline const uint8_t *batch_bytes(const struct batch *b, size_t i)
+{
+	return b->data.p + b->recs[i].off;
+}
+
+/* Empty b and read the next records of rd into it (holding the reader).
+ * LAR_OK, with b->eof set when the input ended (b->n may then be 0);
+ * LAR_E_IO (a read error: rd is finished) or LAR_E_NOMEM, with e set. */
+lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e);
+
+/* After verification: cut b after its first record whose verdict says it
+ * is not JSON, rewinding rd to resume after it (SPEC §2.1), and release
+ * the reader.  Returns 1 when it cut (the input then goes on, even if
+ * b->eof was set, which it clears), 0 otherwise.  not_json[i] is record i's
+ * verdict's not_json (b->recs[i].vd.not_json for kept verdicts). */
+int batch_settle(struct batch *b, struct lar_reader *rd, const int *not_json);
+
+/* Called on worker `worker` for record i of b with its verdict vd (valid
+ * only during the call).  LAR_OK, or an error that fails the batch. */
+typedef lar_status (*batch_fn)(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd);
+
+/* A batch_fn: copy vd into b->recs[i].vd, its strings into the worker's
+ * arena of b (payload_json and payload_tree are not kept: NULL).  ctx is
+ * unused.  LAR_OK or LAR_E_NOMEM. */
+lar_status batch_keep_verdict(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd);
+
+struct pool;
+struct pool_worker {
+	struct pool *pool;
+	int id;
+	pthread_t th;
+	struct lar_verifier *v;
+	lar_status err; /* of its share of the current batch */
+};
+
+struct pool {
+	int jobs, started;
+	struct pool_worker w[BATCH_MAX_JOBS];
+	batch_fn fn;
+	void *ctx;
+	pthread_mutex_t mu;
+	pthread_cond_t go, idle;
+	uint64_t gen;   /* batches handed out so far */
+	int pending;    /* workers still busy with the current one */
+	int stop;
+	struct batch *b;
+};
+
+/* Start jobs (1..BATCH_MAX_JOBS) worker threads, each with a verifier of
+ * kr under opts, calling fn(ctx, ...) per record.  0, or -1 with e set
+ * (pool_free() is still to be called). */
+int pool_init(struct pool *p, int jobs, const struct lar_keyring *kr, const struct lar_verify_opts *opts,
+	      batch_fn fn, void *ctx, struct lar_err *e);
+
+/* Hand b to the workers; they split its records between them. */
+void pool_start(struct pool *p, struct batch *b);
+
+/* Wait until the batch given to pool_start() is done.  LAR_OK, or the
+ * first error of a worker (LAR_E_NOMEM, LAR_E_CRYPTO: could not check). */
+lar_status pool_wait(struct pool *p);
+
+/* Stop the workers and free everything (after pool_init(), whatever it
+ * returned).  Not while a batch is running. */
+void pool_free(struct pool *p);
+
+#endif
