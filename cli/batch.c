@@ -72,11 +72,11 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e)
 	return LAR_OK;
 }
 
-int batch_settle(struct batch *b, struct lar_reader *rd, const int *not_json)
+int batch_settle(struct batch *b, struct lar_reader *rd)
 {
 	int cut = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		if (not_json[i]) {
+		if (b->recs[i].not_json) {
 			/* SPEC §2.1: resume after this record; what was read past
 			 * it is read again from there */
 			lar_reader_fail_at(rd, &b->recs[i].meta);
@@ -182,6 +182,8 @@ static lar_status run_share(struct pool *p, int id, struct batch *b)
 			if (s != LAR_OK)
 				return s;
 		}
+		r->status = vd.status;
+		r->not_json = vd.not_json;
 		lar_status s = p->fn(p->ctx, b, i, id, &vd);
 		if (s != LAR_OK)
 			return s;
@@ -279,4 +281,106 @@ void pool_free(struct pool *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->go);
 	pthread_cond_destroy(&p->idle);
+}
+
+/* ---- the pipeline ---- */
+
+static void *pipeline_main(void *arg)
+{
+	struct pipeline *pl = arg;
+	for (int i = 0;; i ^= 1) {
+		pthread_mutex_lock(&pl->mu);
+		while (!pl->stop && pl->ready[i])
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		int stop = pl->stop;
+		pthread_mutex_unlock(&pl->mu);
+		if (stop)
+			break;
+		struct batch *b = &pl->b[i];
+		struct lar_err e = { 0 };
+		lar_status s = batch_fill(b, pl->rd, &e);
+		int last = 0, read_failed = s != LAR_OK;
+		if (s == LAR_OK) {
+			pool_start(pl->pool, b);
+			if ((s = pool_wait(pl->pool)) != LAR_OK)
+				lar_err_set(&e, s, "cannot verify: %s", lar_strerror(s));
+		}
+		if (s == LAR_OK)
+			last = b->eof && !batch_settle(b, pl->rd);
+		pthread_mutex_lock(&pl->mu);
+		if (s != LAR_OK) {
+			pl->err = s;
+			pl->e = e;
+			pl->read_failed = read_failed;
+			last = 1;
+		} else {
+			pl->ready[i] = 1;
+		}
+		pl->done = last;
+		pthread_cond_broadcast(&pl->cv);
+		pthread_mutex_unlock(&pl->mu);
+		if (last)
+			break;
+	}
+	return NULL;
+}
+
+int pipeline_start(struct pipeline *pl, struct lar_reader *rd, struct pool *pool, struct lar_err *e)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->rd = rd;
+	pl->pool = pool;
+	batch_init(&pl->b[0]);
+	batch_init(&pl->b[1]);
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->cv, NULL);
+	if (pthread_create(&pl->th, NULL, pipeline_main, pl) != 0) {
+		pl->err = lar_err_set(&pl->e, LAR_E_NOMEM, "cannot start the reading thread");
+		if (e != NULL)
+			*e = pl->e;
+		return -1;
+	}
+	pl->started = 1;
+	return 0;
+}
+
+struct batch *pipeline_next(struct pipeline *pl)
+{
+	struct batch *b = NULL;
+	pthread_mutex_lock(&pl->mu);
+	while (!pl->ready[pl->next] && !pl->done)
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	if (pl->ready[pl->next]) {
+		b = &pl->b[pl->next];
+		pl->next ^= 1;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return b;
+}
+
+void pipeline_release(struct pipeline *pl, struct batch *b)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->ready[b == &pl->b[1]] = 0;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+lar_status pipeline_finish(struct pipeline *pl, struct lar_err *e)
+{
+	if (pl->started) {
+		pthread_mutex_lock(&pl->mu);
+		pl->stop = 1;
+		pthread_cond_broadcast(&pl->cv);
+		pthread_mutex_unlock(&pl->mu);
+		pthread_join(pl->th, NULL);
+	}
+	lar_status s = pl->err;
+	if (s != LAR_OK && e != NULL)
+		*e = pl->e;
+	batch_free(&pl->b[0]);
+	batch_free(&pl->b[1]);
+	pthread_mutex_destroy(&pl->mu);
+	pthread_cond_destroy(&pl->cv);
+	return s;
 }

@@ -47,6 +47,8 @@ struct batch_rec {
 	struct lar_record meta; /* where the record was read; meta.p is not used */
 	size_t off;             /* its bytes are batch data + off, meta.len of them */
 	int worker;             /* the worker that verified it */
+	enum lar_vstatus status; /* its verdict's status */
+	int not_json;           /* its verdict said the text is not JSON (SPEC §2.1) */
 	struct lar_verdict vd;  /* filled by batch_keep_verdict() */
 	size_t out_off, out_len; /* free for a batch_fn (verify's formatted line) */
 };
@@ -76,13 +78,13 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e)
 /* After verification: cut b after its first record whose verdict says it
  * is not JSON, rewinding rd to resume after it (SPEC §2.1), and release
  * the reader.  Returns 1 when it cut (the input then goes on, even if
- * b->eof was set, which it clears), 0 otherwise.  not_json[i] is record i's
- * verdict's not_json (b->recs[i].vd.not_json for kept verdicts). */
-int batch_settle(struct batch *b, struct lar_reader *rd, const int *not_json);
+ * b->eof was set, which it clears), 0 otherwise. */
+int batch_settle(struct batch *b, struct lar_reader *rd);
 
 /* Called on worker `worker` for record i of b with its verdict vd (valid
  * only during the call).  LAR_OK, or an error that fails the batch. */
-typedef lar_status (*batch_fn)(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd);
+typedef lar_status (*batch_fn)(void *ctx, struct batch *b, size_t i, int worker,
+				const struct lar_verdict *vd);
 
 /* A batch_fn: copy vd into b->recs[i].vd, its strings into the worker's
  * arena of b (payload_json and payload_tree are not kept: NULL).  ctx is
@@ -127,5 +129,51 @@ lar_status pool_wait(struct pool *p);
 /* Stop the workers and free everything (after pool_init(), whatever it
  * returned).  Not while a batch is running. */
 void pool_free(struct pool *p);
+
+/*
+ * A pipeline runs the reading side of one input on a thread of its own:
+ * fill a batch, verify it with the pool, settle it, hand it over; two
+ * batches, so the caller's thread uses one while the next is made.
+ *
+ *   pipeline_start(pl, rd, pool)
+ *   while ((b = pipeline_next(pl)) != NULL) { use b; pipeline_release(pl, b); }
+ *   pipeline_finish(pl, &e)
+ *
+ * Batches come in input order.  pipeline_finish() may be called early (the
+ * caller gave up); it stops the thread and returns the first error of the
+ * reading side, with e set: pl->read_failed says that the input could not
+ * be read to its end (LAR_E_IO, LAR_E_NOMEM), otherwise verification
+ * failed (LAR_E_NOMEM, LAR_E_CRYPTO).
+ */
+struct pipeline {
+	struct lar_reader *rd;
+	struct pool *pool;
+	struct batch b[2];
+	int ready[2];    /* batch i is verified and not yet released */
+	int next;        /* the batch pipeline_next() returns next */
+	int done;        /* the thread made its last batch */
+	int stop;        /* the caller asked the thread to stop */
+	int started;
+	lar_status err;  /* first error of the reading side */
+	int read_failed; /* ... and it was reading the input, not verifying */
+	struct lar_err e;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+/* Start reading rd (which must outlive the pipeline) with the workers of
+ * pool.  0, or -1 with e set (pipeline_finish() is still to be called). */
+int pipeline_start(struct pipeline *pl, struct lar_reader *rd, struct pool *pool, struct lar_err *e);
+
+/* The next verified batch, or NULL when there are no more (the end of the
+ * input, or an error: see pipeline_finish). */
+struct batch *pipeline_next(struct pipeline *pl);
+
+/* Give back the batch pipeline_next() returned, for the next records. */
+void pipeline_release(struct pipeline *pl, struct batch *b);
+
+/* Stop and free.  LAR_OK when the whole input was read and verified. */
+lar_status pipeline_finish(struct pipeline *pl, struct lar_err *e);
 
 #endif

@@ -8,9 +8,9 @@
  * flagged or conflict are named on stderr (unless -q); the summary goes to
  * stdout, as text or one JSON object (schemas/import-summary.schema.json).
  *
- * A pipeline of two batches (cli/batch.h): a worker thread verifies one
- * batch while the main thread stores the one before, in input order, so
- * verifying and SQLite each get a core.
+ * A pipeline (cli/batch.h): a thread reads and verifies the next batch of
+ * records while the main thread stores the one before, in input order, so
+ * that SQLite has the main thread to itself.
  *
  * Not for: the checks (verify/receipt.c) or the SQL (ledger/ledger.c).
  */
@@ -33,8 +33,6 @@ struct import_run {
 	struct cli_ctx *ctx;
 	struct lar_ledger *l;
 	struct pool pool;
-	struct batch b[2];
-	int not_json[BATCH_RECORDS];
 	const char *ledger_path;
 	int input_error; /* an input could not be read: exit 2 */
 	int fatal; /* the ledger failed: stop */
@@ -114,7 +112,8 @@ static int import_stream(struct import_run *ir, int fd, const char *name)
 {
 	struct lar_reader *rd = NULL;
 	struct lar_err e = { 0 };
-	struct batch *cur = &ir->b[0], *prev = NULL;
+	struct pipeline pl;
+	struct batch *b;
 	int unread = 0;
 
 	if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
@@ -130,40 +129,23 @@ static int import_stream(struct import_run *ir, int fd, const char *name)
 		lar_reader_free(rd);
 		return -1;
 	}
-	for (;;) {
-		if (batch_fill(cur, rd, &e) != LAR_OK) {
-			unread = 1;
-			break;
-		}
-		pool_start(&ir->pool, cur);
-		/* the batch before is stored while this one is verified */
-		if (prev != NULL)
-			store_batch(ir, prev, name);
-		lar_status s = pool_wait(&ir->pool);
-		if (s != LAR_OK) {
-			lar_err_set(&e, s, "cannot verify: %s", lar_strerror(s));
-			cli_error_lar(ir->ctx, name, &e);
-			ir->fatal = 1;
-		}
-		if (ir->fatal)
-			break;
-		for (size_t i = 0; i < cur->n; i++)
-			ir->not_json[i] = cur->recs[i].vd.not_json;
-		/* SPEC §2.1: a record that is not JSON ends the batch; reading
-		 * resumes after it */
-		int cut = batch_settle(cur, rd, ir->not_json);
-		prev = cur;
-		cur = cur == &ir->b[0] ? &ir->b[1] : &ir->b[0];
-		if (prev->eof && !cut) {
-			store_batch(ir, prev, name);
-			break;
+	if (pipeline_start(&pl, rd, &ir->pool, &e) == 0) {
+		while (!ir->fatal && (b = pipeline_next(&pl)) != NULL) {
+			store_batch(ir, b, name);
+			pipeline_release(&pl, b);
 		}
 	}
-	if (unread) {
+	if (pipeline_finish(&pl, &e) == LAR_OK) {
+		/* the whole input was read and verified */
+	} else if (pl.read_failed) {
 		/* an input that cannot be read to its end is not imported at all:
 		 * a rerun completes it */
 		cli_error_lar(ir->ctx, name, &e);
 		ir->input_error = 1;
+		unread = 1;
+	} else {
+		cli_error_lar(ir->ctx, name, &e);
+		ir->fatal = 1;
 	}
 	lar_reader_free(rd);
 	if (ir->fatal || unread) {
@@ -261,8 +243,6 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (cli_keys_load(ctx, &keys, 1, &kr) != 0)
 		goto out;
-	batch_init(&ir.b[0]);
-	batch_init(&ir.b[1]);
 	pool_ready = 1;
 	if (pool_init(&ir.pool, IMPORT_JOBS, kr, &vopts, batch_keep_verdict, NULL, &e) != 0) {
 		cli_error_lar(ctx, NULL, &e);
@@ -308,11 +288,8 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 out:
 	lar_ledger_close(ir.l);
-	if (pool_ready) {
+	if (pool_ready)
 		pool_free(&ir.pool);
-		batch_free(&ir.b[0]);
-		batch_free(&ir.b[1]);
-	}
 	lar_keyring_free(kr);
 	cli_keys_free(&keys);
 	return rc;

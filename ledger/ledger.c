@@ -63,9 +63,14 @@ enum stmt_id {
 	ST_RUN_END,
 	ST_FILE_ROW,
 	ST_INSERT_RECEIPT,
-	ST_FIND_RECEIPT,
-	ST_FIND_CHARGES,
+	ST_FIND_RECEIPT_KEY,
+	ST_RECEIPT_PAYLOAD,
+	ST_ADD_RECEIPT_KEY,
+	ST_FIND_CHARGE_KEY,
+	ST_CHARGE_MATCH,
+	ST_ADD_CHARGE_KEY,
 	ST_ADD_DOUBLE,
+	ST_LEVEL0_SIZE,
 	ST_INSERT_CONFLICT,
 	ST_INSERT_REJECT,
 	ST_SUM_INSERT,
@@ -96,17 +101,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FILE_ROW] =
 		"INSERT INTO import_file (run_id, source, committed_at, records, imported, present, "
 		"conflicts, flagged, rejected, skipped) VALUES (?1, ?2, " NOW ", ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	/* ?40 receipt_key, ?41 charge_key (NULL when not a keyed charge) */
 	[ST_INSERT_RECEIPT] =
-		"INSERT INTO receipt (" RECEIPT_COLUMNS ", receipt_key, charge_key) VALUES (?1, ?2, ?3, "
-		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-		"?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, "
-		"?41)",
-	/* the key narrows the search, the text decides */
-	[ST_FIND_RECEIPT] = "SELECT payload_b64 FROM receipt WHERE receipt_key = ?1 AND receipt_id = ?2",
-	/* two are enough: when there are already two, both are in double_charge */
-	[ST_FIND_CHARGES] = "SELECT id FROM receipt WHERE charge_key = ?1 AND mcp_tool_id = ?2 "
-			    "AND paying_project_id IS ?3 AND idempotency_key = ?4 LIMIT 2",
+		"INSERT INTO receipt (" RECEIPT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
+		"?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)",
+	/* the receipts under a lookup key, at both levels (schemas/ledger.sql):
+	 * two plain seeks; the key narrows the search, the text decides */
+	[ST_FIND_RECEIPT_KEY] = "SELECT receipt FROM receipt_key WHERE level = 0 AND key = ?1 "
+				"UNION ALL SELECT receipt FROM receipt_key WHERE level = 1 AND key = ?1",
+	[ST_RECEIPT_PAYLOAD] = "SELECT payload_b64 FROM receipt WHERE id = ?1 AND receipt_id = ?2",
+	[ST_ADD_RECEIPT_KEY] = "INSERT INTO receipt_key (level, key, receipt) VALUES (0, ?1, ?2)",
+	[ST_FIND_CHARGE_KEY] = "SELECT receipt FROM charge_key WHERE level = 0 AND key = ?1 "
+			       "UNION ALL SELECT receipt FROM charge_key WHERE level = 1 AND key = ?1",
+	[ST_CHARGE_MATCH] = "SELECT 1 FROM receipt WHERE id = ?1 AND mcp_tool_id = ?2 "
+			    "AND paying_project_id IS ?3 AND idempotency_key = ?4",
+	[ST_ADD_CHARGE_KEY] = "INSERT INTO charge_key (level, key, receipt) VALUES (0, ?1, ?2)",
+	/* level 0's size, and the receipt count it is weighed against */
+	[ST_LEVEL0_SIZE] = "SELECT (SELECT count(*) FROM receipt_key WHERE level = 0), "
+			   "(SELECT count(*) FROM charge_key WHERE level = 0), (SELECT max(id) FROM receipt)",
 	[ST_ADD_DOUBLE] = "INSERT INTO double_charge (receipt) VALUES (?1) ON CONFLICT DO NOTHING",
 	/* the same parameter numbers as ST_INSERT_RECEIPT, so one binder serves both */
 	[ST_INSERT_CONFLICT] =
@@ -185,6 +197,7 @@ struct lar_ledger {
 	struct lar_ledger_counts file, run;
 	sqlite3_stmt *st[ST_COUNT];
 	struct sumtab fine, tool; /* day_summary, day_tool_summary */
+	int64_t level0_max; /* lookup keys kept at level 0 before a merge is weighed */
 };
 
 static void sum_init(struct sumtab *t, const struct sum_kind *kind);
@@ -359,18 +372,18 @@ static lar_status exec_schema_stmt(struct lar_ledger *l, const char *start, stru
 }
 
 /*
- * Schema 1 -> 2: the receipt table gains receipt_key and charge_key (and
- * loses the UNIQUE text index on receipt_id and the covering index of
- * report dupes); double_charge and day_tool_summary appear, filled from the
- * receipts and from day_summary (whose one row per group is a valid set of
- * partial sums).  SQLite cannot add a column in the middle of a table, so
- * the receipt table is copied into its new form, keeping every id.
+ * Schema 1 -> 2: the receipt table loses its UNIQUE text index on
+ * receipt_id (SQLite can only drop it by copying the table, which keeps
+ * every id), and the covering index of report dupes; receipt_key,
+ * charge_key, double_charge and day_tool_summary appear, filled from the
+ * receipts (all keys at level 1) and from day_summary (whose one row per
+ * group is a valid set of partial sums).
  */
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 {
 	static const char *const creates[] = {
-		"CREATE INDEX receipt_by_key ",    "CREATE INDEX receipt_order ",  "CREATE INDEX receipt_discrepancy ",
-		"CREATE INDEX receipt_by_charge ", "CREATE TABLE double_charge ",  "CREATE INDEX day_summary_day ",
+		"CREATE INDEX receipt_order ",  "CREATE INDEX receipt_discrepancy ", "CREATE TABLE receipt_key ",
+		"CREATE TABLE charge_key ",     "CREATE TABLE double_charge ",       "CREATE INDEX day_summary_day ",
 		"CREATE TABLE day_tool_summary ",
 	};
 	lar_status st;
@@ -380,20 +393,22 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 		       "migrate", e)) != LAR_OK ||
 	    (st = exec_schema_stmt(l, "CREATE TABLE receipt (", e)) != LAR_OK ||
 	    (st = exec(l,
-		       "INSERT INTO receipt (id, " RECEIPT_COLUMNS ", receipt_key, charge_key) "
-		       "SELECT id, " RECEIPT_COLUMNS ", lar_receipt_key(receipt_id), "
-		       "CASE WHEN status = 'Charged' AND idempotency_key IS NOT NULL "
-		       "THEN lar_charge_key(mcp_tool_id, paying_project_id, idempotency_key) END "
-		       "FROM receipt_v1 ORDER BY id; DROP TABLE receipt_v1",
+		       "INSERT INTO receipt (id, " RECEIPT_COLUMNS ") SELECT id, " RECEIPT_COLUMNS
+		       " FROM receipt_v1 ORDER BY id; DROP TABLE receipt_v1",
 		       "migrate", e)) != LAR_OK)
 		return st;
 	for (size_t i = 0; i < sizeof creates / sizeof creates[0]; i++)
 		if ((st = exec_schema_stmt(l, creates[i], e)) != LAR_OK)
 			return st;
 	return exec(l,
+		    "INSERT INTO receipt_key (level, key, receipt) SELECT 1, lar_receipt_key(receipt_id), id "
+		    "FROM receipt ORDER BY 2, 3; "
+		    "INSERT INTO charge_key (level, key, receipt) "
+		    "SELECT 1, lar_charge_key(mcp_tool_id, paying_project_id, idempotency_key), id FROM receipt "
+		    "WHERE status = 'Charged' AND idempotency_key IS NOT NULL ORDER BY 2, 3; "
 		    "INSERT INTO double_charge (receipt) SELECT r.id FROM receipt r "
-		    "WHERE r.charge_key IS NOT NULL AND EXISTS (SELECT 1 FROM receipt o "
-		    "WHERE o.charge_key = r.charge_key AND o.id != r.id AND o.mcp_tool_id = r.mcp_tool_id "
+		    "WHERE r.status = 'Charged' AND r.idempotency_key IS NOT NULL AND EXISTS (SELECT 1 "
+		    "FROM receipt o WHERE o.id != r.id AND o.status = 'Charged' AND o.mcp_tool_id = r.mcp_tool_id "
 		    "AND o.paying_project_id IS r.paying_project_id AND o.idempotency_key = r.idempotency_key); "
 		    "INSERT INTO day_tool_summary SELECT created_day, status, mcp_tool_id, tool_slug, "
 		    "tool_method_name, key_id, sum(receipts), sum(gross_sats), sum(platform_fee_sats), "
@@ -479,6 +494,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	sum_init(&l->fine, &sum_fine);
 	sum_init(&l->tool, &sum_tool);
 	l->busy_ms = opts && opts->busy_ms != 0 ? opts->busy_ms : LAR_LEDGER_DEFAULT_BUSY_MS;
+	l->level0_max = opts && opts->level0_max > 0 ? opts->level0_max : LAR_LEDGER_DEFAULT_LEVEL0;
 	if (l->busy_ms < 0)
 		l->busy_ms = 0;
 
@@ -892,44 +908,98 @@ static void sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, k);
 }
 
+/*
+ * Is receiptId v->p.receipt_id stored?  Its candidates are the receipts
+ * under its lookup key; a key shared by another receiptId yields a
+ * candidate whose text does not match.  *stored, and *same when the stored
+ * signed payload text is v's.
+ */
+static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v, int64_t key, int *stored,
+			       int *same, struct lar_err *e)
+{
+	sqlite3_stmt *f = NULL, *m = NULL;
+	lar_status st;
+	int rc;
+	*stored = *same = 0;
+	if ((st = stmt(l, ST_FIND_RECEIPT_KEY, &f, e)) != LAR_OK ||
+	    (st = stmt(l, ST_RECEIPT_PAYLOAD, &m, e)) != LAR_OK)
+		return st;
+	sqlite3_bind_int64(f, 1, key);
+	while (!*stored && (rc = sqlite3_step(f)) == SQLITE_ROW) {
+		sqlite3_bind_int64(m, 1, sqlite3_column_int64(f, 0));
+		bind_str(m, 2, v->p.receipt_id);
+		rc = sqlite3_step(m);
+		if (rc == SQLITE_ROW) {
+			struct lar_str have = col_str(m, 0);
+			*stored = 1;
+			*same = have.p != NULL && have.n == v->payload_b64.n &&
+				memcmp(have.p, v->payload_b64.p, have.n) == 0;
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(m);
+		sqlite3_clear_bindings(m);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_reset(f);
+	return rc == SQLITE_DONE ? LAR_OK : db_fail(l, e, rc, "read stored receipt");
+}
+
 /* A new Charged receipt with an idempotency key: the stored Charged
  * receipts that share its (tool, project, key) (SPEC §4 report dupes),
- * counted up to two; *first is the first found.  Called before the new one
- * is stored. */
+ * found under its lookup key and counted up to two (more do not change
+ * what is stored, and stopping keeps a key charged many times cheap);
+ * *first is the first found.  Called before the new one is stored. */
 static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p, int64_t key, int64_t *first,
 			       int *n, struct lar_err *e)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *f = NULL, *m = NULL;
 	lar_status st;
 	int rc;
 	*n = 0;
-	if ((st = stmt(l, ST_FIND_CHARGES, &s, e)) != LAR_OK)
+	if ((st = stmt(l, ST_FIND_CHARGE_KEY, &f, e)) != LAR_OK ||
+	    (st = stmt(l, ST_CHARGE_MATCH, &m, e)) != LAR_OK)
 		return st;
-	sqlite3_bind_int64(s, 1, key);
-	bind_str(s, 2, p->mcp_tool_id);
-	bind_str(s, 3, p->paying_project_id);
-	bind_str(s, 4, p->idempotency_key);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == 0)
-			*first = sqlite3_column_int64(s, 0);
-		++*n;
+	sqlite3_bind_int64(f, 1, key);
+	while (*n < 2 && (rc = sqlite3_step(f)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(f, 0);
+		sqlite3_bind_int64(m, 1, id);
+		bind_str(m, 2, p->mcp_tool_id);
+		bind_str(m, 3, p->paying_project_id);
+		bind_str(m, 4, p->idempotency_key);
+		rc = sqlite3_step(m);
+		if (rc == SQLITE_ROW) {
+			if (*n == 0)
+				*first = id;
+			++*n;
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(m);
+		sqlite3_clear_bindings(m);
+		if (rc != SQLITE_DONE)
+			break;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	if (*n >= 2)
+		rc = SQLITE_DONE;
+	sqlite3_reset(f);
 	return rc == SQLITE_DONE ? LAR_OK : db_fail(l, e, rc, "find charges");
 }
 
-static lar_status add_double(struct lar_ledger *l, int64_t id, struct lar_err *e)
+/* Run a prepared statement with two integer parameters and no rows. */
+static lar_status run_ints(struct lar_ledger *l, enum stmt_id id, int64_t a, int64_t b, const char *what,
+			   struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	lar_status st;
-	if ((st = stmt(l, ST_ADD_DOUBLE, &s, e)) != LAR_OK)
+	if ((st = stmt(l, id, &s, e)) != LAR_OK)
 		return st;
-	sqlite3_bind_int64(s, 1, id);
-	return run(l, ST_ADD_DOUBLE, "record double charge", e);
+	sqlite3_bind_int64(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	return run(l, id, what, e);
 }
 
-/* Store a receipt whose receiptId is not in the ledger yet. */
+/* Store a receipt whose receiptId is not in the ledger yet, with its keys. */
 static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, const char *day,
 			    const char *flags, uint64_t line, int64_t rkey, struct lar_err *e)
 {
@@ -951,20 +1021,21 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 	if ((st = stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
 		return st;
 	bind_receipt(l, s, v, day, flags, line);
-	sqlite3_bind_int64(s, 40, rkey);
-	if (keyed)
-		sqlite3_bind_int64(s, 41, ckey);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
 		return db_fail(l, e, rc, "store receipt");
+	int64_t id = sqlite3_last_insert_rowid(l->db);
+	if ((st = run_ints(l, ST_ADD_RECEIPT_KEY, rkey, id, "store receipt key", e)) != LAR_OK ||
+	    (keyed && (st = run_ints(l, ST_ADD_CHARGE_KEY, ckey, id, "store charge key", e)) != LAR_OK))
+		return st;
 	if (nmatch > 0) {
 		/* with one match, that one becomes part of a double charge now;
 		 * with two or more, they already are */
-		int64_t id = sqlite3_last_insert_rowid(l->db);
-		if ((nmatch == 1 && (st = add_double(l, first, e)) != LAR_OK) ||
-		    (st = add_double(l, id, e)) != LAR_OK)
+		if ((nmatch == 1 && (st = run_ints(l, ST_ADD_DOUBLE, first, 0, "record double charge", e)) !=
+					    LAR_OK) ||
+		    (st = run_ints(l, ST_ADD_DOUBLE, id, 0, "record double charge", e)) != LAR_OK)
 			return st;
 	}
 	struct lar_str all[SUM_MAX_FIELDS] = {
@@ -1007,21 +1078,10 @@ lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uin
 
 	/* SPEC §4.2: a receiptId already stored with the same signed payload is
 	 * present; with another payload, a conflict */
+	int stored, same;
 	if ((st = receipt_key(v->p.receipt_id, &rkey, e)) != LAR_OK ||
-	    (st = stmt(l, ST_FIND_RECEIPT, &s, e)) != LAR_OK)
+	    (st = find_receipt(l, v, rkey, &stored, &same, e)) != LAR_OK)
 		return st;
-	sqlite3_bind_int64(s, 1, rkey);
-	bind_str(s, 2, v->p.receipt_id);
-	rc = sqlite3_step(s);
-	int stored = rc == SQLITE_ROW, same = 0;
-	if (stored) {
-		struct lar_str have = col_str(s, 0);
-		same = have.p != NULL && have.n == v->payload_b64.n && memcmp(have.p, v->payload_b64.p, have.n) == 0;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(l, e, rc, "read stored receipt");
 
 	if (!stored) {
 		if ((st = store_new(l, v, day, flags, line, rkey, e)) != LAR_OK)
@@ -1113,6 +1173,39 @@ static void bind_counts(sqlite3_stmt *s, int first, const struct lar_ledger_coun
 	sqlite3_bind_int64(s, first + 6, clamp_u64(c->skipped));
 }
 
+/*
+ * Move level 0 of the lookup keys to level 1 (schemas/ledger.sql) when it
+ * has grown past l->level0_max keys and an eighth of the receipts: level 0
+ * then stays small enough for the page cache whatever the ledger's size,
+ * while the one ordered pass through level 1 that a merge costs is paid
+ * once per eighth of growth.  Inside the file's transaction.
+ */
+static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
+{
+	static const char *const move[2] = {
+		"INSERT INTO receipt_key (level, key, receipt) SELECT 1, key, receipt FROM receipt_key "
+		"WHERE level = 0 ORDER BY key, receipt; DELETE FROM receipt_key WHERE level = 0",
+		"INSERT INTO charge_key (level, key, receipt) SELECT 1, key, receipt FROM charge_key "
+		"WHERE level = 0 ORDER BY key, receipt; DELETE FROM charge_key WHERE level = 0",
+	};
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	int64_t n0[2], total;
+	if ((st = stmt(l, ST_LEVEL0_SIZE, &s, e)) != LAR_OK)
+		return st;
+	int rc = sqlite3_step(s);
+	n0[0] = sqlite3_column_int64(s, 0);
+	n0[1] = sqlite3_column_int64(s, 1);
+	total = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(l, e, rc, "merge keys");
+	for (int i = 0; i < 2; i++)
+		if (n0[i] > l->level0_max && n0[i] > total / 8 && (st = exec(l, move[i], "merge keys", e)) != LAR_OK)
+			return st;
+	return LAR_OK;
+}
+
 lar_status lar_ledger_file_commit(struct lar_ledger *l, struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -1121,7 +1214,7 @@ lar_status lar_ledger_file_commit(struct lar_ledger *l, struct lar_err *e)
 	if (!l->in_file)
 		return lar_err_set(e, LAR_E_STATE, "file_commit: no file open");
 	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK ||
-	    (st = stmt(l, ST_FILE_ROW, &s, e)) != LAR_OK)
+	    (st = merge_keys(l, e)) != LAR_OK || (st = stmt(l, ST_FILE_ROW, &s, e)) != LAR_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, l->run_id);
 	bind_cstr(s, 2, l->source);
@@ -1531,7 +1624,8 @@ lar_status lar_ledger_conflicts(struct lar_ledger *l, lar_ledger_conflict_fn fn,
 		"platform_fee_sats, net_sats, line, stored FROM ("
 		"SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
 		"platform_fee_sats, net_sats, line, 1 AS stored, 0 AS ord FROM receipt "
-		"WHERE receipt_key IN (SELECT lar_receipt_key(receipt_id) FROM conflict) "
+		"WHERE id IN (SELECT k.receipt FROM conflict c CROSS JOIN receipt_key k "
+		"WHERE k.level IN (0, 1) AND k.key = lar_receipt_key(c.receipt_id)) "
 		"AND receipt_id IN (SELECT receipt_id FROM conflict) "
 		"UNION ALL SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
 		"platform_fee_sats, net_sats, line, 0, id FROM conflict) "

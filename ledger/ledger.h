@@ -51,9 +51,14 @@ enum lar_ledger_flags {
 	LAR_LEDGER_READONLY = 1u << 1, /* no writes at all; implies NOCREATE, no migration */
 };
 
+#define LAR_LEDGER_DEFAULT_LEVEL0 (1 << 20) /* lookup keys at level 0 before a merge */
+
 struct lar_ledger_opts {
 	unsigned flags; /* enum lar_ledger_flags */
 	int busy_ms; /* how long to wait for another writer; 0 = default 60 s, < 0 = not at all */
+	/* lookup keys held at level 0 before a commit weighs moving them to
+	 * level 1 (schemas/ledger.sql); 0 = LAR_LEDGER_DEFAULT_LEVEL0.  For tests. */
+	int64_t level0_max;
 };
 
 /*

@@ -26,13 +26,12 @@
 --  - flags is the same set as text: reason codes in that order separated by
 --    one space, '' when there are none.
 --  - Lookup keys: a receiptId, and the (tool, paying project, idempotency key)
---    of a charge, are found through 64-bit integer keys rather than indexes
---    on the text, which keeps the indexes that every import updates at
---    random places small (a text index on receipt_id alone would be larger
---    than all other indexes together).  A key is the first 8 bytes of a
---    SHA-256, read as a big-endian signed integer:
---      receipt_key = SHA-256(receipt_id)
---      charge_key  = SHA-256(mcp_tool_id || LF || (paying_project_id or '-')
+--    of a charge, are found through 64-bit integer keys in the tables
+--    receipt_key and charge_key rather than through indexes on the text.
+--    A key is the first 8 bytes of a SHA-256, read as a big-endian signed
+--    integer:
+--      receipt key = SHA-256(receipt_id)
+--      charge key  = SHA-256(mcp_tool_id || LF || (paying_project_id or '-')
 --                            || LF || idempotency_key)
 --    Two different texts may share a key: ledger.c always compares the text
 --    as well, so a key only narrows the search.  In sqlite3, which cannot
@@ -75,12 +74,11 @@ CREATE TABLE import_file (
 ) STRICT;
 
 -- Every authentic receipt (verdict ok or flag), once per receiptId (ledger.c
--- looks a receiptId up by receipt_key before it stores one): the first
+-- looks a receiptId up in receipt_key before it stores one): the first
 -- signed payload seen for it.  Later different payloads go to conflict.
 CREATE TABLE receipt (
 	id                         INTEGER PRIMARY KEY, -- storage order
 	receipt_id                 TEXT NOT NULL,       -- receiptId
-	receipt_key                INTEGER NOT NULL,    -- lookup key of receipt_id (see above)
 	revenue_event_id           TEXT NOT NULL,       -- revenueEventId (guid)
 	created_at                 TEXT NOT NULL,       -- createdAt as signed
 	created_ticks              INTEGER NOT NULL,    -- createdAt in ticks (see above)
@@ -94,9 +92,6 @@ CREATE TABLE receipt (
 	paying_project_id          TEXT,                -- payingProjectId (guid)
 	agent_id                   TEXT,                -- agentId
 	idempotency_key            TEXT,                -- idempotencyKey
-	charge_key                 INTEGER,             -- lookup key of the charge (see above) when
-	                                                -- status is 'Charged' and idempotency_key
-	                                                -- is not NULL; NULL otherwise
 	request_id                 TEXT,                -- requestId
 	mcp_gate_session_id        TEXT,                -- mcpGateSessionId (guid)
 	mcp_gate_token_id          TEXT,                -- mcpGateTokenId (guid)
@@ -126,9 +121,6 @@ CREATE TABLE receipt (
 	run_id                     INTEGER NOT NULL REFERENCES import_run (id) -- run that stored it
 ) STRICT;
 
--- import: is this receiptId stored?
-CREATE INDEX receipt_by_key ON receipt (receipt_key);
-
 -- export: createdAt order within a day range.
 CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id);
 
@@ -136,8 +128,30 @@ CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id);
 CREATE INDEX receipt_discrepancy ON receipt (created_day, created_ticks, receipt_id)
 	WHERE status = 'Charged' AND (flag_bits & 12288) != 0;
 
--- import: the Charged receipts under a (tool, paying project, idempotency key).
-CREATE INDEX receipt_by_charge ON receipt (charge_key) WHERE charge_key IS NOT NULL;
+-- The lookup keys of import, in two levels so that an import into a large
+-- ledger does not rewrite pages all over a large index: a receipt's key is
+-- added at level 0, which stays small enough to sit in memory; when a file
+-- is committed and level 0 has passed an eighth of the receipts (and a
+-- million keys), all of level 0 is moved to level 1 in one ordered pass.
+-- A lookup reads both levels.  The keys are (level, key, receipt) so that
+-- each level is one contiguous range of the table.
+--
+-- receipt_key: every receipt, by the key of its receipt_id.
+CREATE TABLE receipt_key (
+	level   INTEGER NOT NULL, -- 0: added since the last merge; 1: merged
+	key     INTEGER NOT NULL, -- lookup key of receipt.receipt_id (see above)
+	receipt INTEGER NOT NULL, -- receipt.id
+	PRIMARY KEY (level, key, receipt)
+) STRICT, WITHOUT ROWID;
+
+-- charge_key: every Charged receipt that has an idempotency key, by the key
+-- of its (tool, paying project, idempotency key).
+CREATE TABLE charge_key (
+	level   INTEGER NOT NULL, -- as in receipt_key
+	key     INTEGER NOT NULL, -- lookup key of the charge (see above)
+	receipt INTEGER NOT NULL, -- receipt.id
+	PRIMARY KEY (level, key, receipt)
+) STRICT, WITHOUT ROWID;
 
 -- report dupes: every Charged receipt that shares its tool, paying project
 -- (two NULLs are the same project) and idempotency key with another Charged

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ledger.h"
+#include "mac.h"
 #include "tap.h"
 
 static char dir[4096];
@@ -183,6 +184,55 @@ static int64_t double_charge_mismatches(const char *path)
 		"SELECT (SELECT count(*) FROM (SELECT id FROM want EXCEPT SELECT receipt FROM double_charge)) "
 		"+ (SELECT count(*) FROM (SELECT receipt FROM double_charge EXCEPT SELECT id FROM want))";
 	return path_int(path, sql);
+}
+
+/* The lookup keys as schemas/ledger.sql defines them, computed here from
+ * that text (not by ledger.c): the first 8 bytes of SHA-256 of the parts
+ * joined by LF, a NULL part written '-', big-endian, signed. */
+static void test_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char buf[4096];
+	size_t n = 0;
+	uint8_t md[32];
+	for (int i = 0; i < argc; i++) {
+		const char *t = (const char *)sqlite3_value_text(argv[i]);
+		int len = sqlite3_value_bytes(argv[i]);
+		if (i > 0)
+			buf[n++] = '\n';
+		if (t == NULL)
+			buf[n++] = '-';
+		else if (len > 0 && n + (size_t)len < sizeof buf - 2) {
+			memcpy(buf + n, t, (size_t)len);
+			n += (size_t)len;
+		}
+	}
+	lar_sha256(buf, n, md);
+	uint64_t k = 0;
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | md[i];
+	sqlite3_result_int64(ctx, (int64_t)k);
+}
+
+/* receipt_key must hold every receipt once, under the key of its
+ * receipt_id; charge_key every Charged receipt with an idempotency key
+ * once, under the key of its charge, and nothing else.  Returns the number
+ * of receipts missing, doubled or under a wrong key. */
+static int64_t key_mismatches(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_create_function(db, "test_key", -1, SQLITE_UTF8, NULL, test_key_fn, NULL, NULL);
+	int64_t v = raw_int(db,
+			    "WITH want_r AS (SELECT test_key(receipt_id) AS key, id FROM receipt), "
+			    "want_c AS (SELECT test_key(mcp_tool_id, paying_project_id, idempotency_key) AS key, id "
+			    "FROM receipt WHERE status = 'Charged' AND idempotency_key IS NOT NULL) "
+			    "SELECT (SELECT count(*) FROM (SELECT * FROM want_r EXCEPT SELECT key, receipt FROM receipt_key)) "
+			    "+ (SELECT count(*) FROM (SELECT key, receipt FROM receipt_key EXCEPT SELECT * FROM want_r)) "
+			    "+ (SELECT count(*) FROM receipt_key) - (SELECT count(*) FROM receipt) "
+			    "+ (SELECT count(*) FROM (SELECT * FROM want_c EXCEPT SELECT key, receipt FROM charge_key)) "
+			    "+ (SELECT count(*) FROM (SELECT key, receipt FROM charge_key EXCEPT SELECT * FROM want_c)) "
+			    "+ (SELECT count(*) FROM charge_key) - (SELECT count(*) FROM want_c)");
+	sqlite3_close(db);
+	return v;
 }
 
 /* ---- tests ---- */
@@ -711,6 +761,13 @@ static lar_status collect_fn(void *ctx, const struct lar_ledger_receipt *r)
 	return LAR_OK;
 }
 
+static lar_status count_fn(void *ctx, const struct lar_ledger_receipt *r)
+{
+	(void)r;
+	++*(int *)ctx;
+	return LAR_OK;
+}
+
 static lar_status stop_fn(void *ctx, const struct lar_ledger_receipt *r)
 {
 	(void)r;
@@ -800,6 +857,80 @@ static void test_export_range(void)
 	lar_ledger_close(l);
 }
 
+/* Lookup keys at both levels (schemas/ledger.sql): with a small level 0,
+ * commits move it to level 1, and receipts, conflicts and double charges
+ * are found whichever level holds the keys. */
+static void test_levels(void)
+{
+	const char *p = tmpfile_path("levels.db");
+	struct lar_ledger *l = NULL;
+	struct lar_err e = { 0 };
+	struct lar_ledger_opts o = { .level0_max = 100 };
+	CHECK(lar_ledger_open(p, &o, &l, &e) == LAR_OK);
+	if (l == NULL)
+		return;
+	char rid[64], key[32], name[32];
+	struct spec sp = { .rid = rid, .key = key, .project = "p1", .gross = 4, .fee = 1, .net = 3 };
+	struct lar_verdict v;
+	enum lar_ledger_outcome oc;
+	/* level 0 after each file: 60, then 120 > 100 (and > 120 / 8) merged,
+	 * 60, merged again at 240, 60 */
+	static const int64_t level0[] = { 60, 0, 60, 0, 60 };
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	for (int f = 0; f < 5; f++) {
+		snprintf(name, sizeof name, "f%d.jsonl", f);
+		CHECK(lar_ledger_file_begin(l, name, &e) == LAR_OK);
+		int imported = 0;
+		for (int i = 0; i < 60; i++) {
+			snprintf(rid, sizeof rid, "mcp_receipt_f%d_%d", f, i);
+			/* 40 idempotency keys: repeated within a file and across files */
+			snprintf(key, sizeof key, "K%d", (f * 60 + i) % 40);
+			mkv(&v, &sp);
+			CHECK(lar_ledger_add(l, &v, (uint64_t)i + 1, &oc, &e) == LAR_OK);
+			imported += oc == LAR_LEDGER_IMPORTED;
+		}
+		CHECK(imported == 60);
+		CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+		CHECKM(path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 0") == level0[f],
+		       "after file %d: %lld keys at level 0", f,
+		       (long long)path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 0"));
+		CHECK(path_int(p, "SELECT count(*) FROM charge_key WHERE level = 0") == level0[f]);
+	}
+	CHECK(key_mismatches(p) == 0);
+	CHECK(double_charge_mismatches(p) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 300);
+
+	/* read again: present at either level; another payload is a conflict */
+	CHECK(lar_ledger_file_begin(l, "again.jsonl", &e) == LAR_OK);
+	int present = 0;
+	for (int f = 0; f < 5; f++)
+		for (int i = 0; i < 60; i += 7) {
+			snprintf(rid, sizeof rid, "mcp_receipt_f%d_%d", f, i);
+			snprintf(key, sizeof key, "K%d", (f * 60 + i) % 40);
+			mkv(&v, &sp);
+			CHECK(lar_ledger_add(l, &v, 1, &oc, &e) == LAR_OK);
+			present += oc == LAR_LEDGER_PRESENT;
+		}
+	CHECK(present == 5 * 9);
+	struct spec other = sp;
+	other.payload = "another signed payload";
+	for (int f = 0; f < 5; f += 4) {
+		snprintf(rid, sizeof rid, "mcp_receipt_f%d_1", f);
+		mkv(&v, &other);
+		CHECK(lar_ledger_add(l, &v, 2, &oc, &e) == LAR_OK && oc == LAR_LEDGER_CONFLICT);
+	}
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt") == 300);
+	CHECK(path_int(p, "SELECT count(*) FROM conflict") == 2);
+	int rows = 0;
+	CHECK(lar_ledger_double_charges(l, count_fn, &rows, &e) == LAR_OK && rows == 300);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	lar_ledger_close(l);
+	CHECK(key_mismatches(p) == 0);
+	CHECK(summary_mismatches(p) == 0);
+}
+
 /* The schema objects of a ledger as text: type, name, table, SQL. */
 static char *schema_dump(const char *path)
 {
@@ -863,9 +994,8 @@ static void test_migrate_v1(void)
 	CHECK(summary_mismatches(p) == 0);
 	CHECK(double_charge_mismatches(p) == 0);
 	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 2); /* the sample's retry storm */
-	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE charge_key IS NOT NULL") ==
-	      path_int(p, "SELECT count(*) FROM receipt WHERE status = 'Charged' AND idempotency_key IS NOT NULL"));
-	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE receipt_key IS NULL") == 0);
+	CHECK(key_mismatches(p) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 1") == nreceipts);
 	sqlite3 *raw = raw_open(p);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
@@ -959,6 +1089,7 @@ int main(void)
 	test_many_groups();
 	test_busy();
 	test_export_range();
+	test_levels();
 	test_migrate_v1();
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
