@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mac.h"
@@ -71,6 +72,8 @@ enum stmt_id {
 	ST_ADD_CHARGE_KEY,
 	ST_ADD_DOUBLE,
 	ST_LEVEL0_SIZE,
+	ST_FILTER_GET,
+	ST_FILTER_PUT,
 	ST_INSERT_CONFLICT,
 	ST_INSERT_REJECT,
 	ST_SUM_INSERT,
@@ -106,16 +109,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
 		"?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)",
 	/* the receipts under a lookup key, at both levels (schemas/ledger.sql):
-	 * two plain seeks; the key narrows the search, the text decides */
+	 * two plain seeks, ?2 = 1; ?2 = -1 when the filter of level 1 rules the
+	 * key out (no such level: that seek finds nothing at once).  The key
+	 * narrows the search, the text decides. */
 	[ST_FIND_RECEIPT_KEY] = "SELECT receipt FROM receipt_key WHERE level = 0 AND key = ?1 "
-				"UNION ALL SELECT receipt FROM receipt_key WHERE level = 1 AND key = ?1",
+				"UNION ALL SELECT receipt FROM receipt_key WHERE level = ?2 AND key = ?1",
 	[ST_RECEIPT_PAYLOAD] = "SELECT payload_b64 FROM receipt WHERE id = ?1 AND receipt_id = ?2",
 	[ST_ADD_RECEIPT_KEY] = "INSERT INTO receipt_key (level, key, receipt) VALUES (0, ?1, ?2)",
 	[ST_FIND_CHARGE_KEY] = "SELECT receipt FROM charge_key WHERE level = 0 AND key = ?1 "
-			       "UNION ALL SELECT receipt FROM charge_key WHERE level = 1 AND key = ?1",
+			       "UNION ALL SELECT receipt FROM charge_key WHERE level = ?2 AND key = ?1",
 	[ST_CHARGE_MATCH] = "SELECT 1 FROM receipt WHERE id = ?1 AND mcp_tool_id = ?2 "
 			    "AND paying_project_id IS ?3 AND idempotency_key = ?4",
 	[ST_ADD_CHARGE_KEY] = "INSERT INTO charge_key (level, key, receipt) VALUES (0, ?1, ?2)",
+	[ST_FILTER_GET] = "SELECT rowid, keys, length(bits) FROM key_filter WHERE name = ?1",
+	[ST_FILTER_PUT] = "INSERT INTO key_filter (name, keys, bits) VALUES (?1, ?2, ?3) "
+			  "ON CONFLICT (name) DO UPDATE SET keys = excluded.keys, bits = excluded.bits",
 	/* level 0's size, and the receipt count it is weighed against */
 	[ST_LEVEL0_SIZE] = "SELECT (SELECT count(*) FROM receipt_key WHERE level = 0), "
 			   "(SELECT count(*) FROM charge_key WHERE level = 0), (SELECT max(id) FROM receipt)",
@@ -178,10 +186,20 @@ struct sgroup {
 
 struct sumtab {
 	const struct sum_kind *kind;
+	uint64_t seed; /* of the hash: differs from run to run, so that no input
+			  can be made to put its groups in one chain */
 	struct sgroup *groups; /* SUM_MAX_GROUPS, allocated on first use */
 	uint32_t *slots; /* SUM_SLOTS: index + 1 into groups, 0 = empty */
 	size_t ngroups;
 	struct lar_arena arena;
+};
+
+/* A Bloom filter of level 1 of a key table (key_filter in
+ * schemas/ledger.sql), read at the start of each file. */
+struct keyfilter {
+	uint8_t *bits;
+	uint64_t nbits; /* 0: no filter, level 1 is read for every key */
+	int64_t keys;   /* level-1 keys it holds; -1: not loaded (or stale) */
 };
 
 struct lar_ledger {
@@ -198,12 +216,16 @@ struct lar_ledger {
 	sqlite3_stmt *st[ST_COUNT];
 	struct sumtab fine, tool; /* day_summary, day_tool_summary */
 	int64_t level0_max; /* lookup keys kept at level 0 before a merge is weighed */
+	struct keyfilter kf[2]; /* of receipt_key, charge_key: copies of key_filter */
 };
 
 static void sum_init(struct sumtab *t, const struct sum_kind *kind);
 static void sum_clear(struct sumtab *t);
 static void sum_free(struct sumtab *t);
 static void sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+static void filter_drop(struct keyfilter *f);
+static lar_status filter_build(struct lar_ledger *l, int t, int64_t keys, struct lar_err *e);
+static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, struct lar_err *e);
 
 /* ---- errors ---- */
 
@@ -375,16 +397,16 @@ static lar_status exec_schema_stmt(struct lar_ledger *l, const char *start, stru
  * Schema 1 -> 2: the receipt table loses its UNIQUE text index on
  * receipt_id (SQLite can only drop it by copying the table, which keeps
  * every id), and the covering index of report dupes; receipt_key,
- * charge_key, double_charge and day_tool_summary appear, filled from the
- * receipts (all keys at level 1) and from day_summary (whose one row per
- * group is a valid set of partial sums).
+ * charge_key, key_filter, double_charge and day_tool_summary appear, filled
+ * from the receipts (all keys at level 1, and their filters) and from
+ * day_summary (whose one row per group is a valid set of partial sums).
  */
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 {
 	static const char *const creates[] = {
 		"CREATE INDEX receipt_order ",  "CREATE INDEX receipt_discrepancy ", "CREATE TABLE receipt_key ",
 		"CREATE TABLE charge_key ",     "CREATE TABLE double_charge ",       "CREATE INDEX day_summary_day ",
-		"CREATE TABLE day_tool_summary ",
+		"CREATE TABLE day_tool_summary ", "CREATE TABLE key_filter ",
 	};
 	lar_status st;
 	if ((st = exec(l,
@@ -400,7 +422,7 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 	for (size_t i = 0; i < sizeof creates / sizeof creates[0]; i++)
 		if ((st = exec_schema_stmt(l, creates[i], e)) != LAR_OK)
 			return st;
-	return exec(l,
+	if ((st = exec(l,
 		    "INSERT INTO receipt_key (level, key, receipt) SELECT 1, lar_receipt_key(receipt_id), id "
 		    "FROM receipt ORDER BY 2, 3; "
 		    "INSERT INTO charge_key (level, key, receipt) "
@@ -413,7 +435,16 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 		    "INSERT INTO day_tool_summary SELECT created_day, status, mcp_tool_id, tool_slug, "
 		    "tool_method_name, key_id, sum(receipts), sum(gross_sats), sum(platform_fee_sats), "
 		    "sum(net_sats), sum(discrepancies) FROM day_summary GROUP BY 1, 2, 3, 4, 5, 6",
-		    "migrate", e);
+		    "migrate", e)) != LAR_OK)
+		return st;
+	int64_t n[2];
+	if ((st = query_int(l, "SELECT count(*) FROM receipt_key", &n[0], e)) != LAR_OK ||
+	    (st = query_int(l, "SELECT count(*) FROM charge_key", &n[1], e)) != LAR_OK)
+		return st;
+	for (int t = 0; t < 2; t++)
+		if ((st = filter_build(l, t, n[t], e)) != LAR_OK)
+			return st;
+	return LAR_OK;
 }
 
 /* Bring the ledger to LAR_LEDGER_SCHEMA_VERSION, inside BEGIN IMMEDIATE so
@@ -495,6 +526,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	sum_init(&l->tool, &sum_tool);
 	l->busy_ms = opts && opts->busy_ms != 0 ? opts->busy_ms : LAR_LEDGER_DEFAULT_BUSY_MS;
 	l->level0_max = opts && opts->level0_max > 0 ? opts->level0_max : LAR_LEDGER_DEFAULT_LEVEL0;
+	l->kf[0].keys = l->kf[1].keys = -1;
 	if (l->busy_ms < 0)
 		l->busy_ms = 0;
 
@@ -591,6 +623,8 @@ void lar_ledger_close(struct lar_ledger *l)
 	free(l->source);
 	sum_free(&l->fine);
 	sum_free(&l->tool);
+	filter_drop(&l->kf[0]);
+	filter_drop(&l->kf[1]);
 	free(l);
 }
 
@@ -634,6 +668,12 @@ lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struc
 	 * waited for here (busy timeout) rather than failing mid-file. */
 	if ((st = run(l, ST_BEGIN, "begin file", e)) != LAR_OK)
 		return st;
+	/* another import may have merged keys since the last file */
+	if ((st = filter_read(l, 0, &l->kf[0], e)) != LAR_OK ||
+	    (st = filter_read(l, 1, &l->kf[1], e)) != LAR_OK) {
+		run(l, ST_ROLLBACK, "rollback", NULL);
+		return st;
+	}
 	l->in_file = 1;
 	memset(&l->file, 0, sizeof l->file);
 	sum_clear(&l->fine);
@@ -705,10 +745,34 @@ static void bind_receipt(struct lar_ledger *l, sqlite3_stmt *s, const struct lar
 	sqlite3_bind_int64(s, 39, l->run_id);
 }
 
+/* A hash of the in-memory summary tables only (nothing stored): eight
+ * bytes a step, each folded in with a multiply and a shift. */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t hash_step(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t w;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = mix(h, w);
+	}
+	w = 0;
+	memcpy(&w, b, n);
+	return mix(h, w ^ (uint64_t)n << 56);
+}
+
 static void sum_init(struct sumtab *t, const struct sum_kind *kind)
 {
+	struct timespec ts;
 	memset(t, 0, sizeof *t);
 	t->kind = kind;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t->seed = mix(mix((uint64_t)(uintptr_t)t, (uint64_t)ts.tv_nsec), (uint64_t)ts.tv_sec);
 	lar_arena_init(&t->arena, 0);
 }
 
@@ -756,16 +820,6 @@ static lar_status sum_flush(struct lar_ledger *l, struct sumtab *t, struct lar_e
 	return LAR_OK;
 }
 
-static uint64_t fnv1a_step(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int str_same(struct lar_str a, struct lar_str b)
 {
 	if (a.p == NULL || b.p == NULL)
@@ -781,14 +835,13 @@ static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct l
 	const struct lar_payload *p = &v->p;
 	size_t nf = t->kind->nfields;
 	struct lar_str f[SUM_MAX_FIELDS];
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = t->seed;
 	for (size_t i = 0; i < nf; i++) {
 		f[i] = all[t->kind->fields[i]];
 		/* the length (or a null mark) keeps ("ab","c") apart from ("a","bc") */
-		uint64_t n = f[i].p ? (uint64_t)f[i].n : UINT64_MAX;
-		h = fnv1a_step(h, &n, sizeof n);
+		h = mix(h, f[i].p ? (uint64_t)f[i].n : UINT64_MAX);
 		if (f[i].p)
-			h = fnv1a_step(h, f[i].p, f[i].n);
+			h = hash_step(h, f[i].p, f[i].n);
 	}
 	if (t->groups == NULL) {
 		t->groups = malloc(SUM_MAX_GROUPS * sizeof *t->groups);
@@ -849,9 +902,10 @@ static int str_ok(struct lar_str s)
  * written as '-', which no guid is. */
 static lar_status lookup_key(const struct lar_str *parts, size_t n, int64_t *out, struct lar_err *e)
 {
-	uint8_t small[512] = { 0 }, md[32];
+	uint8_t small[512], md[32];
 	uint8_t *buf = small;
 	size_t len = 0;
+	small[0] = 0;
 	for (size_t i = 0; i < n; i++)
 		len += (parts[i].p ? parts[i].n : 1) + 1;
 	if (len > sizeof small && (buf = malloc(len)) == NULL)
@@ -908,6 +962,162 @@ static void sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, k);
 }
 
+/* ---- Bloom filters of level 1 (key_filter in schemas/ledger.sql) ---- */
+
+#define FILTER_PROBES 6
+#define FILTER_BITS_PER_KEY 12    /* when built: about 0.5% false positives */
+#define FILTER_MIN_BITS_PER_KEY 8 /* fewer, after merges added keys: built again */
+
+static const char *const key_tables[2] = { "receipt_key", "charge_key" };
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Bit `probe` (1..FILTER_PROBES) of key in a filter of nbits bits. */
+static uint64_t filter_bit(int64_t key, int probe, uint64_t nbits)
+{
+	uint64_t x = splitmix64((uint64_t)key + (uint64_t)probe * 0x9e3779b97f4a7c15ull);
+	return (uint64_t)(((unsigned __int128)x * nbits) >> 64);
+}
+
+static void filter_set(struct keyfilter *f, int64_t key)
+{
+	for (int i = 1; i <= FILTER_PROBES; i++) {
+		uint64_t b = filter_bit(key, i, f->nbits);
+		f->bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+	}
+}
+
+/* 0 when key is certainly not at level 1; 1 when it may be. */
+static int filter_maybe(const struct keyfilter *f, int64_t key)
+{
+	if (f->nbits == 0)
+		return 1;
+	for (int i = 1; i <= FILTER_PROBES; i++) {
+		uint64_t b = filter_bit(key, i, f->nbits);
+		if (!(f->bits[b >> 3] & (1u << (b & 7))))
+			return 0;
+	}
+	return 1;
+}
+
+static void filter_drop(struct keyfilter *f)
+{
+	free(f->bits);
+	f->bits = NULL;
+	f->nbits = 0;
+	f->keys = -1;
+}
+
+/* Read table t's filter row into f (LAR_OK with f->nbits == 0 when there is
+ * none).  Skipped when f already holds the row's version: `keys` only grows,
+ * with every merge. */
+static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	sqlite3_blob *blob = NULL;
+	lar_status st;
+	if ((st = stmt(l, ST_FILTER_GET, &s, e)) != LAR_OK)
+		return st;
+	bind_cstr(s, 1, key_tables[t]);
+	int rc = sqlite3_step(s);
+	int64_t rowid = 0, keys = 0, len = 0;
+	if (rc == SQLITE_ROW) {
+		rowid = sqlite3_column_int64(s, 0);
+		keys = sqlite3_column_int64(s, 1);
+		len = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(l, e, rc, "read key filter");
+	if (rc == SQLITE_DONE || len <= 0) {
+		filter_drop(f);
+		return LAR_OK;
+	}
+	if (f->bits != NULL && f->keys == keys && f->nbits == (uint64_t)len * 8)
+		return LAR_OK;
+	filter_drop(f);
+	if ((uint64_t)len > SIZE_MAX || (f->bits = malloc((size_t)len)) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	rc = sqlite3_blob_open(l->db, "main", "key_filter", "bits", rowid, 0, &blob);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_blob_read(blob, f->bits, (int)len, 0);
+	sqlite3_blob_close(blob);
+	if (rc != SQLITE_OK) {
+		filter_drop(f);
+		return db_fail(l, e, rc, "read key filter");
+	}
+	f->nbits = (uint64_t)len * 8;
+	f->keys = keys;
+	return LAR_OK;
+}
+
+static lar_status filter_write(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	const struct keyfilter *f = &l->kf[t];
+	if ((st = stmt(l, ST_FILTER_PUT, &s, e)) != LAR_OK)
+		return st;
+	bind_cstr(s, 1, key_tables[t]);
+	sqlite3_bind_int64(s, 2, f->keys);
+	sqlite3_bind_blob64(s, 3, f->bits, f->nbits / 8, SQLITE_STATIC);
+	return run(l, ST_FILTER_PUT, "write key filter", e);
+}
+
+/* Every key of table t at `level`, through fn. */
+static lar_status each_key(struct lar_ledger *l, int t, int level, void (*fn)(struct keyfilter *, int64_t),
+			   struct keyfilter *f, struct lar_err *e)
+{
+	char sql[96];
+	sqlite3_stmt *s = NULL;
+	int rc;
+	snprintf(sql, sizeof sql, "SELECT key FROM %s WHERE level = %d", key_tables[t], level);
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return db_fail(l, e, rc, "read keys");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(f, sqlite3_column_int64(s, 0));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? LAR_OK : db_fail(l, e, rc, "read keys");
+}
+
+/* Make table t's filter anew from its level 1 (keys of them) and store it. */
+static lar_status filter_build(struct lar_ledger *l, int t, int64_t keys, struct lar_err *e)
+{
+	struct keyfilter *f = &l->kf[t];
+	lar_status st;
+	filter_drop(f);
+	uint64_t nbits = ((uint64_t)(keys > 0 ? keys : 1) * FILTER_BITS_PER_KEY + 63) / 64 * 64;
+	if (nbits / 8 > SIZE_MAX || (f->bits = calloc(1, (size_t)(nbits / 8))) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	f->nbits = nbits;
+	f->keys = keys;
+	if ((st = each_key(l, t, 1, filter_set, f, e)) != LAR_OK || (st = filter_write(l, t, e)) != LAR_OK) {
+		filter_drop(f);
+		return st;
+	}
+	return LAR_OK;
+}
+
+static void count_key(struct keyfilter *f, int64_t key)
+{
+	(void)key;
+	f->keys++;
+}
+
+static void check_key(struct keyfilter *f, int64_t key)
+{
+	/* counts the keys the filter rules out: there must be none */
+	if (!filter_maybe(f, key))
+		f->keys--;
+}
+
 /*
  * Is receiptId v->p.receipt_id stored?  Its candidates are the receipts
  * under its lookup key; a key shared by another receiptId yields a
@@ -925,6 +1135,7 @@ static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v
 	    (st = stmt(l, ST_RECEIPT_PAYLOAD, &m, e)) != LAR_OK)
 		return st;
 	sqlite3_bind_int64(f, 1, key);
+	sqlite3_bind_int64(f, 2, filter_maybe(&l->kf[0], key) ? 1 : -1);
 	while (!*stored && (rc = sqlite3_step(f)) == SQLITE_ROW) {
 		sqlite3_bind_int64(m, 1, sqlite3_column_int64(f, 0));
 		bind_str(m, 2, v->p.receipt_id);
@@ -961,6 +1172,7 @@ static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p
 	    (st = stmt(l, ST_CHARGE_MATCH, &m, e)) != LAR_OK)
 		return st;
 	sqlite3_bind_int64(f, 1, key);
+	sqlite3_bind_int64(f, 2, filter_maybe(&l->kf[1], key) ? 1 : -1);
 	while (*n < 2 && (rc = sqlite3_step(f)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(f, 0);
 		sqlite3_bind_int64(m, 1, id);
@@ -1178,7 +1390,9 @@ static void bind_counts(sqlite3_stmt *s, int first, const struct lar_ledger_coun
  * has grown past l->level0_max keys and an eighth of the receipts: level 0
  * then stays small enough for the page cache whatever the ledger's size,
  * while the one ordered pass through level 1 that a merge costs is paid
- * once per eighth of growth.  Inside the file's transaction.
+ * once per eighth of growth.  The filter of level 1 gets the moved keys, or
+ * is built again when it has grown too full.  Inside the file's
+ * transaction (a rollback makes file_begin read the filter again).
  */
 static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
 {
@@ -1200,9 +1414,32 @@ static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
 		return db_fail(l, e, rc, "merge keys");
-	for (int i = 0; i < 2; i++)
-		if (n0[i] > l->level0_max && n0[i] > total / 8 && (st = exec(l, move[i], "merge keys", e)) != LAR_OK)
+	for (int i = 0; i < 2; i++) {
+		struct keyfilter *f = &l->kf[i];
+		if (n0[i] <= l->level0_max || n0[i] <= total / 8)
+			continue;
+		if (f->nbits == 0) {
+			/* no filter yet: count level 1, then build one */
+			struct keyfilter c = { .keys = 0 };
+			if ((st = each_key(l, i, 1, count_key, &c, e)) != LAR_OK)
+				return st;
+			f->keys = c.keys;
+		}
+		int64_t keys = f->keys + n0[i];
+		int rebuild = f->nbits == 0 || (uint64_t)keys * FILTER_MIN_BITS_PER_KEY > f->nbits;
+		if (!rebuild && (st = each_key(l, i, 0, filter_set, f, e)) != LAR_OK)
 			return st;
+		if ((st = exec(l, move[i], "merge keys", e)) != LAR_OK)
+			return st;
+		if (rebuild) {
+			if ((st = filter_build(l, i, keys, e)) != LAR_OK)
+				return st;
+		} else {
+			f->keys = keys;
+			if ((st = filter_write(l, i, e)) != LAR_OK)
+				return st;
+		}
+	}
 	return LAR_OK;
 }
 
@@ -1250,6 +1487,8 @@ void lar_ledger_file_rollback(struct lar_ledger *l)
 	memset(&l->file, 0, sizeof l->file);
 	sum_clear(&l->fine);
 	sum_clear(&l->tool);
+	/* a merge in the file may have changed the filters in memory only */
+	l->kf[0].keys = l->kf[1].keys = -1;
 }
 
 lar_status lar_ledger_run_end(struct lar_ledger *l, struct lar_err *e)
@@ -1679,6 +1918,25 @@ void lar_ledger_read_end(struct lar_ledger *l)
 		sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 }
 
+/* The stored filter of table t holds every key of level 1, and says how
+ * many there are: otherwise import would take a stored receipt for new. */
+static lar_status filter_check(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	struct keyfilter f = { .keys = -1 }, c = { .keys = 0 };
+	lar_status st = filter_read(l, t, &f, e);
+	if (st == LAR_OK && f.nbits > 0) {
+		int64_t want = f.keys;
+		if ((st = each_key(l, t, 1, count_key, &c, e)) == LAR_OK && c.keys != want)
+			st = lar_err_set(e, LAR_E_DB, "key_filter says %s has %lld keys at level 1, not %lld",
+					 key_tables[t], (long long)want, (long long)c.keys);
+		if (st == LAR_OK && (st = each_key(l, t, 1, check_key, &f, e)) == LAR_OK && f.keys != want)
+			st = lar_err_set(e, LAR_E_DB, "key_filter of %s misses %lld of its keys", key_tables[t],
+					 (long long)(want - f.keys));
+	}
+	filter_drop(&f);
+	return st;
+}
+
 lar_status lar_ledger_check(struct lar_ledger *l, struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -1710,5 +1968,10 @@ lar_status lar_ledger_check(struct lar_ledger *l, struct lar_err *e)
 		st = db_fail(l, e, rc, "foreign key check");
 	}
 	sqlite3_finalize(s);
+	if (st == LAR_OK && (st = lar_ledger_read_begin(l, e)) == LAR_OK) {
+		for (int t = 0; t < 2 && st == LAR_OK; t++)
+			st = filter_check(l, t, e);
+		lar_ledger_read_end(l);
+	}
 	return st;
 }

@@ -153,6 +153,21 @@ CREATE TABLE charge_key (
 	PRIMARY KEY (level, key, receipt)
 ) STRICT, WITHOUT ROWID;
 
+-- key_filter: a Bloom filter of level 1 of receipt_key and of charge_key,
+-- rewritten with every merge, so that an import reads level 1 (a random page
+-- of a large table) only for the few new keys that the filter cannot rule
+-- out.  Without a row for a table, level 1 is read for every key.  Bit n is
+-- bit (n % 8) of byte (n / 8); a key sets 6 bits: for i = 1..6, with x =
+-- key + i * 0x9e3779b97f4a7c15 (unsigned 64-bit), bit (splitmix64(x) * nbits)
+-- >> 64, where splitmix64 is its usual finalizer (x ^= x >> 30;
+-- x *= 0xbf58476d1ce4e5b9; x ^= x >> 27; x *= 0x94d049bb133111eb;
+-- x ^= x >> 31) and nbits = 8 * length(bits).
+CREATE TABLE key_filter (
+	name TEXT PRIMARY KEY,  -- 'receipt_key' or 'charge_key'
+	keys INTEGER NOT NULL,  -- keys at level 1 of that table, all of them set in bits
+	bits BLOB NOT NULL      -- the filter, about 12 bits a key when built
+) STRICT;
+
 -- report dupes: every Charged receipt that shares its tool, paying project
 -- (two NULLs are the same project) and idempotency key with another Charged
 -- receipt, i.e. every receipt of a double charge.  ledger.c adds a receipt

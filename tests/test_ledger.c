@@ -857,6 +857,58 @@ static void test_export_range(void)
 	lar_ledger_close(l);
 }
 
+/* key_filter as schemas/ledger.sql defines it, recomputed here: the
+ * number of level-1 keys of table t that its filter does not hold, plus the
+ * difference between its `keys` and the level-1 count; -1 without a row. */
+static uint64_t test_splitmix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static int64_t filter_mismatches(const char *path, const char *t)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *s = NULL;
+	char sql[128];
+	int64_t bad = -1, keys = 0, n = 0;
+	uint8_t *bits = NULL;
+	uint64_t nbits = 0;
+	snprintf(sql, sizeof sql, "SELECT keys, bits FROM key_filter WHERE name = '%s'", t);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+		keys = sqlite3_column_int64(s, 0);
+		nbits = (uint64_t)sqlite3_column_bytes(s, 1) * 8;
+		bits = malloc(nbits / 8 + 1);
+		if (bits != NULL && nbits > 0)
+			memcpy(bits, sqlite3_column_blob(s, 1), nbits / 8);
+		bad = 0;
+	}
+	sqlite3_finalize(s);
+	snprintf(sql, sizeof sql, "SELECT key FROM %s WHERE level = 1", t);
+	if (bad == 0 && bits != NULL && sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			uint64_t key = (uint64_t)sqlite3_column_int64(s, 0);
+			n++;
+			for (uint64_t i = 1; i <= 6; i++) {
+				uint64_t x = test_splitmix64(key + i * 0x9e3779b97f4a7c15ull);
+				uint64_t b = (uint64_t)(((unsigned __int128)x * nbits) >> 64);
+				if (!(bits[b / 8] & (1u << (b % 8)))) {
+					bad++;
+					break;
+				}
+			}
+		}
+		sqlite3_finalize(s);
+		bad += keys > n ? keys - n : n - keys;
+	}
+	free(bits);
+	sqlite3_close(db);
+	return bad;
+}
+
 /* Lookup keys at both levels (schemas/ledger.sql): with a small level 0,
  * commits move it to level 1, and receipts, conflicts and double charges
  * are found whichever level holds the keys. */
@@ -899,6 +951,10 @@ static void test_levels(void)
 	CHECK(key_mismatches(p) == 0);
 	CHECK(double_charge_mismatches(p) == 0);
 	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 300);
+	/* the last merge (at 240 receipts) wrote filters of 240 keys */
+	CHECK(filter_mismatches(p, "receipt_key") == 0 && filter_mismatches(p, "charge_key") == 0);
+	CHECK(path_int(p, "SELECT keys FROM key_filter WHERE name = 'receipt_key'") == 240);
+	CHECK(path_int(p, "SELECT length(bits) * 8 >= 240 * 8 FROM key_filter WHERE name = 'charge_key'") == 1);
 
 	/* read again: present at either level; another payload is a conflict */
 	CHECK(lar_ledger_file_begin(l, "again.jsonl", &e) == LAR_OK);
@@ -929,6 +985,28 @@ static void test_levels(void)
 	lar_ledger_close(l);
 	CHECK(key_mismatches(p) == 0);
 	CHECK(summary_mismatches(p) == 0);
+
+	/* a damaged filter would make import take stored receipts for new:
+	 * report check finds it */
+	sqlite3 *db = raw_open(p);
+	CHECK(sqlite3_exec(db, "UPDATE key_filter SET bits = zeroblob(length(bits)) WHERE name = 'charge_key'",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(filter_mismatches(p, "charge_key") > 0);
+	l = open_ok(p, 0);
+	if (l == NULL)
+		return;
+	CHECK(lar_ledger_check(l, &e) == LAR_E_DB && strstr(e.msg, "key_filter of charge_key misses") != NULL);
+	lar_ledger_close(l);
+	db = raw_open(p);
+	CHECK(sqlite3_exec(db, "UPDATE key_filter SET keys = keys + 1 WHERE name = 'receipt_key'", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	l = open_ok(p, 0);
+	if (l == NULL)
+		return;
+	CHECK(lar_ledger_check(l, &e) == LAR_E_DB && strstr(e.msg, "key_filter says receipt_key") != NULL);
+	lar_ledger_close(l);
 }
 
 /* The schema objects of a ledger as text: type, name, table, SQL. */
@@ -996,6 +1074,7 @@ static void test_migrate_v1(void)
 	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 2); /* the sample's retry storm */
 	CHECK(key_mismatches(p) == 0);
 	CHECK(path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 1") == nreceipts);
+	CHECK(filter_mismatches(p, "receipt_key") == 0 && filter_mismatches(p, "charge_key") == 0);
 	sqlite3 *raw = raw_open(p);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
