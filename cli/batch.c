@@ -305,8 +305,10 @@ static void *pipeline_main(void *arg)
 			if ((s = pool_wait(pl->pool)) != LAR_OK)
 				lar_err_set(&e, s, "cannot verify: %s", lar_strerror(s));
 		}
-		if (s == LAR_OK)
-			last = b->eof && !batch_settle(b, pl->rd);
+		if (s == LAR_OK) {
+			int cut = batch_settle(b, pl->rd);
+			last = b->eof && !cut;
+		}
 		pthread_mutex_lock(&pl->mu);
 		if (s != LAR_OK) {
 			pl->err = s;

@@ -327,6 +327,41 @@ static lar_status query_int(struct lar_ledger *l, const char *sql, int64_t *out,
 	return rc == SQLITE_OK ? LAR_OK : db_fail(l, e, rc, "read");
 }
 
+/*
+ * As query_int, retrying while SQLite reports the database busy without
+ * having waited itself.  It does so where waiting could deadlock: two
+ * processes both switching a new ledger to WAL, or one reading the header
+ * while the other switches.  Gives up after the busy timeout.  The first
+ * column is also copied, as text, into text[0..cap) when text is not NULL.
+ */
+static lar_status query_patient(struct lar_ledger *l, const char *sql, int64_t *out, char *text, size_t cap,
+				struct lar_err *e)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	for (int waited_ms = 0;; waited_ms += 10) {
+		sqlite3_stmt *s = NULL;
+		int rc = sqlite3_prepare_v2(l->db, sql, -1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(s);
+			*out = 0;
+			if (text != NULL && cap > 0)
+				text[0] = 0;
+			if (rc == SQLITE_ROW) {
+				*out = sqlite3_column_int64(s, 0);
+				if (text != NULL && cap > 0 && sqlite3_column_text(s, 0) != NULL)
+					snprintf(text, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+				rc = SQLITE_OK;
+			} else if (rc == SQLITE_DONE) {
+				rc = SQLITE_OK;
+			}
+		}
+		sqlite3_finalize(s);
+		if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= l->busy_ms)
+			return rc == SQLITE_OK ? LAR_OK : db_fail(l, e, rc, "read");
+		nanosleep(&nap, NULL);
+	}
+}
+
 static lar_status exec(struct lar_ledger *l, const char *sql, const char *what, struct lar_err *e)
 {
 	int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
@@ -555,8 +590,8 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 			goto out;
 		}
 	}
-	if ((st = query_int(l, "PRAGMA user_version", &ver, e)) != LAR_OK ||
-	    (st = query_int(l, "PRAGMA application_id", &app, e)) != LAR_OK)
+	if ((st = query_patient(l, "PRAGMA user_version", &ver, NULL, 0, e)) != LAR_OK ||
+	    (st = query_patient(l, "PRAGMA application_id", &app, NULL, 0, e)) != LAR_OK)
 		goto out;
 	if (app != 0 && app != LEDGER_APP_ID) {
 		st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (application_id %lld)",
@@ -592,9 +627,16 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 		 * transaction; it is persistent, so once is enough (a new ledger,
 		 * or an old one that somehow lost it). */
 		int64_t dummy;
+		char mode[16];
 		if ((ver == 0 && (st = exec(l, "PRAGMA page_size = " LEDGER_PAGE_SIZE, "open", e)) != LAR_OK) ||
-		    (st = query_int(l, "PRAGMA journal_mode = WAL", &dummy, e)) != LAR_OK)
+		    (st = query_patient(l, "PRAGMA journal_mode = WAL", &dummy, mode, sizeof mode, e)) != LAR_OK)
 			goto out;
+		if (strcmp(mode, "wal") != 0) {
+			/* SPEC §4.2: readers must not wait for an import */
+			st = lar_err_set(e, LAR_E_IO, "cannot use WAL mode on this file system (journal mode %s)",
+					 mode);
+			goto out;
+		}
 		if ((st = upgrade(l, e)) != LAR_OK)
 			goto out;
 	}

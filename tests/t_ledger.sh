@@ -124,6 +124,38 @@ run "$BIN" export -d "$K" --format jsonl
 check "after the rerun every receipt is stored once" test "$(lines "$T/out")" = $((4 * NBIG))
 integrity "$K" "after the rerun"
 
+# ---- import stores exactly what verify decides, batch after batch ----
+# Around and across import's batches of 1024 records: values that are not
+# JSON, one of them balanced across three lines with a whole record on its
+# second line (SPEC §2.1: reading resumes there, inside the failed value),
+# broken values, and a record split over two lines.  Every ok/flag line must
+# be a stored receipt and every fail line a reject.
+M=$T/mixed.jsonl
+awk 'NR == 1023 || NR == 2049 || NR == 4000 { print "{\"not\": json at all" }
+	NR == 1024 || NR == 1025 || NR == 3071 { print "{\"x\": nope, \"y\":"; print; print "}"; next }
+	NR == 3000 { print "garbage"; print "[1, 2,]" }
+	NR == 3500 { sub(/,/, ",\n  "); print; next }
+	{ print }' "$T/big1.jsonl" >"$M"
+"$BIN" verify --format json --key "$KEYSPEC" "$M" 2>/dev/null |
+	sed -n 's/.*"line":\([0-9]*\),"status":"\([a-z]*\)".*/\1 \2/p' >"$T/verdicts"
+run "$BIN" import -d "$T/mixed.db" --key "$KEYSPEC" --format json "$M"
+expect_rc 1 "import of a file with records that are not JSON"
+n_ok=$(grep -c ' ok$' "$T/verdicts")
+n_fail=$(grep -c ' fail$' "$T/verdicts")
+check "verify gives the mixed file $NBIG ok records" test "$n_ok" = $NBIG
+check "import stores verify's ok records ($(json "$T/out" imported) of $n_ok)" \
+	test "$(json "$T/out" imported)" = "$n_ok"
+check "import rejects verify's fail records ($(json "$T/out" rejected) of $n_fail)" \
+	test "$(json "$T/out" rejected)" = "$n_fail"
+if [ $have_sqlite = 1 ]; then
+	sqlite3 "$T/mixed.db" "SELECT line || ' ok' FROM receipt UNION ALL SELECT line || ' fail' FROM reject" |
+		sort >"$T/stored"
+	sort "$T/verdicts" >"$T/verdicts.sorted"
+	check "import stores each record at the line verify names, with its verdict" \
+		cmp -s "$T/verdicts.sorted" "$T/stored"
+fi
+integrity "$T/mixed.db" "after the mixed file"
+
 # ---- two imports started together both finish ----
 C=$T/concurrent.db
 "$BIN" import -q -d "$C" --key "$KEYSPEC" "$T/big5.jsonl" 2>"$T/err5" &
