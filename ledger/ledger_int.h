@@ -1,0 +1,150 @@
+/*
+ * ledger_int.h - what the files of the ledger store share: the handle, the
+ * prepared statements and the helpers around them, and the calls between
+ * the files.  ledger.c opens, creates, migrates and checks a ledger and
+ * runs the import transactions; ledger_store.c stores what import hands it
+ * (receipts, rejects, summaries, lookup keys and their filters);
+ * ledger_read.c holds the queries of export and the reports.
+ *
+ * Not for: users of the library (ledger.h is the interface; this header is
+ * installed with it only because the build installs every header), or any
+ * code outside ledger/.  Only these files include sqlite3.h.
+ */
+#ifndef LAR_LEDGER_INT_H
+#define LAR_LEDGER_INT_H
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+
+/* A discrepancy: flagged amount_mismatch or fee_mismatch (ledger.c checks
+ * that this is the 12288 of schemas/ledger.sql). */
+#define DISCREPANCY_BITS ((1u << LAR_R_AMOUNT_MISMATCH) | (1u << LAR_R_FEE_MISMATCH))
+
+/* The statements prepared once per handle (SQL in ledger.c). */
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_RUN_BEGIN,
+	ST_RUN_END,
+	ST_FILE_ROW,
+	ST_INSERT_RECEIPT,
+	ST_FIND_RECEIPT_KEY,
+	ST_RECEIPT_PAYLOAD,
+	ST_ADD_RECEIPT_KEY,
+	ST_FIND_CHARGE_KEY,
+	ST_CHARGE_MATCH,
+	ST_ADD_CHARGE_KEY,
+	ST_ADD_DOUBLE,
+	ST_LEVEL0_SIZE,
+	ST_FILTER_GET,
+	ST_FILTER_PUT,
+	ST_INSERT_CONFLICT,
+	ST_INSERT_REJECT,
+	ST_SUM_INSERT,
+	ST_TOOL_SUM_UPSERT,
+	ST_COUNT
+};
+
+/*
+ * Summary upkeep.  A trigger per receipt would cost about as much as the
+ * insert itself, so lar_ledger_add() sums the file's new receipts here, in
+ * small open-addressing tables (one per summary table), and sum_flush()
+ * writes them inside the file's transaction (at commit, or earlier when
+ * SUM_MAX_GROUPS distinct groups are held, which bounds the memory whatever
+ * the input).  day_summary gets the partial sums as new rows;
+ * day_tool_summary adds them to its one row per group.
+ */
+#define SUM_MAX_FIELDS 8
+#define SUM_MAX_GROUPS 16384
+#define SUM_SLOTS (2 * SUM_MAX_GROUPS) /* a power of two; load factor <= 1/2 */
+
+enum sum_field { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY };
+
+struct sum_kind {
+	enum stmt_id flush; /* binds the fields to ?1.., then the five sums */
+	size_t nfields;
+	enum sum_field fields[SUM_MAX_FIELDS]; /* in the table's column order */
+};
+struct sgroup {
+	uint64_t hash;
+	struct lar_str f[SUM_MAX_FIELDS]; /* copies in the arena; p == NULL for NULL */
+	struct lar_sums s;
+};
+
+struct sumtab {
+	const struct sum_kind *kind;
+	uint64_t seed; /* of the hash: differs from run to run, so that no input
+			  can be made to put its groups in one chain */
+	struct sgroup *groups; /* SUM_MAX_GROUPS, allocated on first use */
+	uint32_t *slots; /* SUM_SLOTS: index + 1 into groups, 0 = empty */
+	size_t ngroups;
+	struct lar_arena arena;
+};
+
+/* A Bloom filter of level 1 of a key table (key_filter in
+ * schemas/ledger.sql), read at the start of each file. */
+struct keyfilter {
+	uint8_t *bits;
+	uint64_t nbits; /* 0: no filter, level 1 is read for every key */
+	int64_t keys;   /* level-1 keys it holds; -1: not loaded (or stale) */
+};
+
+struct lar_ledger {
+	sqlite3 *db;
+	unsigned flags;
+	int busy_ms;
+	int version;
+	int64_t run_id; /* 0: no run open */
+	int in_file;
+	int in_read; /* lar_ledger_read_begin nesting */
+	char *source; /* current file */
+	uint64_t run_files;
+	struct lar_ledger_counts file, run;
+	sqlite3_stmt *st[ST_COUNT];
+	struct sumtab fine, tool; /* day_summary, day_tool_summary */
+	int64_t level0_max; /* lookup keys kept at level 0 before a merge is weighed */
+	struct keyfilter kf[2]; /* of receipt_key, charge_key: copies of key_filter */
+};
+
+/* ---- ledger.c: statements and errors ---- */
+
+/* A SQLite result code as a lar_status with a message naming `what`. */
+lar_status ledger_fail(struct lar_ledger *l, struct lar_err *e, int rc, const char *what);
+/* The prepared statement id (prepared on first use). */
+lar_status ledger_stmt(struct lar_ledger *l, enum stmt_id id, sqlite3_stmt **out, struct lar_err *e);
+/* Step statement id once (no rows wanted) and reset it. */
+lar_status ledger_run(struct lar_ledger *l, enum stmt_id id, const char *what, struct lar_err *e);
+/* One-off SQL without results (sqlite3_exec). */
+lar_status ledger_exec(struct lar_ledger *l, const char *sql, const char *what, struct lar_err *e);
+/* One-off query of one integer (0 when it returns no row). */
+lar_status ledger_query_int(struct lar_ledger *l, const char *sql, int64_t *out, struct lar_err *e);
+/* Bind a slice (NULL for p == NULL) or a C string, not copied. */
+int ledger_bind_str(sqlite3_stmt *s, int i, struct lar_str v);
+int ledger_bind_cstr(sqlite3_stmt *s, int i, const char *v);
+/* Column i as a slice (p == NULL for NULL), valid until the next step. */
+struct lar_str ledger_col_str(sqlite3_stmt *s, int i);
+/* A count as an SQL integer. */
+int64_t ledger_clamp(uint64_t v);
+
+/* ---- ledger_store.c: what the import transactions call ---- */
+
+void ledger_store_init(struct lar_ledger *l);  /* at open */
+void ledger_store_free(struct lar_ledger *l);  /* at close */
+/* At the start of a file, inside its transaction: empty the sums, read the
+ * key filters (another import may have merged keys meanwhile). */
+lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e);
+/* At commit, before the file's row: write the sums, merge the keys. */
+lar_status ledger_store_flush(struct lar_ledger *l, struct lar_err *e);
+/* After a rollback: drop the sums, read the filters again next time. */
+void ledger_store_abort(struct lar_ledger *l);
+/* SQL functions lar_receipt_key(receipt_id) and lar_charge_key(tool,
+ * project, key): the lookup keys, for the migration and the conflict query. */
+void ledger_sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* Migration: build both key filters from level 1. */
+lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e);
+/* report check: each stored filter holds all of its level 1. */
+lar_status ledger_check_filters(struct lar_ledger *l, struct lar_err *e);
+
+#endif

@@ -1,0 +1,864 @@
+/*
+ * ledger_store.c - what an import stores (ledger.h, SPEC §4.2): a receipt
+ * once per receiptId, or its conflicting payload, or a reject; and, in the
+ * same file transaction, what the reports and the next import read instead
+ * of the receipts: the day sums, the receipts of double charges, and the
+ * lookup keys in two levels with a Bloom filter of level 1
+ * (schemas/ledger.sql explains each).
+ *
+ * Not for: opening, transactions or SQL statements themselves (ledger.c),
+ * reading back (ledger_read.c).
+ */
+#include "ledger_int.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mac.h"
+
+/* The two summary tables (ledger_int.h, schemas/ledger.sql). */
+static const struct sum_kind sum_fine = {
+	ST_SUM_INSERT, 8,
+	{ SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY },
+};
+static const struct sum_kind sum_tool = {
+	ST_TOOL_SUM_UPSERT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY },
+};
+
+static void flags_text(uint32_t bits, char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = 0;
+	for (int r = LAR_R_FIRST_FLAG; r < LAR_REASON_COUNT; r++) {
+		if (!(bits & (1u << r)))
+			continue;
+		const char *name = lar_reason_name((enum lar_reason)r);
+		int w = snprintf(out + n, cap - n, "%s%s", n ? " " : "", name ? name : "?");
+		if (w < 0 || (size_t)w >= cap - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* Bind the ?1..?39 of ST_INSERT_RECEIPT (also used by ST_INSERT_CONFLICT,
+ * whose parameter numbers are a subset). */
+static void bind_receipt(struct lar_ledger *l, sqlite3_stmt *s, const struct lar_verdict *v, const char *day,
+			 const char *flags, uint64_t line)
+{
+	const struct lar_payload *p = &v->p;
+	struct lar_str none = { NULL, 0 };
+	int att = p->has_attestation;
+	ledger_bind_str(s, 1, p->receipt_id);
+	ledger_bind_str(s, 2, p->revenue_event_id);
+	ledger_bind_str(s, 3, p->created_at);
+	sqlite3_bind_int64(s, 4, p->created);
+	sqlite3_bind_text(s, 5, day, 10, SQLITE_STATIC);
+	ledger_bind_str(s, 6, p->status);
+	ledger_bind_str(s, 7, p->mcp_tool_id);
+	ledger_bind_str(s, 8, p->tool_slug);
+	ledger_bind_str(s, 9, p->tool_name);
+	ledger_bind_str(s, 10, p->tool_method_name);
+	ledger_bind_str(s, 11, p->paying_project_id);
+	ledger_bind_str(s, 12, p->agent_id);
+	ledger_bind_str(s, 13, p->idempotency_key);
+	ledger_bind_str(s, 14, p->request_id);
+	ledger_bind_str(s, 15, p->mcp_gate_session_id);
+	ledger_bind_str(s, 16, p->mcp_gate_token_id);
+	sqlite3_bind_int64(s, 17, p->gross_sats);
+	sqlite3_bind_int64(s, 18, p->platform_fee_sats);
+	sqlite3_bind_int64(s, 19, p->net_sats);
+	sqlite3_bind_int64(s, 20, p->fee_basis_points);
+	ledger_bind_str(s, 21, p->version);
+	ledger_bind_str(s, 22, att ? p->attestation_kind : none);
+	ledger_bind_str(s, 23, att ? p->attestation_operation : none);
+	ledger_bind_str(s, 24, att ? p->attestation_observed_at : none);
+	ledger_bind_str(s, 25, att ? p->attestation_source : none);
+	ledger_bind_str(s, 26, att ? p->attestation_network : none);
+	ledger_bind_str(s, 27, att ? p->attestation_subject_id : none);
+	ledger_bind_str(s, 28, att ? p->attestation_claims : none);
+	ledger_bind_str(s, 29, att ? p->attestation_claims_sha256 : none);
+	ledger_bind_cstr(s, 30, v->status == LAR_V_FLAG ? "flag" : "ok");
+	sqlite3_bind_int64(s, 31, (int64_t)(v->reasons & ~((1u << LAR_R_FIRST_FLAG) - 1)));
+	ledger_bind_cstr(s, 32, flags);
+	ledger_bind_str(s, 33, v->payload_b64);
+	ledger_bind_str(s, 34, v->signature);
+	ledger_bind_str(s, 35, v->key_id);
+	ledger_bind_cstr(s, 36, v->key->fingerprint_hex);
+	ledger_bind_cstr(s, 37, l->source);
+	sqlite3_bind_int64(s, 38, ledger_clamp(line));
+	sqlite3_bind_int64(s, 39, l->run_id);
+}
+
+/* A hash of the in-memory summary tables only (nothing stored): eight
+ * bytes a step, each folded in with a multiply and a shift. */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t hash_step(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t w;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = mix(h, w);
+	}
+	w = 0;
+	memcpy(&w, b, n);
+	return mix(h, w ^ (uint64_t)n << 56);
+}
+
+static void sum_init(struct sumtab *t, const struct sum_kind *kind)
+{
+	struct timespec ts;
+	memset(t, 0, sizeof *t);
+	t->kind = kind;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t->seed = mix(mix((uint64_t)(uintptr_t)t, (uint64_t)ts.tv_nsec), (uint64_t)ts.tv_sec);
+	lar_arena_init(&t->arena, 0);
+}
+
+static void sum_clear(struct sumtab *t)
+{
+	if (t->slots != NULL)
+		memset(t->slots, 0, SUM_SLOTS * sizeof *t->slots);
+	t->ngroups = 0;
+	lar_arena_reset(&t->arena);
+}
+
+static void sum_free(struct sumtab *t)
+{
+	free(t->groups);
+	free(t->slots);
+	lar_arena_free(&t->arena);
+}
+
+/* Write every held group to its table (in the open transaction). */
+static lar_status sum_flush(struct lar_ledger *l, struct sumtab *t, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	size_t nf = t->kind->nfields;
+	if (t->ngroups == 0)
+		return LAR_OK;
+	if ((st = ledger_stmt(l, t->kind->flush, &s, e)) != LAR_OK)
+		return st;
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct sgroup *g = &t->groups[i];
+		for (size_t f = 0; f < nf; f++)
+			ledger_bind_str(s, (int)f + 1, g->f[f]);
+		sqlite3_bind_int64(s, (int)nf + 1, g->s.count);
+		sqlite3_bind_int64(s, (int)nf + 2, g->s.gross_sats);
+		sqlite3_bind_int64(s, (int)nf + 3, g->s.platform_fee_sats);
+		sqlite3_bind_int64(s, (int)nf + 4, g->s.net_sats);
+		sqlite3_bind_int64(s, (int)nf + 5, g->s.discrepancies);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE)
+			return ledger_fail(l, e, rc, "update summary");
+	}
+	sum_clear(t);
+	return LAR_OK;
+}
+
+static int str_same(struct lar_str a, struct lar_str b)
+{
+	if (a.p == NULL || b.p == NULL)
+		return a.p == b.p;
+	return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* Count a newly stored receipt in its group of t.  all[] holds every
+ * sum_field's value for the receipt. */
+static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct lar_str *all,
+			  const struct lar_verdict *v, struct lar_err *e)
+{
+	const struct lar_payload *p = &v->p;
+	size_t nf = t->kind->nfields;
+	struct lar_str f[SUM_MAX_FIELDS];
+	uint64_t h = t->seed;
+	for (size_t i = 0; i < nf; i++) {
+		f[i] = all[t->kind->fields[i]];
+		/* the length (or a null mark) keeps ("ab","c") apart from ("a","bc") */
+		h = mix(h, f[i].p ? (uint64_t)f[i].n : UINT64_MAX);
+		if (f[i].p)
+			h = hash_step(h, f[i].p, f[i].n);
+	}
+	if (t->groups == NULL) {
+		t->groups = malloc(SUM_MAX_GROUPS * sizeof *t->groups);
+		t->slots = calloc(SUM_SLOTS, sizeof *t->slots);
+		if (t->groups == NULL || t->slots == NULL)
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	}
+	size_t mask = SUM_SLOTS - 1, i = (size_t)h & mask;
+	struct sgroup *g = NULL;
+	for (; t->slots[i] != 0; i = (i + 1) & mask) {
+		struct sgroup *c = &t->groups[t->slots[i] - 1];
+		int same = c->hash == h;
+		for (size_t k = 0; same && k < nf; k++)
+			same = str_same(c->f[k], f[k]);
+		if (same) {
+			g = c;
+			break;
+		}
+	}
+	if (g == NULL) {
+		if (t->ngroups == SUM_MAX_GROUPS) {
+			lar_status st = sum_flush(l, t, e);
+			if (st != LAR_OK)
+				return st;
+			return sum_add(l, t, all, v, e);
+		}
+		g = &t->groups[t->ngroups];
+		memset(g, 0, sizeof *g);
+		g->hash = h;
+		for (size_t k = 0; k < nf; k++) {
+			g->f[k].n = f[k].n;
+			if (f[k].p == NULL)
+				continue;
+			char *c = lar_arena_alloc(&t->arena, f[k].n + 1);
+			if (c == NULL)
+				return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+			memcpy(c, f[k].p, f[k].n);
+			g->f[k].p = c;
+		}
+		t->slots[i] = (uint32_t)++t->ngroups;
+	}
+	g->s.count++;
+	g->s.gross_sats += p->gross_sats;
+	g->s.platform_fee_sats += p->platform_fee_sats;
+	g->s.net_sats += p->net_sats;
+	if (v->reasons & DISCREPANCY_BITS)
+		g->s.discrepancies++;
+	return LAR_OK;
+}
+
+static int str_ok(struct lar_str s)
+{
+	return s.p != NULL && s.n <= INT_MAX;
+}
+
+/* A lookup key (schemas/ledger.sql): the first 8 bytes of SHA-256 of the
+ * parts joined by LF, big-endian, as a signed integer.  A NULL part is
+ * written as '-', which no guid is. */
+static lar_status lookup_key(const struct lar_str *parts, size_t n, int64_t *out, struct lar_err *e)
+{
+	uint8_t small[512], md[32];
+	uint8_t *buf = small;
+	size_t len = 0;
+	small[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (parts[i].p ? parts[i].n : 1) + 1;
+	if (len > sizeof small && (buf = malloc(len)) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf[len++] = '\n';
+		if (parts[i].p == NULL)
+			buf[len++] = '-';
+		else if (parts[i].n > 0) {
+			memcpy(buf + len, parts[i].p, parts[i].n);
+			len += parts[i].n;
+		}
+	}
+	lar_status st = lar_sha256(buf, len, md);
+	if (buf != small)
+		free(buf);
+	if (st != LAR_OK)
+		return lar_err_set(e, st, "cannot compute a lookup key");
+	uint64_t k = 0;
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | md[i];
+	*out = (int64_t)k;
+	return LAR_OK;
+}
+
+static lar_status receipt_key(struct lar_str receipt_id, int64_t *out, struct lar_err *e)
+{
+	return lookup_key(&receipt_id, 1, out, e);
+}
+
+static lar_status charge_key(struct lar_str tool, struct lar_str project, struct lar_str idempotency_key,
+			     int64_t *out, struct lar_err *e)
+{
+	struct lar_str parts[3] = { tool, project, idempotency_key };
+	return lookup_key(parts, 3, out, e);
+}
+
+/* The same keys as SQL functions, for the migration and the conflict
+ * query: lar_receipt_key(receipt_id), lar_charge_key(tool, project, key). */
+void ledger_sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct lar_str parts[3];
+	int64_t k;
+	for (int i = 0; i < argc && i < 3; i++) {
+		parts[i].p = (const char *)sqlite3_value_text(argv[i]);
+		parts[i].n = parts[i].p ? (size_t)sqlite3_value_bytes(argv[i]) : 0;
+	}
+	if (lookup_key(parts, (size_t)argc, &k, NULL) != LAR_OK) {
+		sqlite3_result_error(ctx, "cannot compute a lookup key", -1);
+		return;
+	}
+	sqlite3_result_int64(ctx, k);
+}
+
+/* ---- Bloom filters of level 1 (key_filter in schemas/ledger.sql) ---- */
+
+#define FILTER_PROBES 6
+#define FILTER_BITS_PER_KEY 12    /* when built: about 0.5% false positives */
+#define FILTER_MIN_BITS_PER_KEY 8 /* fewer, after merges added keys: built again */
+
+static const char *const key_tables[2] = { "receipt_key", "charge_key" };
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Bit `probe` (1..FILTER_PROBES) of key in a filter of nbits bits. */
+static uint64_t filter_bit(int64_t key, int probe, uint64_t nbits)
+{
+	uint64_t x = splitmix64((uint64_t)key + (uint64_t)probe * 0x9e3779b97f4a7c15ull);
+	return (uint64_t)(((unsigned __int128)x * nbits) >> 64);
+}
+
+static void filter_set(struct keyfilter *f, int64_t key)
+{
+	for (int i = 1; i <= FILTER_PROBES; i++) {
+		uint64_t b = filter_bit(key, i, f->nbits);
+		f->bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+	}
+}
+
+/* 0 when key is certainly not at level 1; 1 when it may be. */
+static int filter_maybe(const struct keyfilter *f, int64_t key)
+{
+	if (f->nbits == 0)
+		return 1;
+	for (int i = 1; i <= FILTER_PROBES; i++) {
+		uint64_t b = filter_bit(key, i, f->nbits);
+		if (!(f->bits[b >> 3] & (1u << (b & 7))))
+			return 0;
+	}
+	return 1;
+}
+
+static void filter_drop(struct keyfilter *f)
+{
+	free(f->bits);
+	f->bits = NULL;
+	f->nbits = 0;
+	f->keys = -1;
+}
+
+/* Read table t's filter row into f (LAR_OK with f->nbits == 0 when there is
+ * none).  Skipped when f already holds the row's version: `keys` only grows,
+ * with every merge. */
+static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	sqlite3_blob *blob = NULL;
+	lar_status st;
+	if ((st = ledger_stmt(l, ST_FILTER_GET, &s, e)) != LAR_OK)
+		return st;
+	ledger_bind_cstr(s, 1, key_tables[t]);
+	int rc = sqlite3_step(s);
+	int64_t rowid = 0, keys = 0, len = 0;
+	if (rc == SQLITE_ROW) {
+		rowid = sqlite3_column_int64(s, 0);
+		keys = sqlite3_column_int64(s, 1);
+		len = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, e, rc, "read key filter");
+	if (rc == SQLITE_DONE || len <= 0) {
+		filter_drop(f);
+		return LAR_OK;
+	}
+	if (f->bits != NULL && f->keys == keys && f->nbits == (uint64_t)len * 8)
+		return LAR_OK;
+	filter_drop(f);
+	if ((uint64_t)len > SIZE_MAX || (f->bits = malloc((size_t)len)) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	rc = sqlite3_blob_open(l->db, "main", "key_filter", "bits", rowid, 0, &blob);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_blob_read(blob, f->bits, (int)len, 0);
+	sqlite3_blob_close(blob);
+	if (rc != SQLITE_OK) {
+		filter_drop(f);
+		return ledger_fail(l, e, rc, "read key filter");
+	}
+	f->nbits = (uint64_t)len * 8;
+	f->keys = keys;
+	return LAR_OK;
+}
+
+static lar_status filter_write(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	const struct keyfilter *f = &l->kf[t];
+	if ((st = ledger_stmt(l, ST_FILTER_PUT, &s, e)) != LAR_OK)
+		return st;
+	ledger_bind_cstr(s, 1, key_tables[t]);
+	sqlite3_bind_int64(s, 2, f->keys);
+	sqlite3_bind_blob64(s, 3, f->bits, f->nbits / 8, SQLITE_STATIC);
+	return ledger_run(l, ST_FILTER_PUT, "write key filter", e);
+}
+
+/* Every key of table t at `level`, through fn. */
+static lar_status each_key(struct lar_ledger *l, int t, int level, void (*fn)(struct keyfilter *, int64_t),
+			   struct keyfilter *f, struct lar_err *e)
+{
+	char sql[96];
+	sqlite3_stmt *s = NULL;
+	int rc;
+	snprintf(sql, sizeof sql, "SELECT key FROM %s WHERE level = %d", key_tables[t], level);
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return ledger_fail(l, e, rc, "read keys");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(f, sqlite3_column_int64(s, 0));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? LAR_OK : ledger_fail(l, e, rc, "read keys");
+}
+
+/* Make table t's filter anew from its level 1 (keys of them) and store it. */
+static lar_status filter_build(struct lar_ledger *l, int t, int64_t keys, struct lar_err *e)
+{
+	struct keyfilter *f = &l->kf[t];
+	lar_status st;
+	filter_drop(f);
+	uint64_t nbits = ((uint64_t)(keys > 0 ? keys : 1) * FILTER_BITS_PER_KEY + 63) / 64 * 64;
+	if (nbits / 8 > SIZE_MAX || (f->bits = calloc(1, (size_t)(nbits / 8))) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	f->nbits = nbits;
+	f->keys = keys;
+	if ((st = each_key(l, t, 1, filter_set, f, e)) != LAR_OK || (st = filter_write(l, t, e)) != LAR_OK) {
+		filter_drop(f);
+		return st;
+	}
+	return LAR_OK;
+}
+
+static void count_key(struct keyfilter *f, int64_t key)
+{
+	(void)key;
+	f->keys++;
+}
+
+static void check_key(struct keyfilter *f, int64_t key)
+{
+	/* counts the keys the filter rules out: there must be none */
+	if (!filter_maybe(f, key))
+		f->keys--;
+}
+
+/*
+ * Is receiptId v->p.receipt_id stored?  Its candidates are the receipts
+ * under its lookup key; a key shared by another receiptId yields a
+ * candidate whose text does not match.  *stored, and *same when the stored
+ * signed payload text is v's.
+ */
+static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v, int64_t key, int *stored,
+			       int *same, struct lar_err *e)
+{
+	sqlite3_stmt *f = NULL, *m = NULL;
+	lar_status st;
+	int rc;
+	*stored = *same = 0;
+	if ((st = ledger_stmt(l, ST_FIND_RECEIPT_KEY, &f, e)) != LAR_OK ||
+	    (st = ledger_stmt(l, ST_RECEIPT_PAYLOAD, &m, e)) != LAR_OK)
+		return st;
+	sqlite3_bind_int64(f, 1, key);
+	sqlite3_bind_int64(f, 2, filter_maybe(&l->kf[0], key) ? 1 : -1);
+	while (!*stored && (rc = sqlite3_step(f)) == SQLITE_ROW) {
+		sqlite3_bind_int64(m, 1, sqlite3_column_int64(f, 0));
+		ledger_bind_str(m, 2, v->p.receipt_id);
+		rc = sqlite3_step(m);
+		if (rc == SQLITE_ROW) {
+			struct lar_str have = ledger_col_str(m, 0);
+			*stored = 1;
+			*same = have.p != NULL && have.n == v->payload_b64.n &&
+				memcmp(have.p, v->payload_b64.p, have.n) == 0;
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(m);
+		sqlite3_clear_bindings(m);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_reset(f);
+	return rc == SQLITE_DONE ? LAR_OK : ledger_fail(l, e, rc, "read stored receipt");
+}
+
+/* A new Charged receipt with an idempotency key: the stored Charged
+ * receipts that share its (tool, project, key) (SPEC §4 report dupes),
+ * found under its lookup key and counted up to two (more do not change
+ * what is stored, and stopping keeps a key charged many times cheap);
+ * *first is the first found.  Called before the new one is stored. */
+static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p, int64_t key, int64_t *first,
+			       int *n, struct lar_err *e)
+{
+	sqlite3_stmt *f = NULL, *m = NULL;
+	lar_status st;
+	int rc;
+	*n = 0;
+	if ((st = ledger_stmt(l, ST_FIND_CHARGE_KEY, &f, e)) != LAR_OK ||
+	    (st = ledger_stmt(l, ST_CHARGE_MATCH, &m, e)) != LAR_OK)
+		return st;
+	sqlite3_bind_int64(f, 1, key);
+	sqlite3_bind_int64(f, 2, filter_maybe(&l->kf[1], key) ? 1 : -1);
+	while (*n < 2 && (rc = sqlite3_step(f)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(f, 0);
+		sqlite3_bind_int64(m, 1, id);
+		ledger_bind_str(m, 2, p->mcp_tool_id);
+		ledger_bind_str(m, 3, p->paying_project_id);
+		ledger_bind_str(m, 4, p->idempotency_key);
+		rc = sqlite3_step(m);
+		if (rc == SQLITE_ROW) {
+			if (*n == 0)
+				*first = id;
+			++*n;
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(m);
+		sqlite3_clear_bindings(m);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	if (*n >= 2)
+		rc = SQLITE_DONE;
+	sqlite3_reset(f);
+	return rc == SQLITE_DONE ? LAR_OK : ledger_fail(l, e, rc, "find charges");
+}
+
+/* Run a prepared statement with two integer parameters and no rows. */
+static lar_status run_ints(struct lar_ledger *l, enum stmt_id id, int64_t a, int64_t b, const char *what,
+			   struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	if ((st = ledger_stmt(l, id, &s, e)) != LAR_OK)
+		return st;
+	sqlite3_bind_int64(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	return ledger_run(l, id, what, e);
+}
+
+/* Store a receipt whose receiptId is not in the ledger yet, with its keys. */
+static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, const char *day,
+			    const char *flags, uint64_t line, int64_t rkey, struct lar_err *e)
+{
+	const struct lar_payload *p = &v->p;
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	int64_t ckey = 0, first = 0;
+	int nmatch = 0;
+	/* SPEC §4 report dupes: a double charge is several Charged receipts
+	 * under one (tool, paying project, idempotency key) */
+	int keyed = p->idempotency_key.p != NULL && p->status.p != NULL && p->status.n == 7 &&
+		    memcmp(p->status.p, "Charged", 7) == 0;
+	if (keyed) {
+		if ((st = charge_key(p->mcp_tool_id, p->paying_project_id, p->idempotency_key, &ckey, e)) !=
+			    LAR_OK ||
+		    (st = find_charges(l, p, ckey, &first, &nmatch, e)) != LAR_OK)
+			return st;
+	}
+	if ((st = ledger_stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
+		return st;
+	bind_receipt(l, s, v, day, flags, line);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return ledger_fail(l, e, rc, "store receipt");
+	int64_t id = sqlite3_last_insert_rowid(l->db);
+	if ((st = run_ints(l, ST_ADD_RECEIPT_KEY, rkey, id, "store receipt key", e)) != LAR_OK ||
+	    (keyed && (st = run_ints(l, ST_ADD_CHARGE_KEY, ckey, id, "store charge key", e)) != LAR_OK))
+		return st;
+	if (nmatch > 0) {
+		/* with one match, that one becomes part of a double charge now;
+		 * with two or more, they already are */
+		if ((nmatch == 1 && (st = run_ints(l, ST_ADD_DOUBLE, first, 0, "record double charge", e)) !=
+					    LAR_OK) ||
+		    (st = run_ints(l, ST_ADD_DOUBLE, id, 0, "record double charge", e)) != LAR_OK)
+			return st;
+	}
+	struct lar_str all[SUM_MAX_FIELDS] = {
+		[SF_DAY] = { day, 10 },
+		[SF_STATUS] = p->status,
+		[SF_TOOL] = p->mcp_tool_id,
+		[SF_SLUG] = p->tool_slug,
+		[SF_METHOD] = p->tool_method_name,
+		[SF_PROJECT] = p->paying_project_id,
+		[SF_AGENT] = p->agent_id,
+		[SF_KEY] = v->key_id,
+	};
+	if ((st = sum_add(l, &l->fine, all, v, e)) != LAR_OK || (st = sum_add(l, &l->tool, all, v, e)) != LAR_OK)
+		return st;
+	return LAR_OK;
+}
+
+lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uint64_t line,
+			  enum lar_ledger_outcome *outcome, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	char flags[512];
+	char day[11];
+	int rc;
+	int64_t rkey;
+	enum lar_ledger_outcome oc;
+
+	if (!l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "add: no file open");
+	if ((v->status != LAR_V_OK && v->status != LAR_V_FLAG) || v->key == NULL || !str_ok(v->key_id) ||
+	    !str_ok(v->payload_b64) || !str_ok(v->signature) || !str_ok(v->p.receipt_id) ||
+	    !str_ok(v->p.created_at) || v->p.created_at.n != 28)
+		return lar_err_set(e, LAR_E_INVAL, "add: not an authentic verdict with a payload");
+	/* SPEC §1.3: createdAt is 'yyyy-MM-ddTHH:mm:ss.fffffffZ', UTC, so its
+	 * first ten characters are the UTC day. */
+	memcpy(day, v->p.created_at.p, 10);
+	day[10] = 0;
+	flags_text(v->reasons, flags, sizeof flags);
+
+	/* SPEC §4.2: a receiptId already stored with the same signed payload is
+	 * present; with another payload, a conflict */
+	int stored, same;
+	if ((st = receipt_key(v->p.receipt_id, &rkey, e)) != LAR_OK ||
+	    (st = find_receipt(l, v, rkey, &stored, &same, e)) != LAR_OK)
+		return st;
+
+	if (!stored) {
+		if ((st = store_new(l, v, day, flags, line, rkey, e)) != LAR_OK)
+			return st;
+		oc = LAR_LEDGER_IMPORTED;
+	} else if (same) {
+		oc = LAR_LEDGER_PRESENT;
+	} else {
+		if ((st = ledger_stmt(l, ST_INSERT_CONFLICT, &s, e)) != LAR_OK)
+			return st;
+		bind_receipt(l, s, v, day, flags, line);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE)
+			return ledger_fail(l, e, rc, "store conflict");
+		oc = sqlite3_changes(l->db) == 1 ? LAR_LEDGER_CONFLICT : LAR_LEDGER_CONFLICT_PRESENT;
+	}
+	l->file.records++;
+	if (oc == LAR_LEDGER_IMPORTED)
+		l->file.imported++;
+	else if (oc == LAR_LEDGER_PRESENT)
+		l->file.present++;
+	else
+		l->file.conflicts++;
+	if (v->status == LAR_V_FLAG)
+		l->file.flagged++;
+	if (outcome != NULL)
+		*outcome = oc;
+	return LAR_OK;
+}
+
+/* 64-bit FNV-1a: identifies a re-read rejected record (not a security check;
+ * see schemas/ledger.sql). */
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+lar_status lar_ledger_add_reject(struct lar_ledger *l, enum lar_reason reason, uint64_t line,
+				 const uint8_t *rec, size_t len, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+
+	if (!l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "add_reject: no file open");
+	if ((int)reason < 0 || reason >= LAR_R_FIRST_FLAG || (rec == NULL && len != 0))
+		return lar_err_set(e, LAR_E_INVAL, "add_reject: not a fail reason");
+	if ((st = ledger_stmt(l, ST_INSERT_REJECT, &s, e)) != LAR_OK)
+		return st;
+	size_t ex = len < LAR_LEDGER_EXCERPT_MAX ? len : LAR_LEDGER_EXCERPT_MAX;
+	ledger_bind_cstr(s, 1, lar_reason_name(reason));
+	ledger_bind_cstr(s, 2, l->source);
+	sqlite3_bind_int64(s, 3, ledger_clamp(line));
+	sqlite3_bind_int64(s, 4, ledger_clamp(len));
+	sqlite3_bind_int64(s, 5, (int64_t)fnv1a(rec, len));
+	sqlite3_bind_blob64(s, 6, ex ? (const void *)rec : "", ex, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, l->run_id);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return ledger_fail(l, e, rc, "store reject");
+	l->file.records++;
+	l->file.rejected++;
+	return LAR_OK;
+}
+
+void lar_ledger_note_skipped(struct lar_ledger *l)
+{
+	l->file.records++;
+	l->file.skipped++;
+}
+
+/*
+ * Move level 0 of the lookup keys to level 1 (schemas/ledger.sql) when it
+ * has grown past l->level0_max keys and an eighth of the receipts: level 0
+ * then stays small enough for the page cache whatever the ledger's size,
+ * while the one ordered pass through level 1 that a merge costs is paid
+ * once per eighth of growth.  The filter of level 1 gets the moved keys, or
+ * is built again when it has grown too full.  Inside the file's
+ * transaction (a rollback makes file_begin read the filter again).
+ */
+static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
+{
+	static const char *const move[2] = {
+		"INSERT INTO receipt_key (level, key, receipt) SELECT 1, key, receipt FROM receipt_key "
+		"WHERE level = 0 ORDER BY key, receipt; DELETE FROM receipt_key WHERE level = 0",
+		"INSERT INTO charge_key (level, key, receipt) SELECT 1, key, receipt FROM charge_key "
+		"WHERE level = 0 ORDER BY key, receipt; DELETE FROM charge_key WHERE level = 0",
+	};
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	int64_t n0[2], total;
+	if ((st = ledger_stmt(l, ST_LEVEL0_SIZE, &s, e)) != LAR_OK)
+		return st;
+	int rc = sqlite3_step(s);
+	n0[0] = sqlite3_column_int64(s, 0);
+	n0[1] = sqlite3_column_int64(s, 1);
+	total = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, e, rc, "merge keys");
+	for (int i = 0; i < 2; i++) {
+		struct keyfilter *f = &l->kf[i];
+		if (n0[i] <= l->level0_max || n0[i] <= total / 8)
+			continue;
+		if (f->nbits == 0) {
+			/* no filter yet: count level 1, then build one */
+			struct keyfilter c = { .keys = 0 };
+			if ((st = each_key(l, i, 1, count_key, &c, e)) != LAR_OK)
+				return st;
+			f->keys = c.keys;
+		}
+		int64_t keys = f->keys + n0[i];
+		int rebuild = f->nbits == 0 || (uint64_t)keys * FILTER_MIN_BITS_PER_KEY > f->nbits;
+		if (!rebuild && (st = each_key(l, i, 0, filter_set, f, e)) != LAR_OK)
+			return st;
+		if ((st = ledger_exec(l, move[i], "merge keys", e)) != LAR_OK)
+			return st;
+		if (rebuild) {
+			if ((st = filter_build(l, i, keys, e)) != LAR_OK)
+				return st;
+		} else {
+			f->keys = keys;
+			if ((st = filter_write(l, i, e)) != LAR_OK)
+				return st;
+		}
+	}
+	return LAR_OK;
+}
+
+/* The stored filter of table t holds every key of level 1, and says how
+ * many there are: otherwise import would take a stored receipt for new. */
+static lar_status filter_check(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	struct keyfilter f = { .keys = -1 }, c = { .keys = 0 };
+	lar_status st = filter_read(l, t, &f, e);
+	if (st == LAR_OK && f.nbits > 0) {
+		int64_t want = f.keys;
+		if ((st = each_key(l, t, 1, count_key, &c, e)) == LAR_OK && c.keys != want)
+			st = lar_err_set(e, LAR_E_DB, "key_filter says %s has %lld keys at level 1, not %lld",
+					 key_tables[t], (long long)want, (long long)c.keys);
+		if (st == LAR_OK && (st = each_key(l, t, 1, check_key, &f, e)) == LAR_OK && f.keys != want)
+			st = lar_err_set(e, LAR_E_DB, "key_filter of %s misses %lld of its keys", key_tables[t],
+					 (long long)(want - f.keys));
+	}
+	filter_drop(&f);
+	return st;
+}
+
+/* ---- what ledger.c calls (ledger_int.h) ---- */
+
+void ledger_store_init(struct lar_ledger *l)
+{
+	sum_init(&l->fine, &sum_fine);
+	sum_init(&l->tool, &sum_tool);
+	l->kf[0].keys = l->kf[1].keys = -1;
+}
+
+void ledger_store_free(struct lar_ledger *l)
+{
+	sum_free(&l->fine);
+	sum_free(&l->tool);
+	filter_drop(&l->kf[0]);
+	filter_drop(&l->kf[1]);
+}
+
+lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	sum_clear(&l->fine);
+	sum_clear(&l->tool);
+	/* another import may have merged keys since the last file */
+	if ((st = filter_read(l, 0, &l->kf[0], e)) != LAR_OK || (st = filter_read(l, 1, &l->kf[1], e)) != LAR_OK)
+		return st;
+	return LAR_OK;
+}
+
+lar_status ledger_store_flush(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK)
+		return st;
+	return merge_keys(l, e);
+}
+
+void ledger_store_abort(struct lar_ledger *l)
+{
+	sum_clear(&l->fine);
+	sum_clear(&l->tool);
+	/* a merge in the file may have changed the filters in memory only */
+	l->kf[0].keys = l->kf[1].keys = -1;
+}
+
+lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	for (int t = 0; t < 2; t++) {
+		char sql[64];
+		int64_t n;
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE level = 1", key_tables[t]);
+		if ((st = ledger_query_int(l, sql, &n, e)) != LAR_OK || (st = filter_build(l, t, n, e)) != LAR_OK)
+			return st;
+	}
+	return LAR_OK;
+}
+
+lar_status ledger_check_filters(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st = LAR_OK;
+	for (int t = 0; t < 2 && st == LAR_OK; t++)
+		st = filter_check(l, t, e);
+	return st;
+}
