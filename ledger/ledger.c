@@ -81,14 +81,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
 		"?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)",
 	/* the receipts under a lookup key, at both levels (schemas/ledger.sql):
-	 * two plain seeks, ?2 = 1; ?2 = -1 when the filter of level 1 rules the
-	 * key out (no such level: that seek finds nothing at once).  The key
-	 * narrows the search, the text decides. */
-	[ST_FIND_RECEIPT_KEY] = "SELECT receipt FROM receipt_key WHERE level = 0 AND key = ?1 "
+	 * two plain seeks, ?3 = 0 and ?2 = 1; either is -1 when the filter of
+	 * that level rules the key out (no such level: that seek finds nothing
+	 * at once).  The key narrows the search, the text decides. */
+	[ST_FIND_RECEIPT_KEY] = "SELECT receipt FROM receipt_key WHERE level = ?3 AND key = ?1 "
 				"UNION ALL SELECT receipt FROM receipt_key WHERE level = ?2 AND key = ?1",
 	[ST_RECEIPT_PAYLOAD] = "SELECT payload_b64 FROM receipt WHERE id = ?1 AND receipt_id = ?2",
 	[ST_ADD_RECEIPT_KEY] = "INSERT INTO receipt_key (level, key, receipt) VALUES (0, ?1, ?2)",
-	[ST_FIND_CHARGE_KEY] = "SELECT receipt FROM charge_key WHERE level = 0 AND key = ?1 "
+	[ST_FIND_CHARGE_KEY] = "SELECT receipt FROM charge_key WHERE level = ?3 AND key = ?1 "
 			       "UNION ALL SELECT receipt FROM charge_key WHERE level = ?2 AND key = ?1",
 	[ST_CHARGE_MATCH] = "SELECT 1 FROM receipt WHERE id = ?1 AND mcp_tool_id = ?2 "
 			    "AND paying_project_id IS ?3 AND idempotency_key = ?4",

@@ -106,6 +106,13 @@ struct lar_ledger {
 	struct sumtab fine, tool; /* day_summary, day_tool_summary */
 	int64_t level0_max; /* lookup keys kept at level 0 before a merge is weighed */
 	struct keyfilter kf[2]; /* of receipt_key, charge_key: copies of key_filter */
+	/* Bloom filters of level 0 of the same tables, in memory only: built
+	 * from level 0 when another connection has committed since (PRAGMA
+	 * data_version), then kept up to date by this one.  A key neither
+	 * filter holds needs no lookup at all. */
+	struct keyfilter l0[2];
+	int l0_valid;
+	int64_t data_version;
 };
 
 /* ---- ledger.c: statements and errors ---- */

@@ -452,6 +452,12 @@ static lar_status filter_build(struct lar_ledger *l, int t, int64_t keys, struct
 	return LAR_OK;
 }
 
+static void filter_set_count(struct keyfilter *f, int64_t key)
+{
+	filter_set(f, key);
+	f->keys++;
+}
+
 static void count_key(struct keyfilter *f, int64_t key)
 {
 	(void)key;
@@ -463,6 +469,37 @@ static void check_key(struct keyfilter *f, int64_t key)
 	/* counts the keys the filter rules out: there must be none */
 	if (!filter_maybe(f, key))
 		f->keys--;
+}
+
+/* Level 0's filter of table t, built anew from level 0 (which this
+ * connection sees with its own uncommitted keys), sized for twice as many
+ * keys as it holds now and at least 256Ki (a file of 100k receipts then
+ * never has it built again). */
+static lar_status l0_build(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	struct keyfilter *f = &l->l0[t], c = { .keys = 0 };
+	lar_status st;
+	filter_drop(f);
+	if ((st = each_key(l, t, 0, count_key, &c, e)) != LAR_OK)
+		return st;
+	uint64_t cap = (uint64_t)(c.keys > 131072 ? c.keys : 131072) * 2;
+	f->nbits = (cap * FILTER_BITS_PER_KEY + 63) / 64 * 64;
+	if (f->nbits / 8 > SIZE_MAX || (f->bits = calloc(1, (size_t)(f->nbits / 8))) == NULL) {
+		filter_drop(f);
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	}
+	f->keys = 0;
+	return each_key(l, t, 0, filter_set_count, f, e);
+}
+
+/* A key was added to level 0 of table t. */
+static lar_status l0_add(struct lar_ledger *l, int t, int64_t key, struct lar_err *e)
+{
+	struct keyfilter *f = &l->l0[t];
+	filter_set_count(f, key);
+	if ((uint64_t)f->keys * FILTER_MIN_BITS_PER_KEY > f->nbits)
+		return l0_build(l, t, e); /* grown too full: a bigger one */
+	return LAR_OK;
 }
 
 /*
@@ -481,8 +518,12 @@ static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v
 	if ((st = ledger_stmt(l, ST_FIND_RECEIPT_KEY, &f, e)) != LAR_OK ||
 	    (st = ledger_stmt(l, ST_RECEIPT_PAYLOAD, &m, e)) != LAR_OK)
 		return st;
+	int in0 = filter_maybe(&l->l0[0], key), in1 = filter_maybe(&l->kf[0], key);
+	if (!in0 && !in1)
+		return LAR_OK; /* certainly new: no lookup */
 	sqlite3_bind_int64(f, 1, key);
-	sqlite3_bind_int64(f, 2, filter_maybe(&l->kf[0], key) ? 1 : -1);
+	sqlite3_bind_int64(f, 2, in1 ? 1 : -1);
+	sqlite3_bind_int64(f, 3, in0 ? 0 : -1);
 	while (!*stored && (rc = sqlite3_step(f)) == SQLITE_ROW) {
 		sqlite3_bind_int64(m, 1, sqlite3_column_int64(f, 0));
 		ledger_bind_str(m, 2, v->p.receipt_id);
@@ -518,8 +559,12 @@ static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p
 	if ((st = ledger_stmt(l, ST_FIND_CHARGE_KEY, &f, e)) != LAR_OK ||
 	    (st = ledger_stmt(l, ST_CHARGE_MATCH, &m, e)) != LAR_OK)
 		return st;
+	int in0 = filter_maybe(&l->l0[1], key), in1 = filter_maybe(&l->kf[1], key);
+	if (!in0 && !in1)
+		return LAR_OK; /* no earlier charge under this key */
 	sqlite3_bind_int64(f, 1, key);
-	sqlite3_bind_int64(f, 2, filter_maybe(&l->kf[1], key) ? 1 : -1);
+	sqlite3_bind_int64(f, 2, in1 ? 1 : -1);
+	sqlite3_bind_int64(f, 3, in0 ? 0 : -1);
 	while (*n < 2 && (rc = sqlite3_step(f)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(f, 0);
 		sqlite3_bind_int64(m, 1, id);
@@ -587,7 +632,9 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 		return ledger_fail(l, e, rc, "store receipt");
 	int64_t id = sqlite3_last_insert_rowid(l->db);
 	if ((st = run_ints(l, ST_ADD_RECEIPT_KEY, rkey, id, "store receipt key", e)) != LAR_OK ||
-	    (keyed && (st = run_ints(l, ST_ADD_CHARGE_KEY, ckey, id, "store charge key", e)) != LAR_OK))
+	    (st = l0_add(l, 0, rkey, e)) != LAR_OK ||
+	    (keyed && (st = run_ints(l, ST_ADD_CHARGE_KEY, ckey, id, "store charge key", e)) != LAR_OK) ||
+	    (keyed && (st = l0_add(l, 1, ckey, e)) != LAR_OK))
 		return st;
 	if (nmatch > 0) {
 		/* with one match, that one becomes part of a double charge now;
@@ -767,6 +814,11 @@ static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
 			return st;
 		if ((st = ledger_exec(l, move[i], "merge keys", e)) != LAR_OK)
 			return st;
+		/* level 0 is empty now (a rollback makes file_begin build its
+		 * filter again) */
+		if (l->l0[i].bits != NULL)
+			memset(l->l0[i].bits, 0, (size_t)(l->l0[i].nbits / 8));
+		l->l0[i].keys = 0;
 		if (rebuild) {
 			if ((st = filter_build(l, i, keys, e)) != LAR_OK)
 				return st;
@@ -805,14 +857,17 @@ void ledger_store_init(struct lar_ledger *l)
 	sum_init(&l->fine, &sum_fine);
 	sum_init(&l->tool, &sum_tool);
 	l->kf[0].keys = l->kf[1].keys = -1;
+	l->l0[0].keys = l->l0[1].keys = -1;
 }
 
 void ledger_store_free(struct lar_ledger *l)
 {
 	sum_free(&l->fine);
 	sum_free(&l->tool);
-	filter_drop(&l->kf[0]);
-	filter_drop(&l->kf[1]);
+	for (int t = 0; t < 2; t++) {
+		filter_drop(&l->kf[t]);
+		filter_drop(&l->l0[t]);
+	}
 }
 
 lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)
@@ -823,6 +878,17 @@ lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)
 	/* another import may have merged keys since the last file */
 	if ((st = filter_read(l, 0, &l->kf[0], e)) != LAR_OK || (st = filter_read(l, 1, &l->kf[1], e)) != LAR_OK)
 		return st;
+	/* level 0's filters hold what this connection added; another one may
+	 * have added keys since, which its data_version tells */
+	int64_t dv;
+	if ((st = ledger_query_int(l, "PRAGMA data_version", &dv, e)) != LAR_OK)
+		return st;
+	if (!l->l0_valid || dv != l->data_version) {
+		if ((st = l0_build(l, 0, e)) != LAR_OK || (st = l0_build(l, 1, e)) != LAR_OK)
+			return st;
+		l->l0_valid = 1;
+		l->data_version = dv;
+	}
 	return LAR_OK;
 }
 
@@ -838,8 +904,10 @@ void ledger_store_abort(struct lar_ledger *l)
 {
 	sum_clear(&l->fine);
 	sum_clear(&l->tool);
-	/* a merge in the file may have changed the filters in memory only */
+	/* a merge in the file may have changed the filters in memory only,
+	 * and emptied level 0's */
 	l->kf[0].keys = l->kf[1].keys = -1;
+	l->l0_valid = 0;
 }
 
 lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e)
