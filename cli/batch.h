@@ -1,8 +1,9 @@
 /*
  * batch.h - records read from one input in batches and verified by a pool
  * of worker threads (SPEC §2), for the commands that verify many records:
- * import (verification on a worker while the main thread stores the batch
- * before) and verify --jobs.
+ * import (a pipeline: a thread reads and verifies the next batch while the
+ * main thread stores the one before) and verify --jobs (fill, verify and
+ * settle one batch at a time, then write it).
  *
  * A batch owns copies of its records' bytes, so the reader can move on.
  * Each worker has its own verifier (pre-keyed MAC contexts, scratch arena);
