@@ -43,7 +43,8 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e)
 	for (int i = 0; i < BATCH_MAX_JOBS; i++)
 		lar_arena_reset(&b->arena[i]);
 	lar_reader_hold(rd);
-	while (b->n < BATCH_RECORDS && b->data.len < BATCH_BYTES) {
+	size_t limit = b->limit > 0 && b->limit < BATCH_RECORDS ? b->limit : BATCH_RECORDS;
+	while (b->n < limit && b->data.len < BATCH_BYTES) {
 		struct lar_record rec;
 		lar_status s = lar_reader_next(rd, &rec, e);
 		if (s == LAR_E_EOF) {
@@ -187,6 +188,8 @@ static lar_status run_share(struct pool *p, int id, struct batch *b)
 		lar_status s = p->fn(p->ctx, b, i, id, &vd);
 		if (s != LAR_OK)
 			return s;
+		if (vd.not_json)
+			break; /* batch_settle() cuts here or earlier: the rest is read again */
 	}
 	return LAR_OK;
 }
@@ -288,6 +291,7 @@ void pool_free(struct pool *p)
 static void *pipeline_main(void *arg)
 {
 	struct pipeline *pl = arg;
+	size_t limit = BATCH_RECORDS;
 	for (int i = 0;; i ^= 1) {
 		pthread_mutex_lock(&pl->mu);
 		while (!pl->stop && pl->ready[i])
@@ -298,6 +302,7 @@ static void *pipeline_main(void *arg)
 			break;
 		struct batch *b = &pl->b[i];
 		struct lar_err e = { 0 };
+		b->limit = limit;
 		lar_status s = batch_fill(b, pl->rd, &e);
 		int last = 0, read_failed = s != LAR_OK;
 		if (s == LAR_OK) {
@@ -308,6 +313,11 @@ static void *pipeline_main(void *arg)
 		if (s == LAR_OK) {
 			int cut = batch_settle(b, pl->rd);
 			last = b->eof && !cut;
+			/* what was read past a cut is read again, and a value that
+			 * never closes is costly to scan: after a cut, read only as
+			 * far as the cut came, so that input full of bad values is
+			 * read about once; grow back by doubling */
+			limit = cut ? b->n : limit < BATCH_RECORDS ? 2 * limit : BATCH_RECORDS;
 		}
 		pthread_mutex_lock(&pl->mu);
 		if (s != LAR_OK) {

@@ -18,7 +18,8 @@
  * batch is verified, cuts it after its first record that is not JSON and
  * rewinds the reader to resume after that record, so the records read past
  * it are read again from there.  Nothing may read from the reader between
- * the two calls.
+ * the two calls.  A worker stops at its first such record (the cut is
+ * there or earlier), so the records after it are not verified for nothing.
  *
  *   batch_fill(b, rd)          read up to BATCH_RECORDS / BATCH_BYTES
  *   pool_start(pool, b)        workers verify b ...
@@ -59,6 +60,7 @@ struct batch {
 	struct batch_rec *recs;
 	size_t n, cap;
 	int eof;                /* batch_fill() reached the end of the input */
+	size_t limit;           /* records batch_fill() reads at most; 0 = BATCH_RECORDS */
 	struct lar_arena arena[BATCH_MAX_JOBS]; /* per worker: kept verdicts' strings */
 };
 
@@ -71,9 +73,16 @@ static inline const uint8_t *batch_bytes(const struct batch *b, size_t i)
 	return b->data.p + b->recs[i].off;
 }
 
-/* Empty b and read the next records of rd into it (holding the reader).
- * LAR_OK, with b->eof set when the input ended (b->n may then be 0);
- * LAR_E_IO (a read error: rd is finished) or LAR_E_NOMEM, with e set. */
+/* Empty b and read the next records of rd into it (holding the reader),
+ * up to b->limit records and BATCH_BYTES.  LAR_OK, with b->eof set when
+ * the input ended (b->n may then be 0); LAR_E_IO (a read error: rd is
+ * finished) or LAR_E_NOMEM, with e set.
+ *
+ * After a cut (batch_settle), the records read past it are read and
+ * verified again; a caller that keeps BATCH_RECORDS after cuts makes input
+ * full of values that are not JSON cost about BATCH_RECORDS times as much.
+ * The pipeline sets the limit to the records kept after a cut, and
+ * doubles it after a batch without one. */
 lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e);
 
 /* After verification: cut b after its first record whose verdict says it
