@@ -156,6 +156,17 @@ if [ $have_sqlite = 1 ]; then
 fi
 integrity "$T/mixed.db" "after the mixed file"
 
+# Bounded work on hostile input (not a benchmark: the limit is 30 times what
+# it takes): every good record followed by a value that is not JSON, so that
+# each one cuts a batch; reading the rest of every batch again made this
+# quadratic once (about 80 s).
+awk '{ print; print "{\"x\": nope}" }' "$T/big1.jsonl" >"$T/pairs.jsonl"
+timeout 60 "$BIN" import -d "$T/pairs.db" --key "$KEYSPEC" --format json "$T/pairs.jsonl" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc 1 "import of $NBIG records each followed by a bad value (within 60 s)"
+check "every good record of the pairs stored" test "$(json "$T/out" imported)" = $NBIG
+check "every bad value of the pairs rejected" test "$(json "$T/out" rejected)" = $NBIG
+
 # ---- two imports started together both finish ----
 C=$T/concurrent.db
 "$BIN" import -q -d "$C" --key "$KEYSPEC" "$T/big5.jsonl" 2>"$T/err5" &
