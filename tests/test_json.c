@@ -1192,6 +1192,67 @@ static void test_jsontestsuite(void)
 		free(names[k]);
 }
 
+/* ---- canonical form judged while parsing (lar_json_parse_canonical) ---- */
+
+/* 1 or 0: the parser's verdict; -1 when the text does not parse. */
+static int parsed_canon(const char *s, size_t n)
+{
+	const struct lar_json *v;
+	int c = 7;
+	lar_status st = lar_json_parse_canonical((const uint8_t *)s, n, &arena, &v, NULL, &c);
+	if (st != LAR_OK)
+		return c == 0 ? -1 : -2;
+	/* the oracle: serialise and compare bytes, as receipt.c did before */
+	struct lar_buf b;
+	lar_buf_init(&b, 0);
+	lar_json_write_canonical(&b, v);
+	int same = b.len == n && memcmp(b.p, s, n) == 0;
+	lar_buf_free(&b);
+	CHECKM(c == same, "'%.*s': parser says %d, serialising says %d", (int)n, s, c, same);
+	return c;
+}
+
+static void test_parse_canonical(void)
+{
+	static const struct {
+		const char *text;
+		int canon;
+	} cases[] = {
+		{ "{\"a\":1,\"b\":[true,false,null],\"c\":\"x y/z\"}", 1 },
+		{ "{\"a\":1, \"b\":2}", 0 },              /* whitespace */
+		{ " {\"a\":1}", 0 },
+		{ "{\"a\":1}\n", 0 },
+		{ "{\"b\":1,\"a\":2}", 0 },               /* member order */
+		{ "{\"a\":{\"y\":1,\"x\":2}}", 0 },       /* nested member order */
+		{ "{\"a\":-0}", 0 },                      /* written 0 */
+		{ "{\"a\":0,\"b\":-1,\"c\":1.50,\"d\":1E3}", 1 }, /* other numbers as written */
+		{ "[\"a\\u002Bb\"]", 1 },                 /* + escaped upper case */
+		{ "[\"a+b\"]", 0 },
+		{ "[\"a\\u002bb\"]", 0 },                 /* lower-case hex */
+		{ "[\"&\"]", 0 }, { "[\"'\"]", 0 }, { "[\"<\"]", 0 }, { "[\">\"]", 0 }, { "[\"`\"]", 0 },
+		{ "[\"\x7f\"]", 0 }, { "[\"\\u007F\"]", 1 },
+		{ "[\"\\u0022\"]", 1 }, { "[\"\\\"\"]", 0 }, /* a quote is \u0022 */
+		{ "[\"\\\\\"]", 1 }, { "[\"\\u005C\"]", 0 },
+		{ "[\"\\n\\r\\t\\b\\f\"]", 1 }, { "[\"\\u000A\"]", 0 },
+		{ "[\"\\u001F\\u0001\"]", 1 },
+		{ "[\"\\/\"]", 0 }, { "[\"/\"]", 1 },
+		{ "[\"\\u00E9\"]", 1 }, { "[\"\xc3\xa9\"]", 0 }, /* non-ASCII is escaped */
+		{ "[\"\\uD83D\\uDE00\"]", 1 }, { "[\"\xf0\x9f\x98\x80\"]", 0 },
+		{ "[\"0123456789abcdef0123456789abcdef+\"]", 0 }, /* past the 16-byte step */
+		{ "[\"0123456789abcdef0123456789abcdef\"]", 1 },
+		/* UTF-16 order: U+1F600 (D83D DE00) sorts before U+FF61 though its UTF-8 is greater */
+		{ "{\"\\uD83D\\uDE00\":1,\"\\uFF61\":2}", 1 },
+		{ "{\"\\uFF61\":1,\"\\uD83D\\uDE00\":2}", 0 },
+		{ "{\"a\\u0026\":1,\"a\\u0027\":2}", 1 },  /* names escaped too */
+		{ "{\"a&\":1}", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		CHECKM(parsed_canon(cases[i].text, strlen(cases[i].text)) == cases[i].canon,
+		       "canonical verdict of '%s'", cases[i].text);
+	CHECKM(parsed_canon("{\"a\":", 5) == -1, "text that does not parse is not canonical");
+	release();
+}
+
 /* ---- golden receipts ---- */
 
 /* Tiny base64url (no padding) decoder for the test; -1 on a bad character. */
@@ -1318,6 +1379,7 @@ int main(void)
 	test_hostile();
 	test_accessors();
 	test_canonical();
+	test_parse_canonical();
 	test_plain();
 	test_jsontestsuite();
 	test_golden();

@@ -102,6 +102,17 @@ const char *lar_json_fault_name(enum lar_json_fault f);
 lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
 			  const struct lar_json **out, struct lar_json_error *err);
 
+/*
+ * As lar_json_parse, and *canonical tells whether src is, byte for byte, the
+ * canonical form of the value (SPEC §1.4: exactly what
+ * lar_json_write_canonical writes for the tree): 1 yes, 0 no.  Checked while
+ * parsing - no whitespace, names in ascending UTF-16 order, each string
+ * escaped as the canonical table says, no "-0" - so the noncanonical_payload
+ * check costs no second serialisation.  *canonical is 0 when parsing fails.
+ */
+lar_status lar_json_parse_canonical(const uint8_t *src, size_t len, struct lar_arena *a,
+				    const struct lar_json **out, struct lar_json_error *err, int *canonical);
+
 /* Member of an object by exact, case-sensitive name; NULL when obj is NULL,
  * not an object, or has no such member. */
 const struct lar_json *lar_json_get(const struct lar_json *obj, const char *name);
@@ -126,6 +137,14 @@ int lar_json_equal(const struct lar_json *a, const struct lar_json *b);
  * (check out->oom).  Used both by the noncanonical_payload check and by sign.
  */
 void lar_json_write_canonical(struct lar_buf *out, const struct lar_json *v);
+
+/* 1 when raw[0..rawlen) - a string's text between its quotes - is exactly the
+ * canonical escaping (SPEC §1.4) of the decoded string s[0..n), else 0. */
+int lar_json_canonical_string_is(const uint8_t *raw, size_t rawlen, const char *s, size_t n);
+
+/* Ordinal UTF-16 code-unit order of two UTF-8 names, the member order of the
+ * canonical form (SPEC §1.4): negative, 0 or positive like memcmp. */
+int lar_json_u16cmp(const char *a, size_t an, const char *b, size_t bn);
 
 /* A string in canonical escaping (with the quotes), SPEC §1.4. */
 void lar_json_write_canonical_string(struct lar_buf *out, const char *s, size_t n);

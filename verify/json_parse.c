@@ -39,6 +39,8 @@ struct parser {
 	uint32_t *tab; /* hash table of the duplicate check: member index + 1, 0 free */
 	size_t captab;
 	size_t scratch_max; /* bytes any one scratch stack may hold (the arena's bound) */
+	int want_canon;  /* lar_json_parse_canonical: track canon */
+	int canon;       /* so far the text is its own canonical form (SPEC §1.4) */
 	enum lar_json_fault fault;
 	size_t fault_off;
 	lar_status st;
@@ -96,7 +98,10 @@ static inline void skipws(struct parser *ps)
 	const uint8_t *p = ps->p, *end = ps->end;
 	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
-	ps->p = p;
+	if (p != ps->p) {
+		ps->canon = 0; /* SPEC §1.4: the canonical form has no whitespace */
+		ps->p = p;
+	}
 }
 
 /*
@@ -289,6 +294,38 @@ static inline int plain8(const uint8_t *p)
 	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) == 0;
 }
 
+/* Printable ASCII that the canonical form still escapes (SPEC §1.4). */
+static const uint8_t canon_special[128] = {
+	['&'] = 1, ['\''] = 1, ['+'] = 1, ['<'] = 1, ['>'] = 1, ['`'] = 1, [0x7F] = 1,
+};
+
+/*
+ * 1 when s[0..n) - string text holding no quote, backslash, control or
+ * non-ASCII byte - needs no canonical escape either, i.e. none of
+ * & ' + < > ` DEL (SPEC §1.4).
+ */
+static int canon_plain(const uint8_t *s, size_t n)
+{
+	const uint8_t *p = s, *end = s + n;
+#if defined(__SSE2__)
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\''))),
+				     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')), _mm_cmpeq_epi8(x, _mm_set1_epi8('<')))),
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')), _mm_cmpeq_epi8(x, _mm_set1_epi8('`'))),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F))));
+		if (_mm_movemask_epi8(hit) != 0)
+			return 0;
+		p += 16;
+	}
+#endif
+	unsigned bad = 0;
+	for (; p < end; p++)
+		bad |= canon_special[*p & 0x7F];
+	return bad == 0;
+}
+
 /* A string at ps->p (on its quote).  Without escapes it stays in the source. */
 static int parse_string(struct parser *ps, const char **out, size_t *outn)
 {
@@ -323,9 +360,17 @@ static int parse_string(struct parser *ps, const char **out, size_t *outn)
 			*out = (const char *)start;
 			*outn = (size_t)(p - start);
 			ps->p = p + 1;
+			if (ps->canon && ps->want_canon && !canon_plain(start, *outn))
+				ps->canon = 0;
 			return 0;
 		case 2:
-			return parse_escaped(ps, start, p, out, outn);
+			if (parse_escaped(ps, start, p, out, outn) != 0)
+				return -1;
+			/* the text between the quotes against the escaping of SPEC §1.4 */
+			if (ps->canon && ps->want_canon &&
+			    !lar_json_canonical_string_is(start, (size_t)(ps->p - 1 - start), *out, *outn))
+				ps->canon = 0;
+			return 0;
 		case 3: /* RFC 8259 §7: controls must be escaped; SPEC §2.3: never U+0000 */
 			return fail(ps, *p == 0 ? LAR_JSONF_NUL : LAR_JSONF_CONTROL, p);
 		default: {
@@ -333,6 +378,7 @@ static int parse_string(struct parser *ps, const char **out, size_t *outn)
 			if (n <= 0)
 				return n < 0 ? fail_end(ps) : fail(ps, LAR_JSONF_UTF8, p);
 			p += n;
+			ps->canon = 0; /* SPEC §1.4: canonical strings are pure ASCII */
 		}
 		}
 	}
@@ -381,6 +427,8 @@ static int parse_number(struct parser *ps, struct lar_json *v)
 	}
 	if (p < end && isdigit_(*p)) /* a leading zero: "01" */
 		return fail(ps, LAR_JSONF_SYNTAX, p);
+	if (p - s == 2 && s[0] == '-' && s[1] == '0')
+		ps->canon = 0; /* SPEC §1.4: written 0 */
 	v->type = LAR_JSON_NUMBER;
 	v->n = (size_t)(p - s);
 	v->u.s = (const char *)s;
@@ -442,13 +490,19 @@ static int parse_array(struct parser *ps, struct lar_json *v, int depth)
 		return 0;
 	}
 	for (;;) {
-		struct lar_json item;
-		if (parse_value(ps, &item, depth + 1) != 0)
-			return -1;
+		/* built in place on the scratch stack, as in parse_object */
 		if (ps->nvals == ps->capvals &&
 		    grow(ps, (void **)&ps->vals, &ps->capvals, sizeof *ps->vals, ps->vals_inline) != 0)
 			return -1;
-		ps->vals[ps->nvals++] = item;
+		if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
+			struct lar_json nested;
+			if (parse_value(ps, &nested, depth + 1) != 0)
+				return -1;
+			ps->vals[ps->nvals] = nested;
+		} else if (parse_value(ps, &ps->vals[ps->nvals], depth + 1) != 0) {
+			return -1;
+		}
+		ps->nvals++;
 		skipws(ps);
 		if (ps->p >= ps->end)
 			return fail_end(ps);
@@ -527,17 +581,28 @@ static int dupcheck_sorted(struct parser *ps, const struct lar_json_member *m, s
 	return 0;
 }
 
+/*
+ * A hash of a name from its length and its first and last (up to) 8 bytes,
+ * read as whole words: cheap, and good for real names.  Names chosen to
+ * collide only spend the probe budget of dupcheck (then it sorts).
+ */
 static uint64_t keyhash(const char *k, size_t n)
 {
-	uint64_t h = 0x9E3779B97F4A7C15u ^ n, w;
-	for (; n >= 8; k += 8, n -= 8) {
-		memcpy(&w, k, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9u;
-		h ^= h >> 29;
+	uint64_t a = 0, b = 0;
+	if (n >= 8) {
+		memcpy(&a, k, 8);
+		memcpy(&b, k + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, k, 4);
+		memcpy(&y, k + n - 4, 4);
+		a = x;
+		b = y;
+	} else if (n > 0) {
+		a = (uint64_t)(uint8_t)k[0] | (uint64_t)(uint8_t)k[n / 2] << 8 | (uint64_t)(uint8_t)k[n - 1] << 16;
 	}
-	w = 0;
-	memcpy(&w, k, n);
-	h = (h ^ w) * 0x94D049BB133111EBu;
+	uint64_t h = (a ^ (0x9E3779B97F4A7C15u * (n + 1))) * 0xBF58476D1CE4E5B9u;
+	h = (h ^ (h >> 29) ^ b) * 0x94D049BB133111EBu;
 	return h ^ h >> 31;
 }
 
@@ -559,7 +624,7 @@ static int dupcheck(struct parser *ps, const struct lar_json_member *m, size_t n
 	}
 	if (n > UINT32_MAX / 4 || n > ps->scratch_max / (4 * sizeof *ps->tab))
 		return dupcheck_sorted(ps, m, n, close);
-	size_t cap = INLINE_TAB;
+	size_t cap = 32; /* small tables for small objects: the table is cleared each time */
 	while (cap < 2 * n)
 		cap *= 2;
 	if (cap > ps->captab) {
@@ -601,22 +666,32 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		return 0;
 	}
 	for (;;) {
-		struct lar_json_member m;
+		/* the member is built in place at the top of the scratch stack (a
+		 * nested container, which uses the stack too, is parsed aside) */
+		if (ps->nmems == ps->capmems &&
+		    grow(ps, (void **)&ps->mems, &ps->capmems, sizeof *ps->mems, ps->mems_inline) != 0)
+			return -1;
+		struct lar_json_member *m = &ps->mems[ps->nmems];
 		const uint8_t *keyat = ps->p;
 		if (keyat >= ps->end)
 			return fail_end(ps);
 		if (*keyat != '"')
 			return fail(ps, LAR_JSONF_SYNTAX, keyat);
-		if (parse_string(ps, &m.key, &m.keylen) != 0)
+		if (parse_string(ps, &m->key, &m->keylen) != 0)
 			return -1;
 		/* SPEC §2.3: duplicate member names, compared after unescaping.  While
 		 * the names ascend (a canonical payload), each differs from all before it. */
 		if (ascending && ps->nmems > base) {
-			int c = keycmp(&ps->mems[ps->nmems - 1], &m);
+			int c = keycmp(m - 1, m);
 			if (c == 0)
 				return fail(ps, LAR_JSONF_DUPLICATE, keyat);
 			ascending = c < 0;
 		}
+		/* SPEC §1.4: canonical names ascend in UTF-16 order, which differs
+		 * from byte order only for names beyond ASCII */
+		if (ps->canon && ps->want_canon && ps->nmems > base &&
+		    lar_json_u16cmp(m[-1].key, m[-1].keylen, m->key, m->keylen) >= 0)
+			ps->canon = 0;
 		skipws(ps);
 		if (ps->p >= ps->end)
 			return fail_end(ps);
@@ -624,12 +699,16 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
 		ps->p++;
 		skipws(ps);
-		if (parse_value(ps, &m.value, depth + 1) != 0)
+		if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
+			/* the nested object's members overwrite this slot: keep the name */
+			struct lar_json_member whole = { m->key, m->keylen, { 0, 0, { NULL } } };
+			if (parse_value(ps, &whole.value, depth + 1) != 0)
+				return -1;
+			ps->mems[ps->nmems] = whole; /* the stack may have moved */
+		} else if (parse_value(ps, &m->value, depth + 1) != 0) {
 			return -1;
-		if (ps->nmems == ps->capmems &&
-		    grow(ps, (void **)&ps->mems, &ps->capmems, sizeof *ps->mems, ps->mems_inline) != 0)
-			return -1;
-		ps->mems[ps->nmems++] = m;
+		}
+		ps->nmems++;
 		skipws(ps);
 		if (ps->p >= ps->end)
 			return fail_end(ps);
@@ -684,8 +763,8 @@ static int parse_value(struct parser *ps, struct lar_json *v, int depth)
 	}
 }
 
-lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
-			  const struct lar_json **out, struct lar_json_error *err)
+static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, const struct lar_json **out,
+			struct lar_json_error *err, int *canonical)
 {
 	struct parser ps;
 	struct lar_json v, *root;
@@ -700,6 +779,8 @@ lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
 	ps.tab = ps.tab_inline;
 	ps.captab = INLINE_TAB;
 	ps.scratch_max = a->max ? a->max : SIZE_MAX;
+	ps.want_canon = canonical != NULL;
+	ps.canon = 1;
 	ps.fault = LAR_JSONF_NONE;
 	ps.fault_off = 0;
 	ps.st = LAR_OK;
@@ -740,7 +821,21 @@ out:
 		err->fault = ps.st == LAR_E_SYNTAX ? ps.fault : LAR_JSONF_NONE;
 		err->offset = ps.st == LAR_E_SYNTAX ? ps.fault_off : 0;
 	}
+	if (canonical != NULL)
+		*canonical = ps.st == LAR_OK && ps.canon;
 	return ps.st;
+}
+
+lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
+			  const struct lar_json **out, struct lar_json_error *err)
+{
+	return parse(src, len, a, out, err, NULL);
+}
+
+lar_status lar_json_parse_canonical(const uint8_t *src, size_t len, struct lar_arena *a,
+				    const struct lar_json **out, struct lar_json_error *err, int *canonical)
+{
+	return parse(src, len, a, out, err, canonical);
 }
 
 const char *lar_json_fault_name(enum lar_json_fault f)

@@ -9,8 +9,11 @@
  * parser guarantees it); an ill-formed byte is written as U+FFFD rather than
  * passed on.
  *
- * Not for: parsing (json_parse.c) or deciding whether a payload is canonical
- * (receipt.c compares bytes with what this writes).
+ * It also answers, for the parser, whether a string's text is exactly its
+ * canonical escaping (lar_json_canonical_string_is), so that the
+ * noncanonical_payload check needs no second serialisation.
+ *
+ * Not for: parsing (json_parse.c).
  */
 #include "json.h"
 
@@ -133,6 +136,38 @@ static inline uint8_t *put_u16(uint8_t *d, uint32_t u)
 	return d + 6;
 }
 
+/*
+ * The canonical escape of the character at s (s < end, *s needing one: see
+ * canon_esc) into d, which has room for 12 bytes.  Returns the bytes written
+ * and advances *s past the character.
+ */
+static size_t canon_escape(const uint8_t **s, const uint8_t *end, uint8_t *d)
+{
+	uint8_t *d0 = d;
+	if (**s < 0x80) {
+		uint8_t e = canon_esc[**s];
+		if (e == 'u') {
+			d = put_u16(d, **s);
+		} else {
+			d[0] = '\\';
+			d[1] = e;
+			d += 2;
+		}
+		(*s)++;
+	} else {
+		uint32_t cp;
+		*s += utf8_next(*s, end, &cp);
+		if (cp >= 0x10000) { /* SPEC §1.4: a UTF-16 surrogate pair */
+			cp -= 0x10000;
+			d = put_u16(d, 0xD800 | cp >> 10);
+			d = put_u16(d, 0xDC00 | (cp & 0x3FF));
+		} else {
+			d = put_u16(d, cp);
+		}
+	}
+	return (size_t)(d - d0);
+}
+
 static void canon_string(struct wr *w, const uint8_t *s, size_t len)
 {
 	const uint8_t *end = s + len;
@@ -145,31 +180,31 @@ static void canon_string(struct wr *w, const uint8_t *s, size_t len)
 			put(w, run, (size_t)(s - run));
 		if (s == end)
 			break;
-		uint8_t *d = room(w, 12), *d0 = d;
-		if (*s < 0x80) {
-			uint8_t e = canon_esc[*s];
-			if (e == 'u') {
-				d = put_u16(d, *s);
-			} else {
-				d[0] = '\\';
-				d[1] = e;
-				d += 2;
-			}
-			s++;
-		} else {
-			uint32_t cp;
-			s += utf8_next(s, end, &cp);
-			if (cp >= 0x10000) { /* SPEC §1.4: a UTF-16 surrogate pair */
-				cp -= 0x10000;
-				d = put_u16(d, 0xD800 | cp >> 10);
-				d = put_u16(d, 0xDC00 | (cp & 0x3FF));
-			} else {
-				d = put_u16(d, cp);
-			}
-		}
-		w->n += (size_t)(d - d0);
+		w->n += canon_escape(&s, end, room(w, 12));
 	}
 	putch(w, '"');
+}
+
+int lar_json_canonical_string_is(const uint8_t *raw, size_t rawlen, const char *str, size_t n)
+{
+	const uint8_t *s = (const uint8_t *)str, *end = s + n, *r = raw, *rend = raw + rawlen;
+	while (s < end) {
+		const uint8_t *run = s;
+		while (s < end && *s < 0x80 && canon_esc[*s] == 0)
+			s++;
+		size_t k = (size_t)(s - run);
+		if (k > (size_t)(rend - r) || memcmp(r, run, k) != 0)
+			return 0;
+		r += k;
+		if (s == end)
+			break;
+		uint8_t esc[12];
+		k = canon_escape(&s, end, esc);
+		if (k > (size_t)(rend - r) || memcmp(r, esc, k) != 0)
+			return 0;
+		r += k;
+	}
+	return r == rend;
 }
 
 /*
@@ -185,10 +220,10 @@ static int u16rank(uint8_t c)
 	return c == 0xEE || c == 0xEF ? c + 0x10 : c;
 }
 
-static int u16cmp(const struct lar_json_member *x, const struct lar_json_member *y)
+int lar_json_u16cmp(const char *x, size_t xn, const char *y, size_t yn)
 {
-	const uint8_t *a = (const uint8_t *)x->key, *b = (const uint8_t *)y->key;
-	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen, i = 0;
+	const uint8_t *a = (const uint8_t *)x, *b = (const uint8_t *)y;
+	size_t n = xn < yn ? xn : yn, i = 0;
 	while (i + 8 <= n) {
 		uint64_t p, q;
 		memcpy(&p, a + i, 8);
@@ -200,7 +235,12 @@ static int u16cmp(const struct lar_json_member *x, const struct lar_json_member 
 	for (; i < n; i++)
 		if (a[i] != b[i])
 			return u16rank(a[i]) - u16rank(b[i]);
-	return (x->keylen > y->keylen) - (x->keylen < y->keylen);
+	return (xn > yn) - (xn < yn);
+}
+
+static int u16cmp(const struct lar_json_member *x, const struct lar_json_member *y)
+{
+	return lar_json_u16cmp(x->key, x->keylen, y->key, y->keylen);
 }
 
 static int u16cmp_idx(const void *x, const void *y)

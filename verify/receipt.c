@@ -80,7 +80,8 @@ struct lar_verifier {
 	struct lar_arena arena;
 	uint8_t *dec;             /* decoded payload */
 	size_t deccap;
-	struct lar_buf canon;     /* canonical form scratch */
+	struct lar_buf canon;     /* canonical form scratch (sign) */
+	int payload_canonical;    /* the decoded payload is its own canonical form */
 	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
 };
 
@@ -548,7 +549,7 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 				struct lar_verdict *out)
 {
 	const struct lar_json *tree;
-	lar_status s = lar_json_parse(json, len, &v->arena, &tree, NULL);
+	lar_status s = lar_json_parse_canonical(json, len, &v->arena, &tree, NULL, &v->payload_canonical);
 	if (s != LAR_OK) {
 		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
 		return LAR_OK;
@@ -566,12 +567,8 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 static lar_status finish_flags(struct lar_verifier *v, const struct lar_json *body, struct lar_verdict *out)
 {
 	uint32_t flags = 0;
-	/* noncanonical_payload: SPEC §1.4 */
-	lar_buf_reset(&v->canon);
-	lar_json_write_canonical(&v->canon, out->payload_tree);
-	if (v->canon.oom)
-		return LAR_E_NOMEM;
-	if (v->canon.len != out->payload_json_len || memcmp(v->canon.p, out->payload_json, v->canon.len) != 0)
+	/* noncanonical_payload: SPEC §1.4, checked by the parser (check_decoded) */
+	if (!v->payload_canonical)
 		flags |= bit(LAR_R_NONCANONICAL_PAYLOAD);
 	if (!body_agrees(body, out->payload_tree, &out->p, v->slot))
 		flags |= bit(LAR_R_BODY_MISMATCH);
