@@ -1,15 +1,45 @@
 /*
  * cmd_verify.c - `la-receipt verify`: a verdict per record (SPEC §2, §4.1).
  *
- * Records are read in batches by the main thread and verified by N workers
- * (--jobs), each with its own verifier (pre-keyed MAC contexts, arena);
- * output is written in input order.  When a record turns out not to be JSON
- * the reader is rewound to resynchronise after it (SPEC §2.1) and the rest of
- * the batch is read again.  Memory is bounded by the batch byte cap plus the
- * reader's record cap, whatever the input size.
+ * One job: the main thread verifies each record straight from the reader's
+ * buffer and writes its verdict; no copies, no threads.
+ *
+ * --jobs N: the main thread reads, N - 1 worker threads verify, and reading
+ * overlaps verifying.  Records are read into two batches in turn: while the
+ * workers verify one, the main thread reads the next, publishes it, then
+ * joins the workers until the first is done, settles it and writes its
+ * verdicts in input order:
+ *
+ *   main     read 1 | read 2, help 1, write 1 | read 3, help 2, write 2 | ...
+ *   workers         | verify 1 ........ verify 2 ........ verify 3 ......
+ *
+ * Anyone free (a worker, or the main thread while it waits) claims the next
+ * CHUNK records of the oldest published batch under the pool's mutex, so
+ * with 2 jobs 2 cores stay busy.  A record's verdict line goes to a buffer
+ * of the worker that verified it, in its batch; writing copies the lines
+ * out in record order.
+ *
+ * SPEC §2.1: when a record turns out not to be JSON, reading resumes at the
+ * next later line starting with '{' or '['.  Settling such a record first
+ * looks for a record already read that starts there, outside an array (the
+ * usual case: one value per line): the records from it on are what a
+ * resynchronised reader would read, so those before it are dropped.  If
+ * there is none, the reader is rewound (lar_reader_fail_at), the batch read
+ * ahead is dropped, and reading goes on from there.  A rewind needs the
+ * bytes, so reading goes in spans: the reader holds every byte from the
+ * start of a span (lar_reader_hold) until all its batches are settled.  A
+ * span ends after SPAN_BYTES; its batches are settled and the next span
+ * holds from there.  Batches start small in each span (FIRST_BATCH, then
+ * doubling), so the workers wait little for their first records.
+ *
+ * Memory is bounded whatever the input size: the span (SPAN_BYTES plus one
+ * record, in the reader) and two batches.  After a rewind, batches restart
+ * no larger than what the rewound batch kept, so input full of values that
+ * are not JSON is read about once, not once per bad value.
  *
  * Not for: the checks themselves (verify/receipt.c).
  */
+#include <assert.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,297 +51,475 @@
 #include "receipt.h"
 #include "verdict.h"
 
-#define BATCH_RECORDS 1024
-#define BATCH_BYTES (4u * 1024 * 1024)
 #define MAX_JOBS 64
+#define BATCH_RECORDS 512          /* records in a batch at most */
+#define BATCH_BYTES (1u << 20)     /* a batch ends at the record that reaches this */
+#define SPAN_BYTES (4u << 20)      /* ... and so does a span (bytes the reader holds) */
+#define FIRST_BATCH 16             /* records in a span's first batch */
+#define CHUNK 16                   /* records claimed at a time */
 
 struct rec {
-	struct lar_record meta; /* meta.p is not used: bytes are at data + off */
+	struct lar_record meta; /* where it was read; meta.p is not used: bytes are at data + off */
 	size_t off;
-	/* results */
-	enum lar_vstatus status;
-	int not_json;
-	size_t out_off, out_len; /* in the worker's output buffer */
+	/* set by the worker that verified it */
 	int worker;
+	enum lar_vstatus status;
+	int not_json;            /* SPEC §2.1: the reader must resynchronise after it */
+	size_t out_off, out_len; /* its verdict line, in that worker's out[] of the batch */
 };
 
 struct batch {
-	struct lar_buf data;
-	struct rec *recs;
-	size_t n;
 	const char *source;
+	struct lar_buf data;     /* the records' bytes */
+	struct rec *recs;
+	size_t n, cap;
+	size_t first;            /* records before it are dropped (SPEC §2.1 skip from the batch before) */
+	/* under the pool's mutex while published */
+	size_t next;             /* the next record to claim */
+	size_t done;             /* records verified (or dropped unverified) */
+	lar_status err;          /* the first error of a worker on it */
+	struct lar_buf out[MAX_JOBS]; /* verdict lines, per worker */
+};
+
+struct pool;
+struct worker {
+	struct pool *pool;
+	int id;                  /* 0 is the main thread */
+	pthread_t th;
+	struct lar_verifier *v;
+};
+
+struct pool {
+	struct worker w[MAX_JOBS];
+	int jobs, started;
 	enum verdict_format fmt;
 	int quiet;
+	pthread_mutex_t mu;
+	pthread_cond_t work;     /* workers: a batch was published, or stop */
+	pthread_cond_t progress; /* the main thread: a batch was done */
+	struct batch *q[2];      /* published batches not yet done and settled, oldest first */
+	int nq;
+	int stop;
 };
 
-struct worker {
-	pthread_t th;
-	int id, jobs;
-	struct lar_verifier *v;
-	struct lar_buf out;
-	struct batch *b;
-	lar_status err;
-	pthread_barrier_t *start, *done;
-	int *stop;
-};
-
-static lar_status run_range(struct worker *w)
+/* Verify records [lo, hi) of b on worker id (not under the mutex). */
+static lar_status verify_chunk(struct pool *p, int id, struct batch *b, size_t lo, size_t hi)
 {
-	struct batch *b = w->b;
-	size_t lo = b->n * (size_t)w->id / (size_t)w->jobs, hi = b->n * (size_t)(w->id + 1) / (size_t)w->jobs;
+	struct lar_buf *out = &b->out[id];
 	struct lar_verdict vd;
-	lar_buf_reset(&w->out);
 	for (size_t i = lo; i < hi; i++) {
 		struct rec *r = &b->recs[i];
-		r->worker = w->id;
 		if (r->meta.broken) {
+			/* SPEC §2.1: not a complete value */
 			memset(&vd, 0, sizeof vd);
 			vd.status = LAR_V_FAIL;
 			vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
 		} else {
-			lar_status s = lar_receipt_verify(w->v, b->data.p + r->off, r->meta.len, &vd);
+			lar_status s = lar_receipt_verify(p->w[id].v, b->data.p + r->off, r->meta.len, &vd);
 			if (s != LAR_OK)
 				return s;
 		}
+		r->worker = id;
 		r->status = vd.status;
 		r->not_json = vd.not_json;
-		r->out_off = w->out.len;
-		if (!b->quiet)
-			verdict_write(&w->out, b->fmt, b->source, r->meta.line, &vd);
-		r->out_len = w->out.len - r->out_off;
+		r->out_off = out->len;
+		if (!p->quiet)
+			verdict_write(out, p->fmt, b->source, r->meta.line, &vd);
+		r->out_len = out->len - r->out_off;
 	}
-	return w->out.oom ? LAR_E_NOMEM : LAR_OK;
+	return out->oom ? LAR_E_NOMEM : LAR_OK;
+}
+
+/* Under the mutex: claim the next records to verify, from the oldest
+ * published batch that has some; NULL when none has. */
+static struct batch *claim(struct pool *p, size_t *lo, size_t *hi)
+{
+	for (int k = 0; k < p->nq; k++) {
+		struct batch *b = p->q[k];
+		if (b->next < b->n) {
+			*lo = b->next;
+			*hi = b->n - b->next > CHUNK ? b->next + CHUNK : b->n;
+			b->next = *hi;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/* Under the mutex: records [lo, hi) of b were verified, with status s. */
+static void finish(struct pool *p, struct batch *b, size_t lo, size_t hi, lar_status s)
+{
+	if (s != LAR_OK && b->err == LAR_OK)
+		b->err = s;
+	b->done += hi - lo;
+	if (b->done == b->n)
+		pthread_cond_signal(&p->progress);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	for (;;) {
-		pthread_barrier_wait(w->start);
-		if (*w->stop)
-			break;
-		w->err = run_range(w);
-		pthread_barrier_wait(w->done);
+	struct pool *p = w->pool;
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		size_t lo, hi;
+		struct batch *b = claim(p, &lo, &hi);
+		if (b == NULL) {
+			pthread_cond_wait(&p->work, &p->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&p->mu);
+		lar_status s = verify_chunk(p, w->id, b, lo, hi);
+		pthread_mutex_lock(&p->mu);
+		finish(p, b, lo, hi, s);
 	}
+	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-struct pool {
-	struct worker w[MAX_JOBS];
-	int jobs, started;
-	pthread_barrier_t start, done;
-	int stop;
-};
-
-/* Run the batch on every worker (the main thread is worker 0). */
-static lar_status pool_run(struct pool *p, struct batch *b)
+/* Hand a filled batch to the workers. */
+static void publish(struct pool *p, struct batch *b)
 {
-	for (int i = 0; i < p->jobs; i++)
-		p->w[i].b = b;
-	if (p->jobs > 1)
-		pthread_barrier_wait(&p->start);
-	p->w[0].err = run_range(&p->w[0]);
-	if (p->jobs > 1)
-		pthread_barrier_wait(&p->done);
-	for (int i = 0; i < p->jobs; i++)
-		if (p->w[i].err != LAR_OK)
-			return p->w[i].err;
-	return LAR_OK;
+	pthread_mutex_lock(&p->mu);
+	assert(p->nq < 2);
+	b->next = 0;
+	b->done = 0;
+	b->err = LAR_OK;
+	p->q[p->nq++] = b;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
 }
 
-static int pool_init(struct pool *p, int jobs, const struct lar_keyring *kr, const struct lar_verify_opts *opts,
-		     struct lar_err *e)
+/* Under the mutex: take b off the queue (nobody works on it any more). */
+static void unqueue(struct pool *p, struct batch *b)
+{
+	int k = 0;
+	while (k < p->nq && p->q[k] != b)
+		k++;
+	assert(k < p->nq);
+	for (; k + 1 < p->nq; k++)
+		p->q[k] = p->q[k + 1];
+	p->nq--;
+}
+
+/* Verify on the main thread alongside the workers until b is done, and
+ * take it off the queue.  LAR_OK, or the first error of a worker on b. */
+static lar_status help_until_done(struct pool *p, struct batch *b)
+{
+	pthread_mutex_lock(&p->mu);
+	while (b->done < b->n) {
+		size_t lo, hi;
+		struct batch *c = claim(p, &lo, &hi);
+		if (c == NULL) {
+			pthread_cond_wait(&p->progress, &p->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&p->mu);
+		lar_status s = verify_chunk(p, 0, c, lo, hi);
+		pthread_mutex_lock(&p->mu);
+		finish(p, c, lo, hi, s);
+	}
+	unqueue(p, b);
+	lar_status s = b->err;
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+/* Drop a published batch: nobody starts on its records any more, and once
+ * the chunks already claimed are done it is off the queue. */
+static void drop(struct pool *p, struct batch *b)
+{
+	pthread_mutex_lock(&p->mu);
+	b->done += b->n - b->next;
+	b->next = b->n;
+	while (b->done < b->n)
+		pthread_cond_wait(&p->progress, &p->mu);
+	unqueue(p, b);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Start jobs - 1 worker threads (the main thread is worker 0), each with
+ * its own verifier.  0, or -1 with e set (pool_free() is still to be called). */
+static int pool_init(struct pool *p, int jobs, const struct lar_keyring *kr,
+		     const struct lar_verify_opts *opts, struct lar_err *e)
 {
 	memset(p, 0, sizeof *p);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->progress, NULL);
 	p->jobs = jobs;
 	for (int i = 0; i < jobs; i++) {
-		struct worker *w = &p->w[i];
-		w->id = i;
-		w->jobs = jobs;
-		lar_buf_init(&w->out, 0);
-		if (lar_verifier_new(kr, opts, &w->v, e) != LAR_OK)
+		p->w[i].pool = p;
+		p->w[i].id = i;
+		if (lar_verifier_new(kr, opts, &p->w[i].v, e) != LAR_OK)
 			return -1;
 	}
-	if (jobs > 1) {
-		pthread_barrier_init(&p->start, NULL, (unsigned)jobs);
-		pthread_barrier_init(&p->done, NULL, (unsigned)jobs);
-		for (int i = 1; i < jobs; i++) {
-			p->w[i].start = &p->start;
-			p->w[i].done = &p->done;
-			p->w[i].stop = &p->stop;
-			if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0) {
-				/* run with the threads we have */
-				p->jobs = i;
-				for (int j = 0; j < i; j++)
-					p->w[j].jobs = i;
-				lar_err_set(e, LAR_E_NOMEM, "cannot start thread %d", i);
-				/* barriers were sized for jobs: rebuild is not possible with
-				 * threads waiting, so stop here */
-				return -1;
-			}
-			p->started = i;
+	for (int i = 1; i < jobs; i++) {
+		if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0) {
+			lar_err_set(e, LAR_E_NOMEM, "cannot start worker thread %d", i);
+			return -1;
 		}
+		p->started = i;
 	}
 	return 0;
 }
 
 static void pool_free(struct pool *p)
 {
-	if (p->jobs > 1 && p->started == p->jobs - 1) {
-		p->stop = 1;
-		pthread_barrier_wait(&p->start);
-		for (int i = 1; i < p->jobs; i++)
-			pthread_join(p->w[i].th, NULL);
-		pthread_barrier_destroy(&p->start);
-		pthread_barrier_destroy(&p->done);
-	}
-	for (int i = 0; i < MAX_JOBS; i++) {
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 1; i <= p->started; i++)
+		pthread_join(p->w[i].th, NULL);
+	for (int i = 0; i < MAX_JOBS; i++)
 		lar_verifier_free(p->w[i].v);
-		lar_buf_free(&p->w[i].out);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->progress);
+}
+
+static void batch_init(struct batch *b)
+{
+	memset(b, 0, sizeof *b);
+	lar_buf_init(&b->data, 0);
+	for (int i = 0; i < MAX_JOBS; i++)
+		lar_buf_init(&b->out[i], 0);
+}
+
+static void batch_free(struct batch *b)
+{
+	lar_buf_free(&b->data);
+	free(b->recs);
+	for (int i = 0; i < MAX_JOBS; i++)
+		lar_buf_free(&b->out[i]);
+}
+
+/* Empty b and read the next records of rd into it: at most limit records,
+ * and none after the one that reaches BATCH_BYTES in b or SPAN_BYTES from
+ * span_start.  LAR_OK; LAR_E_EOF at the end of the input; LAR_E_IO or
+ * LAR_E_NOMEM with e set.  b keeps the records read in every case. */
+static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t limit, uint64_t span_start,
+		       struct lar_err *e)
+{
+	lar_status s = LAR_OK;
+	lar_buf_reset(&b->data);
+	for (int i = 0; i < jobs; i++)
+		lar_buf_reset(&b->out[i]);
+	b->n = 0;
+	b->first = 0;
+	while (b->n < limit && b->data.len < BATCH_BYTES && lar_reader_offset(rd) - span_start < SPAN_BYTES) {
+		struct lar_record rec;
+		if ((s = lar_reader_next(rd, &rec, e)) != LAR_OK)
+			break;
+		if (b->n == b->cap) {
+			size_t ncap = b->cap ? b->cap * 2 : 64;
+			struct rec *nr = realloc(b->recs, ncap * sizeof *nr);
+			if (nr == NULL) {
+				s = lar_err_set(e, LAR_E_NOMEM, "out of memory");
+				break;
+			}
+			b->recs = nr;
+			b->cap = ncap;
+		}
+		struct rec *r = &b->recs[b->n++];
+		memset(r, 0, sizeof *r);
+		r->meta = rec;
+		r->meta.p = NULL;
+		r->off = b->data.len;
+		lar_buf_put(&b->data, rec.p, rec.len);
 	}
+	if (b->data.oom) {
+		b->n = 0;
+		s = lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	}
+	return s;
+}
+
+/* The first record of b from index `from` on that starts at stream offset
+ * off outside an array: what a reader resynchronised to off reads first
+ * (SPEC §2.1).  b->n when there is none. */
+static size_t find_start(const struct batch *b, size_t from, uint64_t off)
+{
+	if (off == UINT64_MAX)
+		return b->n;
+	for (size_t j = from; j < b->n; j++) {
+		const struct lar_record *m = &b->recs[j].meta;
+		if (!m->broken && !m->in_array && m->start_off == off)
+			return j;
+	}
+	return b->n;
 }
 
 struct verify_run {
 	struct cli_ctx *ctx;
 	struct pool pool;
-	struct batch b;
-	size_t cap;
+	struct batch b[2];
 	struct verdict_counts counts;
 	int error;
 };
 
-/* Verify one input: returns 0, or -1 on an error that stops this file
+/* Write the verdicts of b, which is done, in input order, resynchronising
+ * after records that are not JSON (SPEC §2.1): skip to a record of b or of
+ * nb (the batch read after b, or NULL) where reading resumes, or rewind rd.
+ * Returns 1 when it rewound rd (nb is then to be dropped), with *kept the
+ * number of records of b written; 0 otherwise. */
+static int settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b, struct batch *nb,
+		  size_t *kept)
+{
+	struct lar_buf *out = cli_out(vr->ctx);
+	for (size_t i = b->first; i < b->n; i++) {
+		const struct rec *r = &b->recs[i];
+		lar_buf_put(out, b->out[r->worker].p + r->out_off, r->out_len);
+		verdict_count(&vr->counts, r->status);
+		if (!r->not_json)
+			continue;
+		uint64_t resume = lar_reader_resume_offset(rd, &r->meta);
+		size_t j = find_start(b, i + 1, resume);
+		if (j < b->n) {
+			i = j - 1;
+			continue;
+		}
+		if (nb != NULL && (j = find_start(nb, nb->first, resume)) < nb->n) {
+			nb->first = j;
+			return 0;
+		}
+		lar_reader_fail_at(rd, &r->meta);
+		*kept = i + 1 - b->first;
+		return 1;
+	}
+	return 0;
+}
+
+/* One job: verify as the reader reads.  0, or -1 on an error that stops
+ * this input (already reported). */
+static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const char *name)
+{
+	struct worker *w = &vr->pool.w[0];
+	struct lar_verdict vd;
+	struct lar_record rec;
+	struct lar_err e = { 0 };
+	lar_status s;
+	int rc = 0;
+	while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK) {
+		if (rec.broken) {
+			memset(&vd, 0, sizeof vd);
+			vd.status = LAR_V_FAIL;
+			vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
+		} else if ((s = lar_receipt_verify(w->v, rec.p, rec.len, &vd)) != LAR_OK) {
+			cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
+			return -1;
+		}
+		if (!vr->pool.quiet)
+			verdict_write(cli_out(vr->ctx), vr->pool.fmt, name, rec.line, &vd);
+		verdict_count(&vr->counts, vd.status);
+		if (vd.not_json)
+			lar_reader_fail(rd); /* SPEC §2.1 */
+		cli_out_maybe_flush(vr->ctx);
+		if (vr->ctx->out_failed)
+			return -1;
+	}
+	if (s != LAR_E_EOF) {
+		cli_error_lar(vr->ctx, name, &e);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Several jobs: read, verify and write in overlapping batches (see the top
+ * of the file).  0, or -1 on an error that stops this input (already
+ * reported). */
+static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const char *name)
+{
+	struct pool *p = &vr->pool;
+	struct batch *cur = NULL; /* published, the next to settle */
+	int which = 0;            /* vr->b[which] is the one to fill next */
+	size_t limit = FIRST_BATCH;
+	int eof = 0, read_failed = 0, span_full = 0, rc = 0;
+	struct lar_err e = { 0 };
+
+	lar_reader_hold(rd);
+	uint64_t span_start = lar_reader_offset(rd);
+	for (;;) {
+		struct batch *nb = NULL;
+		if (cur == NULL && span_full) {
+			/* every record read so far is settled: hold from here on */
+			lar_reader_release(rd);
+			lar_reader_hold(rd);
+			span_start = lar_reader_offset(rd);
+			span_full = 0;
+			limit = FIRST_BATCH;
+		}
+		if (!eof && !span_full) {
+			nb = &vr->b[which];
+			which ^= 1;
+			nb->source = name;
+			lar_status s = fill(nb, p->jobs, rd, limit, span_start, &e);
+			if (s == LAR_E_EOF) {
+				eof = 1;
+			} else if (s != LAR_OK) {
+				cli_error_lar(vr->ctx, name, &e);
+				rc = -1;
+				eof = read_failed = 1; /* write what was read, then stop */
+			}
+			span_full = lar_reader_offset(rd) - span_start >= SPAN_BYTES;
+			limit = limit < BATCH_RECORDS / 2 ? 2 * limit : BATCH_RECORDS;
+			if (nb->n > 0)
+				publish(p, nb);
+			else
+				nb = NULL;
+		}
+		if (cur != NULL) {
+			lar_status s = help_until_done(p, cur);
+			if (s != LAR_OK) {
+				cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
+				rc = -1;
+				if (nb != NULL)
+					drop(p, nb);
+				break;
+			}
+			size_t kept;
+			if (settle(vr, rd, cur, nb, &kept)) {
+				/* the records of nb were read past the point where
+				 * reading now resumes: read them again from there, in
+				 * batches no larger than what cur kept */
+				if (nb != NULL)
+					drop(p, nb);
+				nb = NULL;
+				eof = read_failed;
+				lar_reader_release(rd);
+				lar_reader_hold(rd);
+				span_start = lar_reader_offset(rd);
+				span_full = 0;
+				limit = kept < FIRST_BATCH ? (kept ? kept : 1) : FIRST_BATCH;
+			}
+			cli_out_maybe_flush(vr->ctx);
+			if (vr->ctx->out_failed) {
+				rc = -1;
+				if (nb != NULL)
+					drop(p, nb);
+				break;
+			}
+		}
+		cur = nb;
+		if (cur == NULL && eof)
+			break;
+	}
+	lar_reader_release(rd);
+	return rc;
+}
+
+/* Verify one input: returns 0, or -1 on an error that stops this input
  * (already reported). */
 static int verify_stream(struct verify_run *vr, int fd, const char *name)
 {
 	struct lar_reader *rd = NULL;
 	struct lar_err e = { 0 };
-	struct batch *b = &vr->b;
-	int rc = 0;
-
 	if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
 		cli_error_lar(vr->ctx, name, &e);
 		return -1;
 	}
-	b->source = name;
-	if (vr->pool.jobs == 1) {
-		/* one thread: verify straight from the reader's buffer, no batch copy */
-		struct worker *w = &vr->pool.w[0];
-		struct lar_verdict vd;
-		struct lar_record rec;
-		lar_status s;
-		while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK) {
-			if (rec.broken) {
-				memset(&vd, 0, sizeof vd);
-				vd.status = LAR_V_FAIL;
-				vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
-			} else if ((s = lar_receipt_verify(w->v, rec.p, rec.len, &vd)) != LAR_OK) {
-				cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
-				rc = -1;
-				break;
-			}
-			if (!b->quiet)
-				verdict_write(cli_out(vr->ctx), b->fmt, name, rec.line, &vd);
-			verdict_count(&vr->counts, vd.status);
-			if (vd.not_json)
-				lar_reader_fail(rd); /* SPEC §2.1 */
-			cli_out_maybe_flush(vr->ctx);
-			if (vr->ctx->out_failed) {
-				rc = -1;
-				break;
-			}
-		}
-		if (s != LAR_OK && s != LAR_E_EOF && rc == 0) {
-			cli_error_lar(vr->ctx, name, &e);
-			rc = -1;
-		}
-		lar_reader_free(rd);
-		return rc;
-	}
-	for (int done = 0; !done;) {
-		lar_buf_reset(&b->data);
-		b->n = 0;
-		lar_reader_hold(rd);
-		uint64_t batch_start = lar_reader_offset(rd);
-		/* the reader keeps every byte since the hold: bound that too, or
-		 * records over the cap would pile up in memory */
-		while (b->n < BATCH_RECORDS && b->data.len < BATCH_BYTES &&
-		       lar_reader_offset(rd) - batch_start < BATCH_BYTES) {
-			struct lar_record rec;
-			lar_status s = lar_reader_next(rd, &rec, &e);
-			if (s == LAR_E_EOF) {
-				done = 1;
-				break;
-			}
-			if (s != LAR_OK) {
-				cli_error_lar(vr->ctx, name, &e);
-				rc = -1;
-				done = 1;
-				break;
-			}
-			if (b->n == vr->cap) {
-				size_t ncap = vr->cap ? vr->cap * 2 : 64;
-				struct rec *nr = realloc(b->recs, ncap * sizeof *nr);
-				if (nr == NULL) {
-					cli_error(vr->ctx, name, "out of memory");
-					rc = -1;
-					done = 1;
-					break;
-				}
-				b->recs = nr;
-				vr->cap = ncap;
-			}
-			struct rec *r = &b->recs[b->n++];
-			memset(r, 0, sizeof *r);
-			r->meta = rec;
-			r->off = b->data.len;
-			lar_buf_put(&b->data, rec.p, rec.len);
-		}
-		if (b->data.oom) {
-			cli_error(vr->ctx, name, "out of memory");
-			lar_reader_release(rd);
-			rc = -1;
-			break;
-		}
-		lar_status s = pool_run(&vr->pool, b);
-		if (s != LAR_OK) {
-			cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
-			lar_reader_release(rd);
-			rc = -1;
-			break;
-		}
-		for (size_t i = 0; i < b->n; i++) {
-			struct rec *r = &b->recs[i];
-			struct lar_buf *wo = &vr->pool.w[r->worker].out;
-			lar_buf_put(cli_out(vr->ctx), wo->p + r->out_off, r->out_len);
-			verdict_count(&vr->counts, r->status);
-			if (!r->not_json)
-				continue;
-			/* SPEC §2.1: reading resumes at the next later line starting
-			 * with '{' or '['.  When a record of this batch starts there
-			 * (outside an array), the records from it on are what a
-			 * resynchronised reader reads: skip to it.  Otherwise rewind. */
-			uint64_t resume = lar_reader_resume_offset(rd, &r->meta);
-			size_t j = i + 1;
-			while (j < b->n && !(resume != UINT64_MAX && !b->recs[j].meta.broken &&
-					     !b->recs[j].meta.in_array && b->recs[j].meta.start_off == resume))
-				j++;
-			if (j < b->n) {
-				i = j - 1;
-				continue;
-			}
-			lar_reader_fail_at(rd, &r->meta);
-			if (rc == 0)
-				done = 0;
-			break;
-		}
-		lar_reader_release(rd);
-		cli_out_maybe_flush(vr->ctx);
-		if (vr->ctx->out_failed) {
-			rc = -1;
-			break;
-		}
-	}
+	int rc = vr->pool.jobs == 1 ? verify_serial(vr, rd, name) : verify_parallel(vr, rd, name);
 	lar_reader_free(rd);
 	return rc;
 }
@@ -388,13 +596,14 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 
 	struct lar_err e = { 0 };
+	batch_init(&vr.b[0]);
+	batch_init(&vr.b[1]);
 	if (pool_init(&vr.pool, (int)jobs, kr, &opts, &e) != 0) {
 		cli_error_lar(ctx, NULL, &e);
 		goto out_pool;
 	}
-	vr.b.fmt = fmt;
-	vr.b.quiet = ctx->quiet;
-	lar_buf_init(&vr.b.data, 0);
+	vr.pool.fmt = fmt;
+	vr.pool.quiet = ctx->quiet;
 
 	if (optind >= argc) {
 		if (verify_stream(&vr, STDIN_FILENO, "-") != 0)
@@ -428,8 +637,8 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 out_pool:
 	pool_free(&vr.pool);
-	lar_buf_free(&vr.b.data);
-	free(vr.b.recs);
+	batch_free(&vr.b[0]);
+	batch_free(&vr.b[1]);
 out:
 	lar_keyring_free(kr);
 	cli_keys_free(&keys);
