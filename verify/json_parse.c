@@ -284,6 +284,7 @@ static int parse_escaped(struct parser *ps, const uint8_t *start, const uint8_t 
  * quote, backslash or byte >= 0x80.  The zero-byte tests can only err
  * towards 0 (a flag above a true match), and then the byte loop decides.
  */
+#if !defined(__SSE2__)
 static inline int plain8(const uint8_t *p)
 {
 	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
@@ -293,6 +294,7 @@ static inline int plain8(const uint8_t *p)
 	b = w ^ (ones * '\\');
 	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) == 0;
 }
+#endif
 
 /* Printable ASCII that the canonical form still escapes (SPEC §1.4). */
 static const uint8_t canon_special[128] = {
@@ -326,8 +328,9 @@ static int canon_plain(const uint8_t *s, size_t n)
 	return bad == 0;
 }
 
-/* A string at ps->p (on its quote).  Without escapes it stays in the source. */
-static int parse_string(struct parser *ps, const char **out, size_t *outn)
+/* A string at ps->p (on its quote), any string.  Without escapes it stays in
+ * the source. */
+static int parse_string_any(struct parser *ps, const char **out, size_t *outn)
 {
 	const uint8_t *start = ps->p + 1, *p = start, *end = ps->end;
 	for (;;) {
@@ -343,18 +346,22 @@ static int parse_string(struct parser *ps, const char **out, size_t *outn)
 				int m = _mm_movemask_epi8(stop);
 				if (m != 0) {
 					p += __builtin_ctz((unsigned)m);
-					break;
+					goto stopped;
 				}
 				p += 16;
 			}
 		}
-#endif
+#else
 		while (end - p >= 8 && plain8(p))
 			p += 8;
+#endif
 		while (p < end && strcls[*p] == 0)
 			p++;
 		if (p >= end)
 			return fail_end(ps);
+#if defined(__SSE2__)
+	stopped:
+#endif
 		switch (strcls[*p]) {
 		case 1:
 			*out = (const char *)start;
@@ -382,6 +389,56 @@ static int parse_string(struct parser *ps, const char **out, size_t *outn)
 		}
 		}
 	}
+}
+
+#if defined(__SSE2__)
+/* Bit i set when byte i of x is one the canonical form escapes although it is
+ * printable ASCII: & ' + < > ` DEL (SPEC §1.4). */
+static inline unsigned canon_special16(__m128i x)
+{
+	__m128i hit = _mm_or_si128(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\''))),
+			     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')), _mm_cmpeq_epi8(x, _mm_set1_epi8('<')))),
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')), _mm_cmpeq_epi8(x, _mm_set1_epi8('`'))),
+			     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F))));
+	return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
+/*
+ * A string at ps->p (on its quote).  Most strings are plain ASCII and short
+ * (names, ids, times): they are taken here, 16 bytes a step, with the
+ * canonical check on the same bytes; anything else (escapes, non-ASCII,
+ * the last 16 bytes of the text) goes through parse_string_any.
+ */
+static inline int parse_string(struct parser *ps, const char **out, size_t *outn)
+{
+#if defined(__SSE2__)
+	const uint8_t *start = ps->p + 1, *p = start;
+	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+	unsigned special = 0;
+	while (ps->end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp)));
+		unsigned k = m ? (unsigned)__builtin_ctz(m) : 16;
+		if (ps->want_canon)
+			special |= canon_special16(x) & ((1u << k) - 1);
+		if (m == 0) {
+			p += 16;
+			continue;
+		}
+		if (p[k] != '"')
+			break;
+		*out = (const char *)start;
+		*outn = (size_t)(p + k - start);
+		ps->p = p + k + 1;
+		if (special)
+			ps->canon = 0;
+		return 0;
+	}
+#endif
+	return parse_string_any(ps, out, outn);
 }
 
 static inline int isdigit_(uint8_t c)
@@ -528,19 +585,31 @@ static int parse_array(struct parser *ps, struct lar_json *v, int depth)
 	return 0;
 }
 
-/* Byte order of member names; any total order serves the duplicate check. */
+/* Byte order of member names; any total order serves the duplicate check.
+ * Eight bytes a step, read big-endian so that word order is byte order. */
 static int keycmp(const struct lar_json_member *x, const struct lar_json_member *y)
 {
-	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
-	int c = n ? memcmp(x->key, y->key, n) : 0;
-	if (c != 0)
-		return c;
+	const uint8_t *a = (const uint8_t *)x->key, *b = (const uint8_t *)y->key;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t p, q;
+		memcpy(&p, a + i, 8);
+		memcpy(&q, b + i, 8);
+		if (p != q) {
+			p = __builtin_bswap64(p);
+			q = __builtin_bswap64(q);
+			return p < q ? -1 : 1;
+		}
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
 	return (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
 static int keyeq(const struct lar_json_member *x, const struct lar_json_member *y)
 {
-	return x->keylen == y->keylen && (x->keylen == 0 || memcmp(x->key, y->key, x->keylen) == 0);
+	return x->keylen == y->keylen && (x->keylen == 0 || lar_mem_eq(x->key, y->key, x->keylen));
 }
 
 static int idxcmp(const void *x, const void *y)
@@ -867,7 +936,7 @@ const struct lar_json *lar_json_get(const struct lar_json *obj, const char *name
 	size_t n = strlen(name);
 	for (size_t i = 0; i < obj->n; i++) {
 		const struct lar_json_member *m = &obj->u.members[i];
-		if (m->keylen == n && memcmp(m->key, name, n) == 0)
+		if (m->keylen == n && lar_mem_eq(m->key, name, n))
 			return &m->value;
 	}
 	return NULL;
@@ -878,7 +947,7 @@ int lar_json_str_eq(const struct lar_json *v, const char *lit)
 	if (v == NULL || v->type != LAR_JSON_STRING || lit == NULL)
 		return 0;
 	size_t n = strlen(lit);
-	return v->n == n && memcmp(v->u.s, lit, n) == 0;
+	return v->n == n && lar_mem_eq(v->u.s, lit, n);
 }
 
 lar_status lar_json_int(const struct lar_json *v, int64_t min, int64_t max, int64_t *out)
@@ -979,7 +1048,7 @@ int lar_json_equal(const struct lar_json *a, const struct lar_json *b)
 		return 1;
 	case LAR_JSON_NUMBER:
 	case LAR_JSON_STRING:
-		return a->n == 0 || memcmp(a->u.s, b->u.s, a->n) == 0;
+		return a->n == 0 || lar_mem_eq(a->u.s, b->u.s, a->n);
 	case LAR_JSON_ARRAY:
 		for (size_t i = 0; i < a->n; i++)
 			if (!lar_json_equal(&a->u.items[i], &b->u.items[i]))

@@ -101,6 +101,45 @@ void *lar_arena_alloc(struct lar_arena *a, size_t n); /* NULL on oom / over max 
 void lar_arena_reset(struct lar_arena *a);
 void lar_arena_free(struct lar_arena *a);
 
+/*
+ * a[0..n) == b[0..n), inline: the names and ids a receipt is made of are
+ * short, and for them the compare costs less than a call to memcmp.
+ * Not for secrets (not constant time: see lar_mac_equal).
+ */
+static inline int lar_mem_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	uint64_t p, q, r, t;
+	if (n >= 8) {
+		for (; n > 8; x += 8, y += 8, n -= 8) {
+			__builtin_memcpy(&p, x, 8);
+			__builtin_memcpy(&q, y, 8);
+			if (p != q)
+				return 0;
+		}
+		/* the last 8 bytes, overlapping what was compared */
+		__builtin_memcpy(&p, x + n - 8, 8);
+		__builtin_memcpy(&q, y + n - 8, 8);
+		return p == q;
+	}
+	if (n >= 4) {
+		uint32_t u, v, w, z;
+		__builtin_memcpy(&u, x, 4);
+		__builtin_memcpy(&v, y, 4);
+		__builtin_memcpy(&w, x + n - 4, 4);
+		__builtin_memcpy(&z, y + n - 4, 4);
+		return u == v && w == z;
+	}
+	r = t = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = r << 8 | x[i];
+		t = t << 8 | y[i];
+	}
+	(void)p;
+	(void)q;
+	return r == t;
+}
+
 /* Zero memory in a way the compiler cannot drop (for secrets). */
 void lar_wipe(void *p, size_t n);
 

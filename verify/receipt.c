@@ -158,7 +158,7 @@ static int is_guid(const char *s, size_t n)
 
 static int is_receipt_id(const char *s, size_t n)
 {
-	if (n != RECEIPT_PREFIX_LEN + 32 || memcmp(s, RECEIPT_PREFIX, RECEIPT_PREFIX_LEN) != 0)
+	if (n != RECEIPT_PREFIX_LEN + 32 || !lar_mem_eq(s, RECEIPT_PREFIX, RECEIPT_PREFIX_LEN))
 		return 0;
 	return all_lhex(s + RECEIPT_PREFIX_LEN, 32);
 }
@@ -257,7 +257,7 @@ static int field_index(const char *key, size_t n)
 		int i = ftab[h];
 		if (i < 0)
 			return -1;
-		if (flen[i] == n && memcmp(fields[i].name, key, n) == 0)
+		if (flen[i] == n && lar_mem_eq(fields[i].name, key, n))
 			return i;
 	}
 }
@@ -324,7 +324,7 @@ static int take(struct lar_payload *p, const struct field *f, const struct lar_j
 static int str_is(struct lar_str s, const char *lit)
 {
 	size_t n = strlen(lit);
-	return s.p != NULL && s.n == n && memcmp(s.p, lit, n) == 0;
+	return s.p != NULL && s.n == n && lar_mem_eq(s.p, lit, n);
 }
 
 /*
@@ -360,7 +360,7 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 	}
 	/* SPEC §2.3: version differs from the envelope's */
 	if (env_version.p != NULL &&
-	    (p->version.n != env_version.n || memcmp(p->version.p, env_version.p, env_version.n) != 0))
+	    (p->version.n != env_version.n || !lar_mem_eq(p->version.p, env_version.p, env_version.n)))
 		return -1;
 	if (lar_time_parse_payload(p->created_at.p, p->created_at.n, &p->created) != LAR_OK)
 		return -1;
@@ -440,7 +440,7 @@ static int body_value_eq(enum kind kind, const struct lar_json *bv, const struct
 static int key_is(const struct lar_json_member *m, const char *lit)
 {
 	size_t n = strlen(lit);
-	return m->keylen == n && memcmp(m->key, lit, n) == 0;
+	return m->keylen == n && lar_mem_eq(m->key, lit, n);
 }
 
 /* SPEC §1.5: 1 when the body agrees with the payload (or is absent).
@@ -483,7 +483,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 		/* a future member: compare when the payload has it too */
 		for (size_t j = 0; j < payload->n; j++) {
 			const struct lar_json_member *pm = &payload->u.members[j];
-			if (pm->keylen == m->keylen && memcmp(pm->key, m->key, m->keylen) == 0) {
+			if (pm->keylen == m->keylen && lar_mem_eq(pm->key, m->key, m->keylen)) {
 				if (!body_value_eq(K_STR, &m->value, &pm->value))
 					return 0;
 				break;
