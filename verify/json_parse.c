@@ -96,6 +96,8 @@ static int fail_end(struct parser *ps)
 static inline void skipws(struct parser *ps)
 {
 	const uint8_t *p = ps->p, *end = ps->end;
+	if (p < end && *p > ' ')
+		return; /* compact JSON: no whitespace at all, the usual case */
 	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	if (p != ps->p) {

@@ -219,7 +219,7 @@ static size_t skip_plain(const uint8_t *buf, size_t i, size_t end)
 #if defined(__SSE2__)
 /* Structural bit masks of 64 bytes: bit i describes p[i]. */
 struct masks {
-	uint64_t quote, bslash, nl, open, close;
+	uint64_t quote, bslash, nl, bracket; /* bracket: any of { } [ ] */
 };
 
 static inline void masks16(const uint8_t *p, int k, struct masks *m)
@@ -230,13 +230,14 @@ static inline void masks16(const uint8_t *p, int k, struct masks *m)
 	m->quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))) << (16 * k);
 	m->bslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))) << (16 * k);
 	m->nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))) << (16 * k);
-	m->open |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(xf, _mm_set1_epi8('{'))) << (16 * k);
-	m->close |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(xf, _mm_set1_epi8('}'))) << (16 * k);
+	m->bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(xf, _mm_set1_epi8('{')),
+									   _mm_cmpeq_epi8(xf, _mm_set1_epi8('}'))))
+		      << (16 * k);
 }
 
 static inline void masks64(const uint8_t *p, struct masks *m)
 {
-	m->quote = m->bslash = m->nl = m->open = m->close = 0;
+	m->quote = m->bslash = m->nl = m->bracket = 0;
 	masks16(p, 0, m);
 	masks16(p, 1, m);
 	masks16(p, 2, m);
@@ -365,10 +366,15 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 			} else {
 				uint64_t q = mk.quote, nl = mk.nl;
 				uint64_t str = prefix_xor(q) ^ (in_str ? ~(uint64_t)0 : 0);
-				uint64_t br = (mk.open | mk.close) & ~str;
+				uint64_t br = mk.bracket & ~str;
 				/* a line starting with '{' or '[' (a resync candidate) or a
 				 * raw line feed in a string: let the byte loop do this block */
-				if ((nl & str) != 0 || ((nl << 1) & mk.open) != 0 || (after_nl && (p[0] == '{' || p[0] == '['))) {
+				int slow = (nl & str) != 0 || (after_nl && (p[0] == '{' || p[0] == '['));
+				for (uint64_t ls = (nl << 1) & mk.bracket; ls != 0 && !slow; ls &= ls - 1) {
+					uint8_t c = p[__builtin_ctzll(ls)];
+					slow = c == '{' || c == '[';
+				}
+				if (slow) {
 					slow_until = i + 64;
 					continue;
 				}
@@ -412,9 +418,10 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 				/* commit: the stack below d - ntop is unchanged */
 				memcpy(stack + (d - ntop), top, ntop);
 				depth = d;
-				lines += (uint64_t)__builtin_popcountll(nl & upto);
+				for (uint64_t x = nl & upto; x != 0; x &= x - 1)
+					lines++; /* few: no popcount instruction in baseline x86-64 */
 				if (depth == 0) {
-					i += (size_t)__builtin_popcountll(upto);
+					i += upto == ~(uint64_t)0 ? 64 : (size_t)__builtin_ctzll(~upto);
 					res = SCAN_DONE;
 					goto out;
 				}

@@ -85,12 +85,15 @@ struct lar_verifier {
 	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
 };
 
+static void fields_init(void);
+
 lar_status lar_verifier_new(const struct lar_keyring *kr, const struct lar_verify_opts *opts,
 			    struct lar_verifier **out, struct lar_err *e)
 {
 	struct lar_verifier *v = calloc(1, sizeof *v);
 	if (v == NULL)
 		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	fields_init();
 	v->kr = kr;
 	struct lar_verify_opts def = LAR_VERIFY_OPTS_DEFAULT;
 	v->opts = opts ? *opts : def;
@@ -248,11 +251,18 @@ static void ftab_build(void)
 	}
 }
 
+/* Build ftab once per process (lar_verifier_new calls it, so field_index
+ * does not pay for the check on every name). */
+static void fields_init(void)
+{
+	pthread_once(&ftab_once, ftab_build);
+}
+
+/* ftab must be built: lar_verifier_new does it. */
 static int field_index(const char *key, size_t n)
 {
 	if (n == 0 || n > 64)
 		return -1;
-	pthread_once(&ftab_once, ftab_build);
 	for (unsigned h = fhash(key, n);; h = (h + 1) % FTAB) {
 		int i = ftab[h];
 		if (i < 0)
@@ -380,6 +390,8 @@ static int64_t fee_model(int64_t gross, int64_t bps, int64_t min_fee)
 
 static int ascii_ieq(const char *a, const char *b, size_t n)
 {
+	if (lar_mem_eq(a, b, n))
+		return 1; /* the usual case: the body repeats the payload's spelling */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
 		if (x >= 'A' && x <= 'Z')
