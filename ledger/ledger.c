@@ -65,6 +65,13 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VER
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
+/* KEYS_PER_STMT rows (0, ?, ?) of a key table: key and receipt of row i
+ * are parameters 2i + 1 and 2i + 2 */
+#define KEY_ROWS_4 "(0, ?, ?), (0, ?, ?), (0, ?, ?), (0, ?, ?)"
+#define KEY_ROWS_16 KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4
+#define KEY_ROWS_64 KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16
+_Static_assert(KEYS_PER_STMT == 64, "KEY_ROWS_64 spells out KEYS_PER_STMT rows");
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -93,6 +100,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CHARGE_MATCH] = "SELECT 1 FROM receipt WHERE id = ?1 AND mcp_tool_id = ?2 "
 			    "AND paying_project_id IS ?3 AND idempotency_key = ?4",
 	[ST_ADD_CHARGE_KEY] = "INSERT INTO charge_key (level, key, receipt) VALUES (0, ?1, ?2)",
+	[ST_ADD_RECEIPT_KEYS] = "INSERT INTO receipt_key (level, key, receipt) VALUES " KEY_ROWS_64,
+	[ST_ADD_CHARGE_KEYS] = "INSERT INTO charge_key (level, key, receipt) VALUES " KEY_ROWS_64,
 	[ST_FILTER_GET] = "SELECT rowid, keys, length(bits) FROM key_filter WHERE name = ?1",
 	[ST_FILTER_PUT] = "INSERT INTO key_filter (name, keys, bits) VALUES (?1, ?2, ?3) "
 			  "ON CONFLICT (name) DO UPDATE SET keys = excluded.keys, bits = excluded.bits",

@@ -21,6 +21,9 @@
  * that this is the 12288 of schemas/ledger.sql). */
 #define DISCREPANCY_BITS ((1u << LAR_R_AMOUNT_MISMATCH) | (1u << LAR_R_FEE_MISMATCH))
 
+/* Rows of ST_ADD_RECEIPT_KEYS and ST_ADD_CHARGE_KEYS (ledger.c spells them out). */
+#define KEYS_PER_STMT 64
+
 /* The statements prepared once per handle (SQL in ledger.c). */
 enum stmt_id {
 	ST_BEGIN,
@@ -36,6 +39,8 @@ enum stmt_id {
 	ST_FIND_CHARGE_KEY,
 	ST_CHARGE_MATCH,
 	ST_ADD_CHARGE_KEY,
+	ST_ADD_RECEIPT_KEYS, /* KEYS_PER_STMT rows at once */
+	ST_ADD_CHARGE_KEYS,
 	ST_ADD_DOUBLE,
 	ST_LEVEL0_SIZE,
 	ST_FILTER_GET,
@@ -87,8 +92,28 @@ struct sumtab {
  * schemas/ledger.sql), read at the start of each file. */
 struct keyfilter {
 	uint8_t *bits;
-	uint64_t nbits; /* 0: no filter, level 1 is read for every key */
+	uint64_t nbits; /* 0: no filter, level 1 is read for every key, unless */
+	int empty;      /* ... with nbits == 0: level 1 holds no key at all */
 	int64_t keys;   /* level-1 keys it holds; -1: not loaded (or stale) */
+};
+
+/*
+ * Level-0 keys of the open file not yet written to their table: a statement
+ * per key cost more than the receipt's own insert, so lar_ledger_add() holds
+ * them here and keys_flush() writes them sorted, many rows a statement, at
+ * commit (or when KEYBUF_MAX are held, which bounds the memory).  Lookups
+ * read them as a third place besides the two levels; slots is an
+ * open-addressing table over them by key (index + 1, 0 = empty).
+ */
+#define KEYBUF_MAX (1u << 18)
+struct keypair {
+	int64_t key, receipt;
+};
+struct keybuf {
+	struct keypair *v; /* in the order added */
+	size_t n, cap;
+	uint32_t *slots;
+	size_t nslots; /* a power of two, at least 2 * n; 0 before the first key */
 };
 
 struct lar_ledger {
@@ -111,6 +136,7 @@ struct lar_ledger {
 	 * data_version), then kept up to date by this one.  A key neither
 	 * filter holds needs no lookup at all. */
 	struct keyfilter l0[2];
+	struct keybuf pend[2]; /* keys of receipt_key, charge_key not yet written */
 	int l0_valid;
 	int64_t data_version;
 };

@@ -345,7 +345,7 @@ static void filter_set(struct keyfilter *f, int64_t key)
 static int filter_maybe(const struct keyfilter *f, int64_t key)
 {
 	if (f->nbits == 0)
-		return 1;
+		return !f->empty;
 	for (int i = 1; i <= FILTER_PROBES; i++) {
 		uint64_t b = filter_bit(key, i, f->nbits);
 		if (!(f->bits[b >> 3] & (1u << (b & 7))))
@@ -359,6 +359,7 @@ static void filter_drop(struct keyfilter *f)
 	free(f->bits);
 	f->bits = NULL;
 	f->nbits = 0;
+	f->empty = 0;
 	f->keys = -1;
 }
 
@@ -384,7 +385,15 @@ static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return ledger_fail(l, e, rc, "read key filter");
 	if (rc == SQLITE_DONE || len <= 0) {
+		/* no filter (a new ledger, before its first merge): level 1 is read
+		 * for every key, unless it holds none, as in every new ledger */
+		char sql[80];
+		int64_t any;
 		filter_drop(f);
+		snprintf(sql, sizeof sql, "SELECT EXISTS (SELECT 1 FROM %s WHERE level = 1)", key_tables[t]);
+		if ((st = ledger_query_int(l, sql, &any, e)) != LAR_OK)
+			return st;
+		f->empty = !any;
 		return LAR_OK;
 	}
 	if (f->bits != NULL && f->keys == keys && f->nbits == (uint64_t)len * 8)
@@ -471,6 +480,124 @@ static void check_key(struct keyfilter *f, int64_t key)
 		f->keys--;
 }
 
+/* ---- level-0 keys held until commit (struct keybuf, ledger_int.h) ---- */
+
+static const enum stmt_id add_key_one[2] = { ST_ADD_RECEIPT_KEY, ST_ADD_CHARGE_KEY };
+static const enum stmt_id add_key_many[2] = { ST_ADD_RECEIPT_KEYS, ST_ADD_CHARGE_KEYS };
+
+static size_t kb_slot(const struct keybuf *b, int64_t key)
+{
+	return (size_t)splitmix64((uint64_t)key) & (b->nslots - 1);
+}
+
+static void kb_clear(struct keybuf *b)
+{
+	b->n = 0;
+	if (b->slots != NULL)
+		memset(b->slots, 0, b->nslots * sizeof *b->slots);
+}
+
+static void kb_free(struct keybuf *b)
+{
+	free(b->v);
+	free(b->slots);
+	memset(b, 0, sizeof *b);
+}
+
+/* Hold (key, receipt); the caller keeps b->n below KEYBUF_MAX. */
+static lar_status kb_add(struct keybuf *b, int64_t key, int64_t receipt, struct lar_err *e)
+{
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? 2 * b->cap : 4096;
+		struct keypair *nv = realloc(b->v, ncap * sizeof *nv);
+		if (nv == NULL)
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		b->v = nv;
+		b->cap = ncap;
+	}
+	if (2 * (b->n + 1) > b->nslots) {
+		/* load factor at most 1/2: grow and put every held key in again */
+		size_t nslots = b->nslots ? 2 * b->nslots : 8192;
+		uint32_t *ns = calloc(nslots, sizeof *ns);
+		if (ns == NULL)
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		free(b->slots);
+		b->slots = ns;
+		b->nslots = nslots;
+		for (size_t k = 0; k < b->n; k++) {
+			size_t i = kb_slot(b, b->v[k].key);
+			while (b->slots[i] != 0)
+				i = (i + 1) & (b->nslots - 1);
+			b->slots[i] = (uint32_t)(k + 1);
+		}
+	}
+	size_t i = kb_slot(b, key);
+	while (b->slots[i] != 0)
+		i = (i + 1) & (b->nslots - 1);
+	b->v[b->n] = (struct keypair){ key, receipt };
+	b->slots[i] = (uint32_t)++b->n;
+	return LAR_OK;
+}
+
+/* The held receipts under key, one a call: start with *pos = -1; returns 0
+ * after the last. */
+static int kb_next(const struct keybuf *b, int64_t key, size_t *pos, int64_t *receipt)
+{
+	if (b->n == 0)
+		return 0;
+	size_t i = *pos == (size_t)-1 ? kb_slot(b, key) : (*pos + 1) & (b->nslots - 1);
+	for (; b->slots[i] != 0; i = (i + 1) & (b->nslots - 1)) {
+		const struct keypair *kp = &b->v[b->slots[i] - 1];
+		if (kp->key == key) {
+			*pos = i;
+			*receipt = kp->receipt;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int keypair_cmp(const void *a, const void *b)
+{
+	const struct keypair *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->receipt > y->receipt) - (x->receipt < y->receipt);
+}
+
+/* Write the held keys of table t to its level 0, in key order (each
+ * statement then adds its rows to a few neighbouring pages). */
+static lar_status keys_flush(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	struct keybuf *b = &l->pend[t];
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	size_t k = 0;
+	if (b->n == 0)
+		return LAR_OK;
+	qsort(b->v, b->n, sizeof *b->v, keypair_cmp);
+	if (b->n >= KEYS_PER_STMT && (st = ledger_stmt(l, add_key_many[t], &s, e)) != LAR_OK)
+		return st;
+	for (; b->n - k >= KEYS_PER_STMT; k += KEYS_PER_STMT) {
+		for (int r = 0; r < KEYS_PER_STMT; r++) {
+			sqlite3_bind_int64(s, 2 * r + 1, b->v[k + (size_t)r].key);
+			sqlite3_bind_int64(s, 2 * r + 2, b->v[k + (size_t)r].receipt);
+		}
+		if ((st = ledger_run(l, add_key_many[t], "store lookup keys", e)) != LAR_OK)
+			return st;
+	}
+	if (k < b->n && (st = ledger_stmt(l, add_key_one[t], &s, e)) != LAR_OK)
+		return st;
+	for (; k < b->n; k++) {
+		sqlite3_bind_int64(s, 1, b->v[k].key);
+		sqlite3_bind_int64(s, 2, b->v[k].receipt);
+		if ((st = ledger_run(l, add_key_one[t], "store lookup key", e)) != LAR_OK)
+			return st;
+	}
+	kb_clear(b);
+	return LAR_OK;
+}
+
 /* Level 0's filter of table t, built anew from level 0 (which this
  * connection sees with its own uncommitted keys), sized for twice as many
  * keys as it holds now and at least 256Ki (a file of 100k receipts then
@@ -480,7 +607,8 @@ static lar_status l0_build(struct lar_ledger *l, int t, struct lar_err *e)
 	struct keyfilter *f = &l->l0[t], c = { .keys = 0 };
 	lar_status st;
 	filter_drop(f);
-	if ((st = each_key(l, t, 0, count_key, &c, e)) != LAR_OK)
+	/* the held keys are part of level 0 */
+	if ((st = keys_flush(l, t, e)) != LAR_OK || (st = each_key(l, t, 0, count_key, &c, e)) != LAR_OK)
 		return st;
 	uint64_t cap = (uint64_t)(c.keys > 131072 ? c.keys : 131072) * 2;
 	f->nbits = (cap * FILTER_BITS_PER_KEY + 63) / 64 * 64;
@@ -492,10 +620,15 @@ static lar_status l0_build(struct lar_ledger *l, int t, struct lar_err *e)
 	return each_key(l, t, 0, filter_set_count, f, e);
 }
 
-/* A key was added to level 0 of table t. */
-static lar_status l0_add(struct lar_ledger *l, int t, int64_t key, struct lar_err *e)
+/* Add (key, receipt) to level 0 of table t (held until commit). */
+static lar_status l0_add(struct lar_ledger *l, int t, int64_t key, int64_t receipt, struct lar_err *e)
 {
 	struct keyfilter *f = &l->l0[t];
+	lar_status st;
+	if (l->pend[t].n >= KEYBUF_MAX && (st = keys_flush(l, t, e)) != LAR_OK)
+		return st;
+	if ((st = kb_add(&l->pend[t], key, receipt, e)) != LAR_OK)
+		return st;
 	filter_set_count(f, key);
 	if ((uint64_t)f->keys * FILTER_MIN_BITS_PER_KEY > f->nbits)
 		return l0_build(l, t, e); /* grown too full: a bigger one */
@@ -513,7 +646,6 @@ static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v
 {
 	sqlite3_stmt *f = NULL, *m = NULL;
 	lar_status st;
-	int rc;
 	*stored = *same = 0;
 	if ((st = ledger_stmt(l, ST_FIND_RECEIPT_KEY, &f, e)) != LAR_OK ||
 	    (st = ledger_stmt(l, ST_RECEIPT_PAYLOAD, &m, e)) != LAR_OK)
@@ -524,8 +656,22 @@ static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v
 	sqlite3_bind_int64(f, 1, key);
 	sqlite3_bind_int64(f, 2, in1 ? 1 : -1);
 	sqlite3_bind_int64(f, 3, in0 ? 0 : -1);
-	while (!*stored && (rc = sqlite3_step(f)) == SQLITE_ROW) {
-		sqlite3_bind_int64(m, 1, sqlite3_column_int64(f, 0));
+	/* the candidates: the table's (both levels), then the held keys' */
+	size_t pos = (size_t)-1;
+	int64_t id = 0;
+	int in_table = 1, rc = SQLITE_DONE;
+	while (!*stored) {
+		if (in_table && (rc = sqlite3_step(f)) == SQLITE_ROW) {
+			id = sqlite3_column_int64(f, 0);
+		} else if (in_table && rc != SQLITE_DONE) {
+			break;
+		} else {
+			in_table = 0;
+			rc = SQLITE_DONE;
+			if (!in0 || !kb_next(&l->pend[0], key, &pos, &id))
+				break;
+		}
+		sqlite3_bind_int64(m, 1, id);
 		ledger_bind_str(m, 2, v->p.receipt_id);
 		rc = sqlite3_step(m);
 		if (rc == SQLITE_ROW) {
@@ -554,7 +700,6 @@ static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p
 {
 	sqlite3_stmt *f = NULL, *m = NULL;
 	lar_status st;
-	int rc;
 	*n = 0;
 	if ((st = ledger_stmt(l, ST_FIND_CHARGE_KEY, &f, e)) != LAR_OK ||
 	    (st = ledger_stmt(l, ST_CHARGE_MATCH, &m, e)) != LAR_OK)
@@ -565,8 +710,21 @@ static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p
 	sqlite3_bind_int64(f, 1, key);
 	sqlite3_bind_int64(f, 2, in1 ? 1 : -1);
 	sqlite3_bind_int64(f, 3, in0 ? 0 : -1);
-	while (*n < 2 && (rc = sqlite3_step(f)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(f, 0);
+	/* the candidates: the table's (both levels), then the held keys' */
+	size_t pos = (size_t)-1;
+	int64_t id = 0;
+	int in_table = 1, rc = SQLITE_DONE;
+	while (*n < 2) {
+		if (in_table && (rc = sqlite3_step(f)) == SQLITE_ROW) {
+			id = sqlite3_column_int64(f, 0);
+		} else if (in_table && rc != SQLITE_DONE) {
+			break;
+		} else {
+			in_table = 0;
+			rc = SQLITE_DONE;
+			if (!in0 || !kb_next(&l->pend[1], key, &pos, &id))
+				break;
+		}
 		sqlite3_bind_int64(m, 1, id);
 		ledger_bind_str(m, 2, p->mcp_tool_id);
 		ledger_bind_str(m, 3, p->paying_project_id);
@@ -631,10 +789,7 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 	if (rc != SQLITE_DONE)
 		return ledger_fail(l, e, rc, "store receipt");
 	int64_t id = sqlite3_last_insert_rowid(l->db);
-	if ((st = run_ints(l, ST_ADD_RECEIPT_KEY, rkey, id, "store receipt key", e)) != LAR_OK ||
-	    (st = l0_add(l, 0, rkey, e)) != LAR_OK ||
-	    (keyed && (st = run_ints(l, ST_ADD_CHARGE_KEY, ckey, id, "store charge key", e)) != LAR_OK) ||
-	    (keyed && (st = l0_add(l, 1, ckey, e)) != LAR_OK))
+	if ((st = l0_add(l, 0, rkey, id, e)) != LAR_OK || (keyed && (st = l0_add(l, 1, ckey, id, e)) != LAR_OK))
 		return st;
 	if (nmatch > 0) {
 		/* with one match, that one becomes part of a double charge now;
@@ -867,6 +1022,7 @@ void ledger_store_free(struct lar_ledger *l)
 	for (int t = 0; t < 2; t++) {
 		filter_drop(&l->kf[t]);
 		filter_drop(&l->l0[t]);
+		kb_free(&l->pend[t]);
 	}
 }
 
@@ -895,7 +1051,8 @@ lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)
 lar_status ledger_store_flush(struct lar_ledger *l, struct lar_err *e)
 {
 	lar_status st;
-	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK)
+	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK ||
+	    (st = keys_flush(l, 0, e)) != LAR_OK || (st = keys_flush(l, 1, e)) != LAR_OK)
 		return st;
 	return merge_keys(l, e);
 }
@@ -904,6 +1061,8 @@ void ledger_store_abort(struct lar_ledger *l)
 {
 	sum_clear(&l->fine);
 	sum_clear(&l->tool);
+	kb_clear(&l->pend[0]);
+	kb_clear(&l->pend[1]);
 	/* a merge in the file may have changed the filters in memory only,
 	 * and emptied level 0's */
 	l->kf[0].keys = l->kf[1].keys = -1;
