@@ -751,18 +751,20 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		if (parse_string(ps, &m->key, &m->keylen) != 0)
 			return -1;
 		/* SPEC §2.3: duplicate member names, compared after unescaping.  While
-		 * the names ascend (a canonical payload), each differs from all before it. */
+		 * the names ascend (a canonical payload), each differs from all before
+		 * it.  Any total order serves; when canonical form is judged it is the
+		 * UTF-16 order of SPEC §1.4 (which differs from byte order only beyond
+		 * ASCII), so one comparison does both. */
 		if (ascending && ps->nmems > base) {
-			int c = keycmp(m - 1, m);
+			int c = ps->want_canon ? lar_json_u16cmp(m[-1].key, m[-1].keylen, m->key, m->keylen)
+					       : keycmp(m - 1, m);
 			if (c == 0)
 				return fail(ps, LAR_JSONF_DUPLICATE, keyat);
-			ascending = c < 0;
+			if (c > 0) {
+				ascending = 0;
+				ps->canon = 0;
+			}
 		}
-		/* SPEC §1.4: canonical names ascend in UTF-16 order, which differs
-		 * from byte order only for names beyond ASCII */
-		if (ps->canon && ps->want_canon && ps->nmems > base &&
-		    lar_json_u16cmp(m[-1].key, m[-1].keylen, m->key, m->keylen) >= 0)
-			ps->canon = 0;
 		skipws(ps);
 		if (ps->p >= ps->end)
 			return fail_end(ps);

@@ -416,7 +416,8 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 					continue;
 				}
 				/* commit: the stack below d - ntop is unchanged */
-				memcpy(stack + (d - ntop), top, ntop);
+				if (ntop > 0)
+					memcpy(stack + (d - ntop), top, ntop);
 				depth = d;
 				for (uint64_t x = nl & upto; x != 0; x &= x - 1)
 					lines++; /* few: no popcount instruction in baseline x86-64 */

@@ -72,6 +72,16 @@ const char *lar_vstatus_name(enum lar_vstatus s)
 	return "?";
 }
 
+/*
+ * Which fields[] entry each position of an object held in the last record.
+ * Records from one producer repeat their member order, so a guess checked
+ * with one comparison saves the hash lookup; a wrong guess costs only that.
+ */
+#define LAYOUT_MAX 48
+struct layout {
+	int8_t at[LAYOUT_MAX];
+};
+
 struct lar_verifier {
 	const struct lar_keyring *kr;
 	struct lar_verify_opts opts;
@@ -83,6 +93,7 @@ struct lar_verifier {
 	struct lar_buf canon;     /* canonical form scratch (sign) */
 	int payload_canonical;    /* the decoded payload is its own canonical form */
 	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
+	struct layout pay_layout, body_layout;
 };
 
 static void fields_init(void);
@@ -272,6 +283,20 @@ static int field_index(const char *key, size_t n)
 	}
 }
 
+/* field_index of member i of an object, guessed from the layout first. */
+static int field_at(struct layout *l, size_t i, const char *key, size_t n)
+{
+	if (i < LAYOUT_MAX) {
+		int g = l->at[i];
+		if (g >= 0 && flen[g] == n && lar_mem_eq(fields[g].name, key, n))
+			return g;
+	}
+	int idx = field_index(key, n);
+	if (i < LAYOUT_MAX)
+		l->at[i] = (int8_t)idx;
+	return idx;
+}
+
 /* Body member names of the attestation object (SPEC §1.5) and the payload
  * member each repeats. */
 static const struct {
@@ -343,7 +368,7 @@ static int str_is(struct lar_str s, const char *lit)
  * each member is checked by kind.  0 ok, -1 violation.
  */
 static int check_schema(const struct lar_json *root, struct lar_str env_version, struct lar_payload *p,
-			const struct lar_json **slot)
+			const struct lar_json **slot, struct layout *layout)
 {
 	memset(p, 0, sizeof *p);
 	for (size_t i = 0; i < NFIELDS; i++)
@@ -353,7 +378,7 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 	size_t present = 0;
 	for (size_t i = 0; i < root->n; i++) {
 		const struct lar_json_member *m = &root->u.members[i];
-		int idx = field_index(m->key, m->keylen);
+		int idx = field_at(layout, i, m->key, m->keylen);
 		if (idx < 0)
 			continue; /* SPEC §1.3: future members are allowed and kept */
 		slot[idx] = &m->value; /* names are unique: the parser rejects duplicates */
@@ -458,7 +483,7 @@ static int key_is(const struct lar_json_member *m, const char *lit)
 /* SPEC §1.5: 1 when the body agrees with the payload (or is absent).
  * slot[] holds the payload's known members (check_schema). */
 static int body_agrees(const struct lar_json *body, const struct lar_json *payload, const struct lar_payload *p,
-		       const struct lar_json *const *slot)
+		       const struct lar_json *const *slot, struct layout *layout)
 {
 	if (body == NULL || body->type == LAR_JSON_NULL)
 		return 1;
@@ -466,7 +491,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 		return 0;
 	for (size_t i = 0; i < body->n; i++) {
 		const struct lar_json_member *m = &body->u.members[i];
-		int idx = field_index(m->key, m->keylen);
+		int idx = field_at(layout, i, m->key, m->keylen);
 		if (idx >= 0) {
 			if (slot[idx] == NULL)
 				continue; /* toolName absent from an old payload */
@@ -566,7 +591,7 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
 		return LAR_OK;
 	}
-	if (check_schema(tree, env_version, &out->p, v->slot) != 0) {
+	if (check_schema(tree, env_version, &out->p, v->slot, &v->pay_layout) != 0) {
 		set_fail(out, LAR_R_SCHEMA_VIOLATION);
 		return LAR_OK;
 	}
@@ -582,7 +607,7 @@ static lar_status finish_flags(struct lar_verifier *v, const struct lar_json *bo
 	/* noncanonical_payload: SPEC §1.4, checked by the parser (check_decoded) */
 	if (!v->payload_canonical)
 		flags |= bit(LAR_R_NONCANONICAL_PAYLOAD);
-	if (!body_agrees(body, out->payload_tree, &out->p, v->slot))
+	if (!body_agrees(body, out->payload_tree, &out->p, v->slot, &v->body_layout))
 		flags |= bit(LAR_R_BODY_MISMATCH);
 	lar_status s = payload_flags(v, &out->p, &flags);
 	if (s != LAR_OK)
