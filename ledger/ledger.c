@@ -71,6 +71,10 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VER
 #define KEY_ROWS_16 KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4
 #define KEY_ROWS_64 KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16
 _Static_assert(KEYS_PER_STMT == 64, "KEY_ROWS_64 spells out KEYS_PER_STMT rows");
+#define SUM_ROWS_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define SUM_ROWS_4 SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1
+#define SUM_ROWS_16 SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4
+_Static_assert(SUMS_PER_STMT == 16, "SUM_ROWS_16 spells out SUMS_PER_STMT rows");
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -123,6 +127,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* ?1..?8 the group (sum_fields order), ?9..?13 the sums */
 	[ST_SUM_INSERT] =
 		"INSERT INTO day_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	/* SUMS_PER_STMT such rows: row i's are parameters 13i + 1 .. 13i + 13 */
+	[ST_SUM_INSERT_MANY] = "INSERT INTO day_summary VALUES " SUM_ROWS_16,
 	/* ?1..?6 the group (tool_sum_fields order), ?7..?11 the sums to add */
 	[ST_TOOL_SUM_UPSERT] =
 		"INSERT INTO day_tool_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "

@@ -48,6 +48,7 @@ enum stmt_id {
 	ST_INSERT_CONFLICT,
 	ST_INSERT_REJECT,
 	ST_SUM_INSERT,
+	ST_SUM_INSERT_MANY, /* SUMS_PER_STMT rows at once */
 	ST_TOOL_SUM_UPSERT,
 	ST_COUNT
 };
@@ -67,8 +68,12 @@ enum stmt_id {
 
 enum sum_field { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY };
 
+/* Rows of ST_SUM_INSERT_MANY (ledger.c spells them out). */
+#define SUMS_PER_STMT 16
+
 struct sum_kind {
 	enum stmt_id flush; /* binds the fields to ?1.., then the five sums */
+	enum stmt_id flush_many; /* the same for SUMS_PER_STMT groups (ST_COUNT: none) */
 	size_t nfields;
 	enum sum_field fields[SUM_MAX_FIELDS]; /* in the table's column order */
 };

@@ -21,11 +21,11 @@
 
 /* The two summary tables (ledger_int.h, schemas/ledger.sql). */
 static const struct sum_kind sum_fine = {
-	ST_SUM_INSERT, 8,
+	ST_SUM_INSERT, ST_SUM_INSERT_MANY, 8,
 	{ SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY },
 };
 static const struct sum_kind sum_tool = {
-	ST_TOOL_SUM_UPSERT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY },
+	ST_TOOL_SUM_UPSERT, ST_COUNT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY },
 };
 
 static void flags_text(uint32_t bits, char *out, size_t cap)
@@ -138,30 +138,45 @@ static void sum_free(struct sumtab *t)
 	lar_arena_free(&t->arena);
 }
 
-/* Write every held group to its table (in the open transaction). */
+/* Bind group g's fields and sums to the nf + 5 parameters from first. */
+static void bind_group(sqlite3_stmt *s, int first, size_t nf, const struct sgroup *g)
+{
+	for (size_t f = 0; f < nf; f++)
+		ledger_bind_str(s, first + (int)f, g->f[f]);
+	first += (int)nf;
+	sqlite3_bind_int64(s, first, g->s.count);
+	sqlite3_bind_int64(s, first + 1, g->s.gross_sats);
+	sqlite3_bind_int64(s, first + 2, g->s.platform_fee_sats);
+	sqlite3_bind_int64(s, first + 3, g->s.net_sats);
+	sqlite3_bind_int64(s, first + 4, g->s.discrepancies);
+}
+
+/* Write every held group to its table (in the open transaction): a
+ * statement per SUMS_PER_STMT groups where the kind has one, as a
+ * statement per row cost as much as the row. */
 static lar_status sum_flush(struct lar_ledger *l, struct sumtab *t, struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	lar_status st;
-	size_t nf = t->kind->nfields;
+	size_t nf = t->kind->nfields, i = 0;
 	if (t->ngroups == 0)
 		return LAR_OK;
+	if (t->kind->flush_many != ST_COUNT && t->ngroups >= SUMS_PER_STMT) {
+		if ((st = ledger_stmt(l, t->kind->flush_many, &s, e)) != LAR_OK)
+			return st;
+		for (; t->ngroups - i >= SUMS_PER_STMT; i += SUMS_PER_STMT) {
+			for (size_t r = 0; r < SUMS_PER_STMT; r++)
+				bind_group(s, (int)(r * (nf + 5)) + 1, nf, &t->groups[i + r]);
+			if ((st = ledger_run(l, t->kind->flush_many, "update summary", e)) != LAR_OK)
+				return st;
+		}
+	}
 	if ((st = ledger_stmt(l, t->kind->flush, &s, e)) != LAR_OK)
 		return st;
-	for (size_t i = 0; i < t->ngroups; i++) {
-		const struct sgroup *g = &t->groups[i];
-		for (size_t f = 0; f < nf; f++)
-			ledger_bind_str(s, (int)f + 1, g->f[f]);
-		sqlite3_bind_int64(s, (int)nf + 1, g->s.count);
-		sqlite3_bind_int64(s, (int)nf + 2, g->s.gross_sats);
-		sqlite3_bind_int64(s, (int)nf + 3, g->s.platform_fee_sats);
-		sqlite3_bind_int64(s, (int)nf + 4, g->s.net_sats);
-		sqlite3_bind_int64(s, (int)nf + 5, g->s.discrepancies);
-		int rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		if (rc != SQLITE_DONE)
-			return ledger_fail(l, e, rc, "update summary");
+	for (; i < t->ngroups; i++) {
+		bind_group(s, 1, nf, &t->groups[i]);
+		if ((st = ledger_run(l, t->kind->flush, "update summary", e)) != LAR_OK)
+			return st;
 	}
 	sum_clear(t);
 	return LAR_OK;
