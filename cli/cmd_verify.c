@@ -186,7 +186,11 @@ static void publish(struct pool *p, struct batch *b)
 	b->done = 0;
 	b->err = LAR_OK;
 	p->q[p->nq++] = b;
-	pthread_cond_broadcast(&p->work);
+	/* wake a worker per chunk but the one the main thread will take:
+	 * after a rewind batches are tiny, and waking workers for them costs
+	 * more than verifying them */
+	for (size_t c = CHUNK; c < b->n && c < (size_t)p->jobs * CHUNK; c += CHUNK)
+		pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 }
 

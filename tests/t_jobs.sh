@@ -1,0 +1,176 @@
+#!/bin/bash
+# t_jobs.sh - verify --jobs 2 and 4 write byte for byte what --jobs 1 writes
+# (SPEC §4.1 output in input order, §2.1 resynchronisation), with the same
+# summary and exit status, on input that mixes ok, flagged, failing and
+# skipped records with values that are not JSON: some the reader skips
+# past, some that make it go back (a bad value holding a line that starts
+# with '{' or '[', a bad array element), arrays, pretty-printed envelopes.
+# The mixed file is run shifted by a few records at a time so that batch
+# boundaries fall on every kind of record; a file bigger than the bytes a
+# parallel verifier holds for going back is run from a file and from
+# standard input; input where every value sends the reader back must stay
+# linear (a timeout otherwise).
+# Not for: verdict details (test_receipt.c) or other hostile input (t_hostile.sh).
+set -u
+export LC_ALL=C TZ=UTC
+BIN=${LAR_BIN:?LAR_BIN must name the la-receipt binary}
+SRC=${LAR_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
+DATA=$SRC/tests/data/cli
+mkdir -p "${LAR_TMP:-/tmp}"
+T=$(mktemp -d "${LAR_TMP:-/tmp}/t_jobs.XXXXXX")
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
+unset LA_RECEIPT_KEYRING LA_RECEIPT_LEDGER
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+no() {
+	fail=$((fail + 1))
+	echo "FAIL: $*"
+}
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok; else no "$d"; fi
+}
+lines() { wc -l <"$1" | tr -d ' '; }
+
+KID=liveauth-mcp-receipt-v1
+RING=$T/ring.txt
+printf '%s  text:jobs-test-secret-4f1c9a\n' "$KID" >"$RING"
+chmod 600 "$RING"
+
+# ---- the kinds of record ----
+cat "$DATA/payloads.jsonl" "$DATA/payload-test.json" >"$T/payloads.jsonl"
+"$BIN" sign -k "$RING" --key-id "$KID" "$T/payloads.jsonl" >"$T/signed.jsonl" 2>"$T/err"
+check "fixture: three signed envelopes" test "$(lines "$T/signed.jsonl")" = 3
+sed -n 1p "$T/signed.jsonl" >"$T/good"
+sed -n 3p "$T/signed.jsonl" >"$T/test"
+check "fixture: the third payload is a test charge (flag)" grep -q '"status": *"Test"' "$T/payloads.jsonl"
+G=$(cat "$T/good")
+# unit NAME TEXT: one kind of record (it may span lines); the generator
+# picks among the files $T/u.*
+unit() { printf '%s\n' "$2" >"$T/u.$1"; }
+unit ok1 "$G"
+unit ok2 "$(sed -n 2p "$T/signed.jsonl")"
+unit flag_test "$(cat "$T/test")"
+unit flag_body "$(printf '%s' "$G" | sed 's/"toolSlug":"weather-api"/"toolSlug":"weather-apj"/')"
+unit fail_key "$(printf '%s' "$G" | sed "s/\"keyId\":\"$KID\"/\"keyId\":\"no-such-key\"/")"
+# a signature whose first character is changed (A, or B if it was A)
+unit fail_sig "$(printf '%s' "$G" | sed 's/"signature":"./"signature":"A/; s/"signature":"AA/"signature":"BA/' \
+	)"
+unit skipped '{"status":"denied","receipt":null}'
+unit words 'not json at all'
+unit badlit '{"a":tru}'
+unit unterminated '{"broken":'
+unit rawnl '{"s":"a string with a raw'
+unit stray ']}'
+unit two_on_a_line "{\"a\":x} $G"
+unit inner_brace "$(printf '{"a":\n{"b":x}}')"
+unit inner_bracket "$(printf '{"a":\n[1,\nx]}')"
+unit indented_after "$(printf '{"a":x}\n  {"c":1}')"
+unit array_ok "[$G,$G]"
+unit array_bad "$(printf '[%s,\n{"b":x},\n%s]' "$G" "$G")"
+unit array_open '[1,2'
+unit pretty "$(printf '%s' "$G" | sed 's/,"signature"/,\n  "signature"/; s/,"body"/,\n\t"body"/')"
+printf '{"a":"\377\376"}\n' >"$T/u.utf8"
+printf '{"a":1,\000}\n' >"$T/u.nul"
+
+# mix SEED N: N units, mostly good envelopes (so that batches grow between
+# the values that are not JSON), in an order fixed by SEED
+mix() {
+	ls "$T"/u.* | awk -v seed="$1" -v n="$2" -v g="$T/u.ok1" '
+		{ u[k++] = $0 }
+		END {
+			x = seed
+			for (i = 0; i < n; i++) {
+				x = (x * 1103515245 + 12345) % 2147483648
+				r = int(x / 65536) % 100
+				f = r < 55 ? g : u[int(x / 256) % k]
+				while ((getline l < f) > 0) print l
+				close(f)
+			}
+		}'
+}
+mix 7 3000 >"$T/mixed.jsonl"
+
+# same NAME FILE [ARGS...]: --jobs 1, 2 and 4 (json) agree on FILE; each
+# run of --jobs 2 and 4 has $LIMIT seconds (a hang or a blow-up otherwise)
+LIMIT=120
+same() {
+	local name=$1 f=$2
+	shift 2
+	"$BIN" verify --format json --jobs 1 -k "$RING" "$@" "$f" >"$T/j1" 2>"$T/j1.err"
+	local rc1=$?
+	for j in 2 4; do
+		timeout $LIMIT "$BIN" verify --format json --jobs $j -k "$RING" "$@" "$f" >"$T/j$j" 2>"$T/j$j.err"
+		local rcj=$?
+		check "$name: --jobs $j exit status $rcj is --jobs 1's ($rc1)" test "$rcj" = "$rc1"
+		check "$name: --jobs $j output identical to --jobs 1" cmp -s "$T/j1" "$T/j$j"
+		check "$name: --jobs $j summary identical to --jobs 1" cmp -s "$T/j1.err" "$T/j$j.err"
+	done
+}
+
+same "mixed file" "$T/mixed.jsonl"
+# the mixed file holds every kind of verdict, so the comparison means something
+check "mixed: ok verdicts" grep -q '"status":"ok"' "$T/j1"
+check "mixed: flag test_receipt" grep -q '"status":"flag","reasons":\["test_receipt"\]' "$T/j1"
+check "mixed: flag body_mismatch" grep -q '"status":"flag","reasons":\["body_mismatch"\]' "$T/j1"
+check "mixed: fail unknown_key" grep -q '"reasons":\["unknown_key"\]' "$T/j1"
+check "mixed: fail bad_signature" grep -q '"reasons":\["bad_signature"\]' "$T/j1"
+check "mixed: skipped" grep -q '"status":"skipped"' "$T/j1"
+check "mixed: malformed_input" grep -q '"reasons":\["malformed_input"\]' "$T/j1"
+check "mixed: more records than a few batches" test "$(lines "$T/j1")" -gt 3000
+"$BIN" verify --jobs 1 -k "$RING" "$T/mixed.jsonl" >"$T/t1" 2>/dev/null
+"$BIN" verify --jobs 2 -k "$RING" "$T/mixed.jsonl" >"$T/t2" 2>/dev/null
+check "mixed: text format identical with --jobs 2" cmp -s "$T/t1" "$T/t2"
+
+# shifted by a few good lines (and by a line that is not JSON), so that
+# batch boundaries fall on other records
+for s in 1 2 3 5 8 13 21 34; do
+	{ for _ in $(seq $s); do echo "$G"; done; cat "$T/mixed.jsonl"; } >"$T/shifted.jsonl"
+	same "mixed file shifted by $s" "$T/shifted.jsonl"
+	{ echo 'not json'; for _ in $(seq $s); do echo "$G"; done; cat "$T/mixed.jsonl"; } >"$T/shifted.jsonl"
+	same "mixed file after garbage, shifted by $s" "$T/shifted.jsonl"
+done
+for seed in 1 2 3; do
+	mix $seed 600 >"$T/mixed.$seed.jsonl"
+	same "mixed file, seed $seed" "$T/mixed.$seed.jsonl"
+done
+same "several files" "$T/mixed.1.jsonl" "$T/mixed.2.jsonl" "$T/mixed.3.jsonl"
+
+# ---- more bytes than a span (what the reader holds to go back) ----
+# about 12 MB of good and flagged lines with a few values that are not JSON
+awk -v g="$T/good" -v t="$T/test" 'BEGIN {
+	getline a < g; getline b < t
+	for (i = 0; i < 9000; i++) {
+		print (i % 10 == 3 ? b : a)
+		if (i % 997 == 0) print "{\"a\":x}"
+		if (i % 1999 == 0) printf "{\"a\":\n{\"b\":x}}\n"
+	}
+}' >"$T/big.jsonl"
+check "fixture: the big file is over 8 MB" test "$(wc -c <"$T/big.jsonl")" -gt 8000000
+same "big file" "$T/big.jsonl"
+"$BIN" verify --format json --jobs 1 -k "$RING" - <"$T/big.jsonl" >"$T/s1" 2>/dev/null
+cat "$T/big.jsonl" | "$BIN" verify --format json --jobs 2 -k "$RING" - >"$T/s2" 2>/dev/null
+check "big file on standard input: --jobs 2 identical to --jobs 1" cmp -s "$T/s1" "$T/s2"
+sed 's/^{"source":"-",/{/' "$T/s1" >"$T/s1.nosource"
+sed 's/^{"source":"[^"]*",/{/' "$T/j1" >"$T/j1.nosource"
+check "big file: the same verdicts from standard input as from the file" \
+	cmp -s "$T/s1.nosource" "$T/j1.nosource"
+
+# ---- every value sends the reader back: linear, not a batch per value ----
+# (one pass takes well under a second; re-reading a full batch after each
+# value takes minutes)
+LIMIT=30
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"a\":\n{\"b\":x}}\n" }' >"$T/back.jsonl"
+awk -v g="$T/good" 'BEGIN {
+	getline a < g
+	for (i = 0; i < 10000; i++) printf "[%s,\n{\"b\":x},\n%s]\n", a, a
+}' >"$T/backarr.jsonl"
+same "20,000 values that each send the reader back" "$T/back.jsonl"
+check "each of them fails (40,000 verdicts)" test "$(lines "$T/j1")" = 40000
+same "10,000 arrays with a bad element" "$T/backarr.jsonl"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
