@@ -57,8 +57,8 @@ unit flag_test "$(cat "$T/test")"
 unit flag_body "$(printf '%s' "$G" | sed 's/"toolSlug":"weather-api"/"toolSlug":"weather-apj"/')"
 unit fail_key "$(printf '%s' "$G" | sed "s/\"keyId\":\"$KID\"/\"keyId\":\"no-such-key\"/")"
 # a signature whose first character is changed (A, or B if it was A)
-unit fail_sig "$(printf '%s' "$G" | sed 's/"signature":"./"signature":"A/; s/"signature":"AA/"signature":"BA/' \
-	)"
+SIG='s/"signature":"./"signature":"A/; s/"signature":"AA/"signature":"BA/'
+unit fail_sig "$(printf '%s' "$G" | sed "$SIG")"
 unit skipped '{"status":"denied","receipt":null}'
 unit words 'not json at all'
 unit badlit '{"a":tru}'
