@@ -22,6 +22,9 @@
 #ifndef LAR_READER_NO_MEMO /* tests/test_reader_memo.c compiles a copy without the memo */
 #define LAR_READER_NO_MEMO 0
 #endif
+#ifndef LAR_READER_NO_FAST /* ... and without the 64-byte path, as the reference of both */
+#define LAR_READER_NO_FAST 0
+#endif
 /* Deeper than the strict parser's limit is certainly malformed (SPEC §2.3):
  * stopping there also bounds how far a rescan after a broken value can run
  * (at most this many unclosed values can be pending at once). */
@@ -357,7 +360,7 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 		 * outside strings are walked in order).  Blocks holding a
 		 * backslash go through the byte loop below, which knows escapes.
 		 */
-		if (depth > 0 && !esc && i >= slow_until && r->end - i >= 64) {
+		if (!LAR_READER_NO_FAST && depth > 0 && !esc && !in_str && i >= slow_until && r->end - i >= 64) {
 			const uint8_t *p = r->buf + i;
 			struct masks mk;
 			masks64(p, &mk);
