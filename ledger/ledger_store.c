@@ -572,12 +572,28 @@ static int kb_next(const struct keybuf *b, int64_t key, size_t *pos, int64_t *re
 	return 0;
 }
 
-static int keypair_cmp(const void *a, const void *b)
+/* Sort v[0..n) by key, as signed integers, keeping the order of equal keys
+ * (receipts were added in increasing order, so this is (key, receipt)
+ * order): a radix sort, a byte a pass, through tmp[0..n). */
+static void keys_sort(struct keypair *v, struct keypair *tmp, size_t n)
 {
-	const struct keypair *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return (x->receipt > y->receipt) - (x->receipt < y->receipt);
+	struct keypair *from = v, *to = tmp;
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, at = 0;
+		for (size_t i = 0; i < n; i++)
+			count[((uint64_t)from[i].key ^ (1ull << 63)) >> shift & 255]++;
+		for (int d = 0; d < 256; d++) {
+			size_t c = count[d];
+			count[d] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[((uint64_t)from[i].key ^ (1ull << 63)) >> shift & 255]++] = from[i];
+		struct keypair *t = from;
+		from = to;
+		to = t;
+	}
+	/* eight passes: the sorted keys are back in v */
 }
 
 /* Write the held keys of table t to its level 0, in key order (each
@@ -590,7 +606,11 @@ static lar_status keys_flush(struct lar_ledger *l, int t, struct lar_err *e)
 	size_t k = 0;
 	if (b->n == 0)
 		return LAR_OK;
-	qsort(b->v, b->n, sizeof *b->v, keypair_cmp);
+	struct keypair *tmp = malloc(b->n * sizeof *tmp);
+	if (tmp == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	keys_sort(b->v, tmp, b->n);
+	free(tmp);
 	if (b->n >= KEYS_PER_STMT && (st = ledger_stmt(l, add_key_many[t], &s, e)) != LAR_OK)
 		return st;
 	for (; b->n - k >= KEYS_PER_STMT; k += KEYS_PER_STMT) {
