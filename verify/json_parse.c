@@ -965,16 +965,20 @@ lar_status lar_json_int(const struct lar_json *v, int64_t min, int64_t max, int6
 	/* SPEC §1.3 integer: -?(0|[1-9][0-9]*), no fraction, no exponent */
 	if (s == e || (*s == '0' && e - s > 1))
 		return LAR_E_INVAL;
-	for (const char *p = s; p < e; p++)
-		if (*p < '0' || *p > '9')
-			return LAR_E_INVAL;
 	uint64_t mag = 0;
-	for (; s < e; s++) {
-		unsigned d = (unsigned)(*s - '0');
-		if (mag > (UINT64_MAX - d) / 10)
-			return LAR_E_RANGE;
-		mag = mag * 10 + d;
+	int over = 0;
+	for (const char *p = s; p < e; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (d > 9)
+			return LAR_E_INVAL; /* the grammar first, then the range */
+		/* 19 digits cannot overflow 64 bits; past that, check each step */
+		if (p - s >= 19 && (over || mag > (UINT64_MAX - d) / 10))
+			over = 1;
+		else
+			mag = mag * 10 + d;
 	}
+	if (over)
+		return LAR_E_RANGE;
 	int64_t val;
 	if (neg) {
 		if (mag > (uint64_t)INT64_MAX + 1)

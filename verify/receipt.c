@@ -97,6 +97,7 @@ struct lar_verifier {
 	struct lar_buf canon;     /* canonical form scratch (sign) */
 	int payload_canonical;    /* the decoded payload is its own canonical form */
 	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
+	lar_time time[32];               /* and the instants of its K_TIME members */
 	struct layout pay_layout, body_layout;
 };
 
@@ -281,6 +282,8 @@ _Static_assert(NFIELDS <= 32, "struct lar_verifier.slot is too small");
 static int8_t ftab[FTAB];
 static uint8_t flen[NFIELDS];
 static pthread_once_t ftab_once = PTHREAD_ONCE_INIT;
+static int f_created_at; /* fields[] index of createdAt */
+static int field_index(const char *key, size_t n);
 
 static unsigned fhash(const char *k, size_t n)
 {
@@ -297,6 +300,7 @@ static void ftab_build(void)
 			h = (h + 1) % FTAB;
 		ftab[h] = (int8_t)i;
 	}
+	f_created_at = field_index("createdAt", 9);
 }
 
 /* Build ftab once per process (lar_verifier_new calls it, so field_index
@@ -359,8 +363,9 @@ static int64_t *int_at(struct lar_payload *p, size_t off)
 	return (int64_t *)((char *)p + off);
 }
 
-/* Check one member against its kind and store it.  0 ok, -1 violation. */
-static int take(struct lar_payload *p, const struct field *f, const struct lar_json *m)
+/* Check one member against its kind and store it (a time's instant in *t).
+ * 0 ok, -1 violation. */
+static int take(struct lar_payload *p, const struct field *f, const struct lar_json *m, lar_time *t)
 {
 	if (m == NULL)
 		return f->kind == K_STR_OPT ? 0 : -1;
@@ -382,11 +387,8 @@ static int take(struct lar_payload *p, const struct field *f, const struct lar_j
 		return -1;
 	if (f->kind == K_RID && !is_receipt_id(m->u.s, m->n))
 		return -1;
-	if (f->kind == K_TIME) {
-		lar_time t;
-		if (lar_time_parse_payload(m->u.s, m->n, &t) != LAR_OK)
-			return -1;
-	}
+	if (f->kind == K_TIME && lar_time_parse_payload(m->u.s, m->n, t) != LAR_OK)
+		return -1;
 	struct lar_str *s = str_at(p, f->off);
 	s->p = m->u.s;
 	s->n = m->n;
@@ -405,7 +407,7 @@ static int str_is(struct lar_str s, const char *lit)
  * each member is checked by kind.  0 ok, -1 violation.
  */
 static int check_schema(const struct lar_json *root, struct lar_str env_version, struct lar_payload *p,
-			const struct lar_json **slot, struct layout *layout)
+			const struct lar_json **slot, lar_time *time, struct layout *layout)
 {
 	memset(p, 0, sizeof *p);
 	for (size_t i = 0; i < NFIELDS; i++)
@@ -427,15 +429,14 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (fields[i].attestation && !p->has_attestation)
 			continue;
-		if (take(p, &fields[i], slot[i]) != 0)
+		if (take(p, &fields[i], slot[i], &time[i]) != 0)
 			return -1;
 	}
 	/* SPEC §2.3: version differs from the envelope's */
 	if (env_version.p != NULL &&
 	    (p->version.n != env_version.n || !lar_mem_eq(p->version.p, env_version.p, env_version.n)))
 		return -1;
-	if (lar_time_parse_payload(p->created_at.p, p->created_at.n, &p->created) != LAR_OK)
-		return -1;
+	p->created = time[f_created_at];
 	return 0;
 }
 
@@ -487,18 +488,17 @@ static int num_equals(const struct lar_json *b, int64_t want)
 /* Compare one body value with its payload counterpart semantically
  * (SPEC §1.5): guids case-insensitively, times as instants, numbers by value,
  * everything else as decoded JSON.  1 equal, 0 not. */
-static int body_value_eq(enum kind kind, const struct lar_json *bv, const struct lar_json *pv)
+static int body_value_eq(enum kind kind, const struct lar_json *bv, const struct lar_json *pv, lar_time pt)
 {
 	if (pv->type == LAR_JSON_NULL || bv->type == LAR_JSON_NULL)
 		return pv->type == bv->type;
-	if (kind == K_TIME) {
-		lar_time a, b;
+	if (kind == K_TIME) { /* pt: the payload's instant (check_schema) */
+		lar_time b;
 		if (bv->type != LAR_JSON_STRING || pv->type != LAR_JSON_STRING)
 			return 0;
-		if (lar_time_parse_instant(bv->u.s, bv->n, &b) != LAR_OK ||
-		    lar_time_parse_instant(pv->u.s, pv->n, &a) != LAR_OK)
+		if (lar_time_parse_instant(bv->u.s, bv->n, &b) != LAR_OK)
 			return 0;
-		return a == b;
+		return pt == b;
 	}
 	if (pv->type == LAR_JSON_NUMBER) {
 		int64_t want;
@@ -520,7 +520,7 @@ static int key_is(const struct lar_json_member *m, const char *lit)
 /* SPEC §1.5: 1 when the body agrees with the payload (or is absent).
  * slot[] holds the payload's known members (check_schema). */
 static int body_agrees(const struct lar_json *body, const struct lar_json *payload, const struct lar_payload *p,
-		       const struct lar_json *const *slot, struct layout *layout)
+		       const struct lar_json *const *slot, const lar_time *time, struct layout *layout)
 {
 	if (body == NULL || body->type == LAR_JSON_NULL)
 		return 1;
@@ -532,7 +532,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 		if (idx >= 0) {
 			if (slot[idx] == NULL)
 				continue; /* toolName absent from an old payload */
-			if (!body_value_eq(fields[idx].kind, &m->value, slot[idx]))
+			if (!body_value_eq(fields[idx].kind, &m->value, slot[idx], time[idx]))
 				return 0;
 			continue;
 		}
@@ -549,7 +549,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 				if (bv == NULL)
 					continue; /* absent: not compared */
 				int k = field_index(att_body[j].payload, strlen(att_body[j].payload));
-				if (!body_value_eq(fields[k].kind, bv, slot[k]))
+				if (!body_value_eq(fields[k].kind, bv, slot[k], time[k]))
 					return 0;
 			}
 			continue;
@@ -558,7 +558,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 		for (size_t j = 0; j < payload->n; j++) {
 			const struct lar_json_member *pm = &payload->u.members[j];
 			if (pm->keylen == m->keylen && lar_mem_eq(pm->key, m->key, m->keylen)) {
-				if (!body_value_eq(K_STR, &m->value, &pm->value))
+				if (!body_value_eq(K_STR, &m->value, &pm->value, 0))
 					return 0;
 				break;
 			}
@@ -628,7 +628,7 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
 		return LAR_OK;
 	}
-	if (check_schema(tree, env_version, &out->p, v->slot, &v->pay_layout) != 0) {
+	if (check_schema(tree, env_version, &out->p, v->slot, v->time, &v->pay_layout) != 0) {
 		set_fail(out, LAR_R_SCHEMA_VIOLATION);
 		return LAR_OK;
 	}
@@ -644,7 +644,7 @@ static lar_status finish_flags(struct lar_verifier *v, const struct lar_json *bo
 	/* noncanonical_payload: SPEC §1.4, checked by the parser (check_decoded) */
 	if (!v->payload_canonical)
 		flags |= bit(LAR_R_NONCANONICAL_PAYLOAD);
-	if (!body_agrees(body, out->payload_tree, &out->p, v->slot, &v->body_layout))
+	if (!body_agrees(body, out->payload_tree, &out->p, v->slot, v->time, &v->body_layout))
 		flags |= bit(LAR_R_BODY_MISMATCH);
 	lar_status s = payload_flags(v, &out->p, &flags);
 	if (s != LAR_OK)
