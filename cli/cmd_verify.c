@@ -54,7 +54,7 @@
 #define MAX_JOBS 64
 #define BATCH_RECORDS 512          /* records in a batch at most */
 #define BATCH_BYTES (1u << 20)     /* a batch ends at the record that reaches this */
-#define SPAN_BYTES (4u << 20)      /* ... and so does a span (bytes the reader holds) */
+#define SPAN_BYTES (2u << 20)      /* ... and so does a span (bytes the reader holds) */
 #define FIRST_BATCH 16             /* records in a span's first batch */
 #define CHUNK 16                   /* records claimed at a time */
 
