@@ -55,7 +55,7 @@
 #define BATCH_RECORDS 512          /* records in a batch at most */
 #define BATCH_BYTES (1u << 20)     /* a batch ends at the record that reaches this */
 #define SPAN_BYTES (2u << 20)      /* ... and so does a span (bytes the reader holds) */
-#define FIRST_BATCH 16             /* records in a span's first batch */
+#define FIRST_BATCH 32             /* records in a span's first batch (two chunks: wakes a worker) */
 #define CHUNK 16                   /* records claimed at a time */
 
 struct rec {
@@ -405,6 +405,9 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 	struct lar_err e = { 0 };
 	lar_status s;
 	int rc = 0;
+	/* JSON Lines on trust: a line that the parser rejects is read again
+	 * with the structural scan, and only that reading gets a verdict */
+	lar_reader_tentative(rd, 1);
 	while ((s = lar_reader_next(rd, &rec, &e)) == LAR_OK) {
 		if (rec.broken) {
 			memset(&vd, 0, sizeof vd);
@@ -413,6 +416,10 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 		} else if ((s = lar_receipt_verify(w->v, rec.p, rec.len, &vd)) != LAR_OK) {
 			cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
 			return -1;
+		}
+		if (vd.not_json && rec.tentative) {
+			lar_reader_retry(rd, &rec);
+			continue;
 		}
 		if (!vr->pool.quiet)
 			verdict_write(cli_out(vr->ctx), vr->pool.fmt, name, rec.line, &vd);
