@@ -26,11 +26,12 @@
  * resynchronised reader would read, so those before it are dropped.  If
  * there is none, the reader is rewound (lar_reader_fail_at), the batch read
  * ahead is dropped, and reading goes on from there.  A rewind needs the
- * bytes, so reading goes in spans: the reader holds every byte from the
- * start of a span (lar_reader_hold) until all its batches are settled.  A
- * span ends after SPAN_BYTES; its batches are settled and the next span
- * holds from there.  Batches start small in each span (FIRST_BATCH, then
- * doubling), so the workers wait little for their first records.
+ * bytes, and the reader holds bytes only from where it is when asked
+ * (lar_reader_hold), so reading goes in spans: the reader holds every byte
+ * from the start of a span until all its batches are settled.  A span ends
+ * after SPAN_BYTES; its batches are settled and the next span holds from
+ * there.  That is the one time the workers wait for the reader, so batches
+ * start small in each span (FIRST_BATCH, then doubling).
  *
  * Memory is bounded whatever the input size: the span (SPAN_BYTES plus one
  * record, in the reader) and two batches.  After a rewind, batches restart
@@ -367,7 +368,7 @@ struct verify_run {
  * after records that are not JSON (SPEC §2.1): skip to a record of b or of
  * nb (the batch read after b, or NULL) where reading resumes, or rewind rd.
  * Returns 1 when it rewound rd (nb is then to be dropped), with *kept the
- * number of records of b written; 0 otherwise. */
+ * number of records of b written (at least 1); 0 otherwise. */
 static int settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b, struct batch *nb,
 		  size_t *kept)
 {
@@ -469,9 +470,11 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 			if (s == LAR_E_EOF) {
 				eof = 1;
 			} else if (s != LAR_OK) {
+				/* write what was read (up to a rewind, if one comes:
+				 * the reader cannot go on after an error), then stop */
 				cli_error_lar(vr->ctx, name, &e);
 				rc = -1;
-				eof = read_failed = 1; /* write what was read, then stop */
+				eof = read_failed = 1;
 			}
 			span_full = lar_reader_offset(rd) - span_start >= SPAN_BYTES;
 			limit = limit < BATCH_RECORDS / 2 ? 2 * limit : BATCH_RECORDS;
@@ -502,7 +505,7 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 				lar_reader_hold(rd);
 				span_start = lar_reader_offset(rd);
 				span_full = 0;
-				limit = kept < FIRST_BATCH ? (kept ? kept : 1) : FIRST_BATCH;
+				limit = kept < FIRST_BATCH ? kept : FIRST_BATCH;
 			}
 			cli_out_maybe_flush(vr->ctx);
 			if (vr->ctx->out_failed) {
