@@ -109,9 +109,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FILTER_GET] = "SELECT rowid, keys, length(bits) FROM key_filter WHERE name = ?1",
 	[ST_FILTER_PUT] = "INSERT INTO key_filter (name, keys, bits) VALUES (?1, ?2, ?3) "
 			  "ON CONFLICT (name) DO UPDATE SET keys = excluded.keys, bits = excluded.bits",
-	/* level 0's size, and the receipt count it is weighed against */
-	[ST_LEVEL0_SIZE] = "SELECT (SELECT count(*) FROM receipt_key WHERE level = 0), "
-			   "(SELECT count(*) FROM charge_key WHERE level = 0), (SELECT max(id) FROM receipt)",
+	/* the receipt count that level 0's size is weighed against */
+	[ST_MAX_RECEIPT] = "SELECT max(id) FROM receipt",
 	[ST_ADD_DOUBLE] = "INSERT INTO double_charge (receipt) VALUES (?1) ON CONFLICT DO NOTHING",
 	/* the same parameter numbers as ST_INSERT_RECEIPT, so one binder serves both */
 	[ST_INSERT_CONFLICT] =

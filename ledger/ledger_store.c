@@ -978,15 +978,18 @@ static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
 	sqlite3_stmt *s = NULL;
 	lar_status st;
 	int64_t n0[2], total;
-	if ((st = ledger_stmt(l, ST_LEVEL0_SIZE, &s, e)) != LAR_OK)
+	if ((st = ledger_stmt(l, ST_MAX_RECEIPT, &s, e)) != LAR_OK)
 		return st;
 	int rc = sqlite3_step(s);
-	n0[0] = sqlite3_column_int64(s, 0);
-	n0[1] = sqlite3_column_int64(s, 1);
-	total = sqlite3_column_int64(s, 2);
+	total = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
 		return ledger_fail(l, e, rc, "merge keys");
+	/* level 0's size is its filter's count (built from level 0 at the
+	 * start of the file, then one more with every key added): counting the
+	 * table read all of it at every commit */
+	n0[0] = l->l0[0].keys;
+	n0[1] = l->l0[1].keys;
 	for (int i = 0; i < 2; i++) {
 		struct keyfilter *f = &l->kf[i];
 		if (n0[i] <= l->level0_max || n0[i] <= total / 8)
