@@ -18,6 +18,8 @@
  * path (the byte loop alone), under other names */
 #define LAR_READER_NO_MEMO 1
 #define LAR_READER_NO_FAST 1
+#define lar_reader_tentative ref_reader_tentative
+#define lar_reader_retry ref_reader_retry
 #define lar_reader_new ref_reader_new
 #define lar_reader_free ref_reader_free
 #define lar_reader_next ref_reader_next
@@ -28,11 +30,14 @@
 #define lar_reader_offset ref_reader_offset
 #define lar_reader_resume_offset ref_reader_resume_offset
 #include "../verify/reader.c"
+#undef lar_reader_tentative
+#undef lar_reader_retry
 #undef lar_reader_new
 #undef lar_reader_free
 #undef lar_reader_next
 #undef lar_reader_fail
 
+#include "json.h"
 #include "tap.h"
 
 /* the library's reader (with the memo) */
@@ -40,6 +45,8 @@ lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct la
 void lar_reader_free(struct lar_reader *r);
 lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
 void lar_reader_fail(struct lar_reader *r);
+void lar_reader_tentative(struct lar_reader *r, int on);
+void lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
 
 typedef lar_status (*new_fn)(int, const char *, size_t, struct lar_reader **, struct lar_err *);
 typedef lar_status (*next_fn)(struct lar_reader *, struct lar_record *, struct lar_err *);
@@ -65,6 +72,78 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
 	}
 	fr(r);
 	close(fd);
+}
+
+/*
+ * Read everything the way `verify` does, the strict parser judging each
+ * record: "line len ok", "line notjson" (then lar_reader_fail, SPEC §2.1) or
+ * "line broken".  With tentative on, a tentative record the parser rejects
+ * is read again (lar_reader_retry) and reports nothing itself.
+ */
+static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *out)
+{
+	int fd = memfd_create("t", 0);
+	if (fd < 0 || (n && write(fd, in, n) != (ssize_t)n))
+		abort();
+	lseek(fd, 0, SEEK_SET);
+	struct lar_reader *r;
+	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
+		abort();
+	lar_reader_tentative(r, tentative);
+	struct lar_arena a;
+	lar_arena_init(&a, 0);
+	struct lar_record rec;
+	size_t k = 0;
+	while (lar_reader_next(r, &rec, NULL) == LAR_OK && k++ < 100000) {
+		if (rec.broken) {
+			lar_buf_printf(out, "%llu broken\n", (unsigned long long)rec.line);
+			continue;
+		}
+		const struct lar_json *v;
+		lar_arena_reset(&a);
+		if (lar_json_parse(rec.p, rec.len, &a, &v, NULL) == LAR_OK) {
+			lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)rec.line, rec.len);
+			continue;
+		}
+		if (rec.tentative) {
+			lar_reader_retry(r, &rec);
+			continue;
+		}
+		lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);
+		lar_reader_fail(r);
+	}
+	lar_arena_free(&a);
+	lar_reader_free(r);
+	close(fd);
+}
+
+/* JSON Lines as they come, and broken in the ways that matter here: two
+ * values on a line, a value over several lines, unclosed or extra brackets,
+ * strings holding brackets, escapes and quotes, arrays, CR LF, blank lines. */
+static size_t gen_lines(char *buf, size_t max, unsigned *seed)
+{
+	static const char *const lines[] = {
+		"{\"a\":1}", "{\"a\":\"}\"}", "{\"a\":\"\\\"}\"}", "{}", "{\"a\":[1,{\"b\":2}]}  ",
+		"{\"a\":1}\r", "{\"a\":1} {\"b\":2}", "{\"a\":1}}", "{\"a\":{\"b\":1}", "{\"a\":", "\"x\"}",
+		"[{\"a\":1},{\"b\":2}]", "[", "{\"a\":1},", "]", "{\"a\":\"x\\\\\"}", "{\"a\":\"x\\\"}",
+		"{\"a\":1}x}", "{\"a\" : 1 }", "", "  {\"a\":1}", "{\"a\":\"{\"}", "}", "{\"a\":tru}",
+		"{\"a\":1,\"a\":2}", "{\"a\":\"\\u00e9\"}",
+	};
+	size_t n = 0;
+	int k = 1 + rand_r(seed) % 30;
+	for (int i = 0; i < k; i++) {
+		const char *p = lines[rand_r(seed) % (sizeof lines / sizeof lines[0])];
+		size_t l = strlen(p);
+		if (n + l + 1 >= max)
+			break;
+		memcpy(buf + n, p, l);
+		n += l;
+		if (rand_r(seed) % 8 != 0 || i == k - 1)
+			buf[n++] = '\n'; /* else the next line continues this one */
+	}
+	if (n > 0 && rand_r(seed) % 4 == 0)
+		n--; /* no line feed at the end */
+	return n;
 }
 
 static size_t gen(char *buf, size_t max, unsigned *seed)
@@ -106,6 +185,41 @@ int main(void)
 		}
 	}
 	CHECKM(differ == 0, "%d of 20000 random inputs read differently with the memo and fast path", differ);
+
+	/* JSON Lines taken on trust (lar_reader_tentative) read exactly as
+	 * scanned, once the parser has judged each record */
+	differ = 0;
+	int tentative_seen = 0;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = gen_lines(in, sizeof in, &seed);
+		lar_buf_reset(&a);
+		lar_buf_reset(&b);
+		run_parsed(in, n, 1, &a);
+		run_parsed(in, n, 0, &b);
+		tentative_seen += a.len > 0;
+		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
+			if (differ++ < 3)
+				fprintf(stderr, "input %d differs:\n%.*s\n--- tentative:\n%.*s--- scanned:\n%.*s", t,
+					(int)n, in, (int)a.len, (char *)a.p, (int)b.len, (char *)b.p);
+		}
+	}
+	CHECKM(differ == 0, "%d of 20000 random JSON Lines inputs read differently on trust", differ);
+	CHECK(tentative_seen > 10000);
+
+	/* many values on one long line: each is tried on trust and scanned
+	 * again, and the search for the line feed is not repeated (linear) */
+	struct lar_buf one;
+	lar_buf_init(&one, 0);
+	for (int i = 0; i < 20000; i++)
+		lar_buf_puts(&one, "{\"a\":1}");
+	lar_buf_putc(&one, '\n');
+	lar_buf_reset(&a);
+	run_parsed((char *)one.p, one.len, 1, &a);
+	size_t recs = 0;
+	for (size_t i = 0; i < a.len; i++)
+		recs += a.p[i] == '\n';
+	CHECKM(recs == 20000, "20000 values on one line read as 20000 records (%zu)", recs);
+	lar_buf_free(&one);
 
 	/* the hostile shape the memo is for: many unclosed lines, same records */
 	struct lar_buf big;

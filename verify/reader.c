@@ -77,6 +77,12 @@ struct lar_reader {
 	uint64_t hold_off;
 	struct lar_record last; /* for lar_reader_fail() */
 	int last_ok;
+	int tentative;      /* lar_reader_tentative() */
+	int scan_next;      /* lar_reader_retry(): the next value is scanned */
+	/* where the first line feed at or after nl_from is (nl_at), or that
+	 * there is none before nl_to (nl_at == 0): memchr never runs over the
+	 * same bytes twice, even when many values share one long line */
+	uint64_t nl_from, nl_to, nl_at;
 };
 
 lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e)
@@ -588,12 +594,86 @@ static void recover(struct lar_reader *r, size_t stop, uint64_t nlines)
 	}
 }
 
+/* Index in buf of the first line feed at or after pos within the window,
+ * or 0 when there is none there. */
+static size_t line_end(struct lar_reader *r)
+{
+	uint64_t at = r->base + r->pos, stop = r->base + r->end;
+	if (at < r->nl_from) { /* rewound before what is known */
+		r->nl_from = r->nl_to = at;
+		r->nl_at = 0;
+	}
+	if (r->nl_at != 0 && at <= r->nl_at)
+		return (size_t)(r->nl_at - r->base);
+	if (r->nl_at != 0 || r->nl_to < at) /* passed the known line feed */
+		r->nl_to = at;
+	r->nl_from = at;
+	r->nl_at = 0;
+	if (r->nl_to < stop) {
+		const uint8_t *p = r->buf + (r->nl_to - r->base);
+		const uint8_t *nl = memchr(p, '\n', (size_t)(stop - r->nl_to));
+		if (nl != NULL)
+			r->nl_at = r->base + (uint64_t)(nl - r->buf);
+		r->nl_to = nl != NULL ? r->nl_at : stop;
+	}
+	return r->nl_at != 0 ? (size_t)(r->nl_at - r->base) : 0;
+}
+
+/*
+ * The tentative record of lar_reader_tentative(): the line from r->pos
+ * (a '{' outside any array) when it ends, within the window and the cap,
+ * with '}' and whitespace.  1 with *rec filled, 0 to scan instead.
+ */
+static int take_line(struct lar_reader *r, struct lar_record *rec)
+{
+	size_t nl = line_end(r), end = nl;
+	if (nl == 0)
+		return 0;
+	while (end > r->pos && is_ws(r->buf[end - 1]))
+		end--;
+	if (end - r->pos > r->max_record || r->buf[end - 1] != '}')
+		return 0;
+	rec->p = r->buf + r->pos;
+	rec->len = end - r->pos;
+	rec->line = r->line;
+	rec->broken = 0;
+	rec->start_off = r->base + r->pos;
+	rec->in_array = 0;
+	rec->tentative = 1;
+	r->pos = end;
+	rec->end_off = r->base + r->pos;
+	rec->end_line = r->line;
+	rec->cand_off = 0; /* no line inside the value */
+	rec->cand_line = 0;
+	r->last = *rec;
+	r->last_ok = 1;
+	return 1;
+}
+
+void lar_reader_tentative(struct lar_reader *r, int on)
+{
+	r->tentative = on;
+}
+
+void lar_reader_retry(struct lar_reader *r, const struct lar_record *rec)
+{
+	if (!rec->tentative || rec->start_off < r->base || rec->start_off - r->base > r->end)
+		return; /* not one to retry (the bytes are still buffered for one that is) */
+	r->pos = (size_t)(rec->start_off - r->base);
+	r->line = rec->line;
+	r->in_array = 0;
+	r->resync = 0;
+	r->last_ok = 0;
+	r->scan_next = 1;
+}
+
 lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e)
 {
 	size_t shift;
 	int f;
 
 	r->last_ok = 0;
+	rec->tentative = 0;
 	for (;;) {
 		if (r->resync) {
 			f = do_resync(r, e);
@@ -655,6 +735,9 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 			continue;
 		}
 
+		if (r->tentative && !r->scan_next && !r->in_array && c == '{' && !r->memo.valid && take_line(r, rec))
+			return LAR_OK;
+		r->scan_next = 0;
 		size_t vend;
 		uint64_t nlines = 0;
 		enum scan_result sr = scan_value(r, r->in_array, &vend, &nlines, e);
@@ -670,6 +753,7 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 		}
 		rec->len = vend - r->pos;
 		rec->broken = 0;
+		rec->tentative = 0;
 		rec->start_off = r->base + r->pos;
 		rec->in_array = r->in_array;
 		r->pos = vend;

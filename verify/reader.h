@@ -41,6 +41,7 @@ struct lar_record {
 	uint64_t end_off, end_line, cand_off, cand_line;
 	uint64_t start_off; /* stream offset of p[0] */
 	int in_array;       /* read as an element of a top-level array */
+	int tentative;      /* a whole line taken on trust (lar_reader_tentative) */
 };
 
 /* Read from fd (not closed by the reader).  name is kept for messages. */
@@ -71,6 +72,22 @@ void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
  * when it cannot.  A record read after rec that starts there, outside an
  * array, is exactly what lar_reader_fail_at() would lead to next. */
 uint64_t lar_reader_resume_offset(const struct lar_reader *r, const struct lar_record *rec);
+
+/*
+ * JSON Lines on trust.  With on = 1, a value that starts a line with '{'
+ * and whose line ends with '}' (then only whitespace) is returned as the
+ * whole line without the structural scan, marked rec->tentative.  That is
+ * the value the scan would have found exactly when the line is one valid
+ * JSON value, which the strict parser then decides anyway.  So a caller that
+ * turns this on must, when the parser rejects a tentative record, call
+ * lar_reader_retry() (and report nothing for it), never lar_reader_fail():
+ * the record is then read again with the scan, and only that verdict counts.
+ * Not for use with lar_reader_hold() (parallel read-ahead).
+ */
+void lar_reader_tentative(struct lar_reader *r, int on);
+/* Rewind to the start of rec - the tentative record last returned - and
+ * read it again with the structural scan. */
+void lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
 
 /* Bytes consumed so far (for progress and benchmarks). */
 uint64_t lar_reader_offset(const struct lar_reader *r);
