@@ -1257,6 +1257,90 @@ static void test_parse_canonical(void)
 	release();
 }
 
+/* ---- the names memo (lar_json_parse_memo) changes nothing ---- */
+
+/* One document of objects whose names come from a small set, so that
+ * consecutive documents share names, orders and duplicates. */
+static size_t gen_doc(char *b, size_t max, unsigned *seed)
+{
+	static const char *const names[] = {
+		"\"a\"", "\"b\"", "\"c\"", "\"agentId\"", "\"createdAt\"", "\"a+b\"", "\"\\u0061\"", "\"\xc3\xa9\"",
+		"\"\\u00E9\"", "\"\"", "\"z\"", "\"attestationKind\"", "\"attestationSource\"",
+	};
+	static const char *const vals[] = { "1", "\"x\"", "null", "-0", "[1,2]", "{}", "{\"a\":1,\"b\":2}",
+					    "{\"b\":1,\"a\":2}", "{\"a\":1,\"a\":2}", "tru", "\"\\u0022\"" };
+	size_t n = 0;
+	int k = rand_r(seed) % 7;
+	b[n++] = '{';
+	for (int i = 0; i < k && n + 64 < max; i++) {
+		if (i > 0)
+			b[n++] = ',';
+		if (rand_r(seed) % 20 == 0)
+			b[n++] = ' ';
+		const char *nm = names[rand_r(seed) % 5 < 3 ? (size_t)(i % 4) : (size_t)rand_r(seed) % (sizeof names / sizeof *names)];
+		const char *vl = vals[rand_r(seed) % (sizeof vals / sizeof *vals)];
+		n += (size_t)snprintf(b + n, max - n, "%s:%s", nm, vl);
+	}
+	if (rand_r(seed) % 6 == 0 && n + 40 < max) /* a nested object as a later member */
+		n += (size_t)snprintf(b + n, max - n, "%s\"o\":{\"b\":1,\"a\":{\"c\":2}}", k ? "," : "");
+	if (rand_r(seed) % 30 != 0)
+		b[n++] = '}';
+	return n;
+}
+
+/* A parse described as text: status, fault and offset, canonical, tree. */
+static void describe(lar_status st, const struct lar_json *v, const struct lar_json_error *e, int canon,
+		     struct lar_buf *out)
+{
+	lar_buf_printf(out, "%d %d %zu %d ", (int)st, (int)e->fault, e->offset, canon);
+	if (st == LAR_OK)
+		lar_json_write(out, v);
+	lar_buf_putc(out, '\n');
+}
+
+static void test_memo(void)
+{
+	struct lar_json_memo *memo;
+	CHECK(lar_json_memo_new(&memo) == LAR_OK);
+	struct lar_arena a1, a2;
+	lar_arena_init(&a1, 0);
+	lar_arena_init(&a2, 0);
+	struct lar_buf x, y;
+	lar_buf_init(&x, 0);
+	lar_buf_init(&y, 0);
+	unsigned seed = 7;
+	int differ = 0;
+	char doc[1024];
+	for (int t = 0; t < 50000; t++) {
+		size_t n = gen_doc(doc, sizeof doc, &seed);
+		int canon_mode = t % 2;
+		const struct lar_json *v1, *v2;
+		struct lar_json_error e1, e2;
+		int c1 = -1, c2 = -1;
+		lar_arena_reset(&a1);
+		lar_arena_reset(&a2);
+		lar_buf_reset(&x);
+		lar_buf_reset(&y);
+		lar_status s1 = lar_json_parse_memo((const uint8_t *)doc, n, &a1, memo, &v1, &e1,
+						    canon_mode ? &c1 : NULL);
+		lar_status s2 = canon_mode ? lar_json_parse_canonical((const uint8_t *)doc, n, &a2, &v2, &e2, &c2)
+					   : lar_json_parse((const uint8_t *)doc, n, &a2, &v2, &e2);
+		describe(s1, v1, &e1, c1, &x);
+		describe(s2, v2, &e2, c2, &y);
+		if (x.len != y.len || memcmp(x.p, y.p, x.len) != 0) {
+			if (differ++ < 3)
+				fprintf(stderr, "memo differs on '%.*s':\n  %.*s  %.*s", (int)n, doc, (int)x.len,
+					(char *)x.p, (int)y.len, (char *)y.p);
+		}
+	}
+	CHECKM(differ == 0, "%d of 50000 documents parsed differently with the memo", differ);
+	lar_buf_free(&x);
+	lar_buf_free(&y);
+	lar_arena_free(&a1);
+	lar_arena_free(&a2);
+	lar_json_memo_free(memo);
+}
+
 /* ---- golden receipts ---- */
 
 /* Tiny base64url (no padding) decoder for the test; -1 on a bad character. */
@@ -1384,6 +1468,7 @@ int main(void)
 	test_accessors();
 	test_canonical();
 	test_parse_canonical();
+	test_memo();
 	test_plain();
 	test_jsontestsuite();
 	test_golden();

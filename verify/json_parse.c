@@ -29,8 +29,32 @@
 #define INLINE_TAB 256 /* hash slots: objects up to 128 members need no malloc */
 #define PAIRWISE_MAX 8 /* unordered objects up to this size: pairwise duplicate check */
 
+/*
+ * The member names of the objects of the last records (struct
+ * lar_json_memo): objects are numbered in the order they open, and for each
+ * of the first MEMO_OBJECTS the names are kept as raw text, quotes included,
+ * with whether each ranks above the one before.  Only names whose raw text
+ * is their decoded and canonical text (printable ASCII, nothing escaped) are
+ * kept, and an object only once it has passed the duplicate check.
+ */
+#define MEMO_OBJECTS 8
+#define MEMO_KEYS 48
+#define MEMO_BYTES 1536
+struct memo_obj {
+	uint16_t n;                  /* names kept; 0: none */
+	uint16_t off[MEMO_KEYS + 1]; /* name i is text[off[i] .. off[i + 1]) */
+	uint64_t up;                 /* bit i: name i ranks above name i - 1 */
+	uint8_t text[MEMO_BYTES];
+};
+
+struct lar_json_memo {
+	struct memo_obj obj[MEMO_OBJECTS];
+};
+
 struct parser {
 	const uint8_t *src, *p, *end;
+	struct lar_json_memo *memo; /* or NULL */
+	size_t nobj;                /* objects opened so far */
 	struct lar_arena *a;
 	struct lar_json *vals; /* scratch stack of array elements */
 	size_t nvals, capvals;
@@ -721,12 +745,52 @@ static int dupcheck(struct parser *ps, const struct lar_json_member *m, size_t n
 	return 0;
 }
 
+/* 1 when name m can be kept in a memo: its raw text in the source is the
+ * name itself, in printable ASCII that the canonical form writes as is. */
+static int memo_plain(const struct parser *ps, const struct lar_json_member *m)
+{
+	const uint8_t *k = (const uint8_t *)m->key;
+	if (k <= ps->src || k + m->keylen >= ps->end || k[-1] != '"' || k[m->keylen] != '"')
+		return 0; /* escaped: decoded into the arena */
+	for (size_t i = 0; i < m->keylen; i++)
+		if (k[i] < 0x20 || k[i] >= 0x7F || k[i] == '"' || k[i] == '\\' || canon_special[k[i]])
+			return 0;
+	return 1;
+}
+
+/* Keep the names of an object that passed the duplicate check. */
+static void memo_store(const struct parser *ps, struct memo_obj *mo, const struct lar_json_member *m, size_t n)
+{
+	size_t used = 0;
+	uint64_t up = 0;
+	mo->n = 0;
+	if (n > MEMO_KEYS)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!memo_plain(ps, &m[i]) || used + m[i].keylen + 2 > MEMO_BYTES)
+			return;
+		mo->off[i] = (uint16_t)used;
+		memcpy(mo->text + used, m[i].key - 1, m[i].keylen + 2);
+		used += m[i].keylen + 2;
+		if (i > 0 && keycmp(&m[i - 1], &m[i]) < 0) /* ASCII: byte and UTF-16 order agree */
+			up |= 1ull << i;
+	}
+	mo->off[n] = (uint16_t)used;
+	mo->up = up;
+	mo->n = (uint16_t)n;
+}
+
 static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 {
 	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
 		return fail(ps, LAR_JSONF_DEPTH, ps->p);
 	size_t base = ps->nmems;
 	int ascending = 1;
+	/* the names of this object in the last record: while they repeat, the
+	 * same bytes give the same names, the same order and no duplicate */
+	struct memo_obj *mo = ps->memo != NULL && ps->nobj < MEMO_OBJECTS ? &ps->memo->obj[ps->nobj] : NULL;
+	size_t hits = 0; /* leading names equal to the memo's */
+	ps->nobj++;
 	ps->p++;
 	skipws(ps);
 	if (ps->p < ps->end && *ps->p == '}') {
@@ -744,6 +808,21 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 			return -1;
 		struct lar_json_member *m = &ps->mems[ps->nmems];
 		const uint8_t *keyat = ps->p;
+		size_t i = ps->nmems - base;
+		if (mo != NULL && hits == i && i < mo->n) {
+			size_t kl = (size_t)(mo->off[i + 1] - mo->off[i]);
+			if ((size_t)(ps->end - keyat) >= kl && lar_mem_eq(keyat, mo->text + mo->off[i], kl)) {
+				m->key = (const char *)keyat + 1;
+				m->keylen = kl - 2;
+				ps->p = keyat + kl;
+				hits++;
+				if (i > 0 && !(mo->up >> i & 1)) {
+					ascending = 0;
+					ps->canon = 0;
+				}
+				goto colon;
+			}
+		}
 		if (keyat >= ps->end)
 			return fail_end(ps);
 		if (*keyat != '"')
@@ -765,6 +844,7 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 				ps->canon = 0;
 			}
 		}
+	colon:
 		skipws(ps);
 		if (ps->p >= ps->end)
 			return fail_end(ps);
@@ -801,8 +881,11 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		return nomem(ps);
 	memcpy(members, ps->mems + base, n * sizeof *members);
 	ps->nmems = base;
-	if (!ascending && dupcheck(ps, members, n, close) != 0)
+	int same = mo != NULL && hits == n && n == mo->n; /* names checked before */
+	if (!same && !ascending && dupcheck(ps, members, n, close) != 0)
 		return -1;
+	if (mo != NULL && !same)
+		memo_store(ps, mo, members, n);
 	v->type = LAR_JSON_OBJECT;
 	v->n = n;
 	v->u.members = members;
@@ -836,8 +919,8 @@ static int parse_value(struct parser *ps, struct lar_json *v, int depth)
 	}
 }
 
-static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, const struct lar_json **out,
-			struct lar_json_error *err, int *canonical)
+static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,
+			const struct lar_json **out, struct lar_json_error *err, int *canonical)
 {
 	struct parser ps;
 	struct lar_json v, *root;
@@ -852,6 +935,8 @@ static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, con
 	ps.tab = ps.tab_inline;
 	ps.captab = INLINE_TAB;
 	ps.scratch_max = a->max ? a->max : SIZE_MAX;
+	ps.memo = memo;
+	ps.nobj = 0;
 	ps.want_canon = canonical != NULL;
 	ps.canon = 1;
 	ps.fault = LAR_JSONF_NONE;
@@ -902,13 +987,30 @@ out:
 lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
 			  const struct lar_json **out, struct lar_json_error *err)
 {
-	return parse(src, len, a, out, err, NULL);
+	return parse(src, len, a, NULL, out, err, NULL);
 }
 
 lar_status lar_json_parse_canonical(const uint8_t *src, size_t len, struct lar_arena *a,
 				    const struct lar_json **out, struct lar_json_error *err, int *canonical)
 {
-	return parse(src, len, a, out, err, canonical);
+	return parse(src, len, a, NULL, out, err, canonical);
+}
+
+lar_status lar_json_memo_new(struct lar_json_memo **out)
+{
+	*out = calloc(1, sizeof **out);
+	return *out != NULL ? LAR_OK : LAR_E_NOMEM;
+}
+
+void lar_json_memo_free(struct lar_json_memo *m)
+{
+	free(m);
+}
+
+lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,
+			       const struct lar_json **out, struct lar_json_error *err, int *canonical)
+{
+	return parse(src, len, a, memo, out, err, canonical);
 }
 
 const char *lar_json_fault_name(enum lar_json_fault f)

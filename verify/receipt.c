@@ -99,6 +99,7 @@ struct lar_verifier {
 	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
 	lar_time time[32];               /* and the instants of its K_TIME members */
 	struct layout pay_layout, body_layout;
+	struct lar_json_memo *env_memo, *pay_memo; /* names of the last envelope and payload */
 };
 
 static void fields_init(void);
@@ -123,6 +124,10 @@ lar_status lar_verifier_new(const struct lar_keyring *kr, const struct lar_verif
 	}
 	lar_arena_init(&v->arena, ARENA_MAX);
 	lar_buf_init(&v->canon, 0);
+	if (lar_json_memo_new(&v->env_memo) != LAR_OK || lar_json_memo_new(&v->pay_memo) != LAR_OK) {
+		lar_verifier_free(v);
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	}
 	*out = v;
 	return LAR_OK;
 }
@@ -137,6 +142,8 @@ void lar_verifier_free(struct lar_verifier *v)
 	lar_arena_free(&v->arena);
 	free(v->dec);
 	lar_buf_free(&v->canon);
+	lar_json_memo_free(v->env_memo);
+	lar_json_memo_free(v->pay_memo);
 	free(v);
 }
 
@@ -623,7 +630,7 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 				struct lar_verdict *out)
 {
 	const struct lar_json *tree;
-	lar_status s = lar_json_parse_canonical(json, len, &v->arena, &tree, NULL, &v->payload_canonical);
+	lar_status s = lar_json_parse_memo(json, len, &v->arena, v->pay_memo, &tree, NULL, &v->payload_canonical);
 	if (s != LAR_OK) {
 		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
 		return LAR_OK;
@@ -670,7 +677,7 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 	lar_arena_reset(&v->arena);
 
 	const struct lar_json *root, *env;
-	if (lar_json_parse(rec, len, &v->arena, &root, NULL) != LAR_OK) {
+	if (lar_json_parse_memo(rec, len, &v->arena, v->env_memo, &root, NULL, NULL) != LAR_OK) {
 		out->not_json = 1;
 		set_fail(out, LAR_R_MALFORMED_INPUT);
 		return LAR_OK;
