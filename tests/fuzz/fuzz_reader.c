@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lar_buf_init(&y, 0);
 	read_parsed(data, size, 1, &x);
 	read_parsed(data, size, 0, &y);
-	if (x.oom || y.oom || x.len != y.len || memcmp(x.p, y.p, x.len) != 0)
+	if (x.oom || y.oom || x.len != y.len || (x.len > 0 && memcmp(x.p, y.p, x.len) != 0))
 		abort();
 	lar_buf_free(&x);
 	lar_buf_free(&y);
