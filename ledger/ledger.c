@@ -40,6 +40,7 @@ _Static_assert(DISCREPANCY_BITS == 12288, "schemas/ledger.sql uses flag_bits & 1
 
 struct lar_ledger;
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e);
+static lar_status migrate_2_to_3(struct lar_ledger *l, struct lar_err *e);
 
 /*
  * Forward migrations: migrations[i] takes a ledger from schema version i + 1
@@ -49,6 +50,7 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e);
  */
 static lar_status (*const migrations[])(struct lar_ledger *, struct lar_err *) = {
 	migrate_1_to_2,
+	migrate_2_to_3,
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VERSION - 1,
 	       "one migration per schema version after the first");
@@ -382,6 +384,25 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 		    "migrate", e)) != LAR_OK)
 		return st;
 	return ledger_build_filters(l, e);
+}
+
+/*
+ * Schema 2 -> 3: key_filter gains the rows of level 0 (built from level 0
+ * here, kept by every import afterwards) and the column comments that say
+ * so, which SQLite keeps in the table's text: the table is made again from
+ * the schema text, its level-1 rows copied.
+ */
+static lar_status migrate_2_to_3(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	if ((st = ledger_exec(l, "ALTER TABLE key_filter RENAME TO key_filter_v2", "migrate", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE key_filter (", e)) != LAR_OK ||
+	    (st = ledger_exec(l,
+			      "INSERT INTO key_filter (name, keys, bits) SELECT name, keys, bits FROM key_filter_v2 "
+			      "ORDER BY name; DROP TABLE key_filter_v2",
+			      "migrate", e)) != LAR_OK)
+		return st;
+	return ledger_build_level0_filters(l, e);
 }
 
 /* Bring the ledger to LAR_LEDGER_SCHEMA_VERSION, inside BEGIN IMMEDIATE so

@@ -136,12 +136,14 @@ struct lar_ledger {
 	struct sumtab fine, tool; /* day_summary, day_tool_summary */
 	int64_t level0_max; /* lookup keys kept at level 0 before a merge is weighed */
 	struct keyfilter kf[2]; /* of receipt_key, charge_key: copies of key_filter */
-	/* Bloom filters of level 0 of the same tables, in memory only: built
-	 * from level 0 when another connection has committed since (PRAGMA
-	 * data_version), then kept up to date by this one.  A key neither
-	 * filter holds needs no lookup at all. */
+	/* Bloom filters of level 0 of the same tables (key_filter rows
+	 * 'receipt_key level 0', 'charge_key level 0'): read when another
+	 * connection has committed since (PRAGMA data_version), then kept up
+	 * to date by this one and stored at each commit.  A key neither filter
+	 * holds needs no lookup at all. */
 	struct keyfilter l0[2];
 	struct keybuf pend[2]; /* keys of receipt_key, charge_key not yet written */
+	int l0_dirty[2]; /* l0[t] differs from its key_filter row: written at commit */
 	int l0_valid;
 	int64_t data_version;
 };
@@ -182,7 +184,10 @@ void ledger_store_abort(struct lar_ledger *l);
 void ledger_sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* Migration: build both key filters from level 1. */
 lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e);
-/* report check: each stored filter holds all of its level 1. */
+/* Migration: build both level-0 filters from level 0 and store them. */
+lar_status ledger_build_level0_filters(struct lar_ledger *l, struct lar_err *e);
+/* report check: each stored filter holds all of its level, and says how
+ * many keys that level has. */
 lar_status ledger_check_filters(struct lar_ledger *l, struct lar_err *e);
 
 #endif

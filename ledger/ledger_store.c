@@ -331,6 +331,8 @@ void ledger_sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 #define FILTER_MIN_BITS_PER_KEY 8 /* fewer, after merges added keys: built again */
 
 static const char *const key_tables[2] = { "receipt_key", "charge_key" };
+/* the key_filter names of their level-0 filters (schema version 3) */
+static const char *const level0_names[2] = { "receipt_key level 0", "charge_key level 0" };
 
 static uint64_t splitmix64(uint64_t x)
 {
@@ -378,17 +380,20 @@ static void filter_drop(struct keyfilter *f)
 	f->keys = -1;
 }
 
-/* Read table t's filter row into f (LAR_OK with f->nbits == 0 when there is
- * none).  Skipped when f already holds the row's version: `keys` only grows,
- * with every merge. */
-static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, struct lar_err *e)
+/* Read the key_filter row `name` into f; *found says whether there was one
+ * (f is then dropped).  With `same_ok`, skipped when f already holds the
+ * row's version, which only level 1's rows can tell: their `keys` only
+ * grows, with every merge. */
+static lar_status filter_load(struct lar_ledger *l, const char *name, int same_ok, struct keyfilter *f,
+			      int *found, struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	sqlite3_blob *blob = NULL;
 	lar_status st;
+	*found = 0;
 	if ((st = ledger_stmt(l, ST_FILTER_GET, &s, e)) != LAR_OK)
 		return st;
-	ledger_bind_cstr(s, 1, key_tables[t]);
+	ledger_bind_cstr(s, 1, name);
 	int rc = sqlite3_step(s);
 	int64_t rowid = 0, keys = 0, len = 0;
 	if (rc == SQLITE_ROW) {
@@ -400,18 +405,11 @@ static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return ledger_fail(l, e, rc, "read key filter");
 	if (rc == SQLITE_DONE || len <= 0) {
-		/* no filter (a new ledger, before its first merge): level 1 is read
-		 * for every key, unless it holds none, as in every new ledger */
-		char sql[80];
-		int64_t any;
 		filter_drop(f);
-		snprintf(sql, sizeof sql, "SELECT EXISTS (SELECT 1 FROM %s WHERE level = 1)", key_tables[t]);
-		if ((st = ledger_query_int(l, sql, &any, e)) != LAR_OK)
-			return st;
-		f->empty = !any;
 		return LAR_OK;
 	}
-	if (f->bits != NULL && f->keys == keys && f->nbits == (uint64_t)len * 8)
+	*found = 1;
+	if (same_ok && f->bits != NULL && f->keys == keys && f->nbits == (uint64_t)len * 8)
 		return LAR_OK;
 	filter_drop(f);
 	if ((uint64_t)len > SIZE_MAX || (f->bits = malloc((size_t)len)) == NULL)
@@ -429,17 +427,42 @@ static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, 
 	return LAR_OK;
 }
 
-static lar_status filter_write(struct lar_ledger *l, int t, struct lar_err *e)
+/* Read table t's level-1 filter row into f (LAR_OK with f->nbits == 0 when
+ * there is none). */
+static lar_status filter_read(struct lar_ledger *l, int t, struct keyfilter *f, struct lar_err *e)
+{
+	int found;
+	lar_status st = filter_load(l, key_tables[t], 1, f, &found, e);
+	if (st != LAR_OK || found)
+		return st;
+	/* no filter (a new ledger, before its first merge): level 1 is read for
+	 * every key, unless it holds none, as in every new ledger */
+	char sql[80];
+	int64_t any;
+	snprintf(sql, sizeof sql, "SELECT EXISTS (SELECT 1 FROM %s WHERE level = 1)", key_tables[t]);
+	if ((st = ledger_query_int(l, sql, &any, e)) != LAR_OK)
+		return st;
+	f->empty = !any;
+	return LAR_OK;
+}
+
+/* Store f as the key_filter row `name`. */
+static lar_status filter_put(struct lar_ledger *l, const char *name, const struct keyfilter *f,
+			     struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	lar_status st;
-	const struct keyfilter *f = &l->kf[t];
 	if ((st = ledger_stmt(l, ST_FILTER_PUT, &s, e)) != LAR_OK)
 		return st;
-	ledger_bind_cstr(s, 1, key_tables[t]);
+	ledger_bind_cstr(s, 1, name);
 	sqlite3_bind_int64(s, 2, f->keys);
 	sqlite3_bind_blob64(s, 3, f->bits, f->nbits / 8, SQLITE_STATIC);
 	return ledger_run(l, ST_FILTER_PUT, "write key filter", e);
+}
+
+static lar_status filter_write(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	return filter_put(l, key_tables[t], &l->kf[t], e);
 }
 
 /* Every key of table t at `level`, through fn. */
@@ -652,7 +675,20 @@ static lar_status l0_build(struct lar_ledger *l, int t, struct lar_err *e)
 		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 	}
 	f->keys = 0;
+	l->l0_dirty[t] = 1;
 	return each_key(l, t, 0, filter_set_count, f, e);
+}
+
+/* Level 0's filter of table t as stored (schemas/ledger.sql), or built from
+ * level 0 when there is no row. */
+static lar_status l0_load(struct lar_ledger *l, int t, struct lar_err *e)
+{
+	int found;
+	lar_status st = filter_load(l, level0_names[t], 0, &l->l0[t], &found, e);
+	l->l0_dirty[t] = 0;
+	if (st == LAR_OK && !found)
+		st = l0_build(l, t, e);
+	return st;
 }
 
 /* Add (key, receipt) to level 0 of table t (held until commit). */
@@ -665,6 +701,7 @@ static lar_status l0_add(struct lar_ledger *l, int t, int64_t key, int64_t recei
 	if ((st = kb_add(&l->pend[t], key, receipt, e)) != LAR_OK)
 		return st;
 	filter_set_count(f, key);
+	l->l0_dirty[t] = 1;
 	if ((uint64_t)f->keys * FILTER_MIN_BITS_PER_KEY > f->nbits)
 		return l0_build(l, t, e); /* grown too full: a bigger one */
 	return LAR_OK;
@@ -1012,6 +1049,7 @@ static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
 		if (l->l0[i].bits != NULL)
 			memset(l->l0[i].bits, 0, (size_t)(l->l0[i].nbits / 8));
 		l->l0[i].keys = 0;
+		l->l0_dirty[i] = 1;
 		if (rebuild) {
 			if ((st = filter_build(l, i, keys, e)) != LAR_OK)
 				return st;
@@ -1026,17 +1064,19 @@ static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
 
 /* The stored filter of table t holds every key of level 1, and says how
  * many there are: otherwise import would take a stored receipt for new. */
-static lar_status filter_check(struct lar_ledger *l, int t, struct lar_err *e)
+static lar_status filter_check(struct lar_ledger *l, int t, int level, struct lar_err *e)
 {
 	struct keyfilter f = { .keys = -1 }, c = { .keys = 0 };
-	lar_status st = filter_read(l, t, &f, e);
+	int found;
+	const char *name = level ? key_tables[t] : level0_names[t];
+	lar_status st = filter_load(l, name, 0, &f, &found, e);
 	if (st == LAR_OK && f.nbits > 0) {
 		int64_t want = f.keys;
-		if ((st = each_key(l, t, 1, count_key, &c, e)) == LAR_OK && c.keys != want)
-			st = lar_err_set(e, LAR_E_DB, "key_filter says %s has %lld keys at level 1, not %lld",
-					 key_tables[t], (long long)want, (long long)c.keys);
-		if (st == LAR_OK && (st = each_key(l, t, 1, check_key, &f, e)) == LAR_OK && f.keys != want)
-			st = lar_err_set(e, LAR_E_DB, "key_filter of %s misses %lld of its keys", key_tables[t],
+		if ((st = each_key(l, t, level, count_key, &c, e)) == LAR_OK && c.keys != want)
+			st = lar_err_set(e, LAR_E_DB, "key_filter says %s has %lld keys at level %d, not %lld",
+					 key_tables[t], (long long)want, level, (long long)c.keys);
+		if (st == LAR_OK && (st = each_key(l, t, level, check_key, &f, e)) == LAR_OK && f.keys != want)
+			st = lar_err_set(e, LAR_E_DB, "key_filter of %s misses %lld of its keys", name,
 					 (long long)(want - f.keys));
 	}
 	filter_drop(&f);
@@ -1078,7 +1118,7 @@ lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)
 	if ((st = ledger_query_int(l, "PRAGMA data_version", &dv, e)) != LAR_OK)
 		return st;
 	if (!l->l0_valid || dv != l->data_version) {
-		if ((st = l0_build(l, 0, e)) != LAR_OK || (st = l0_build(l, 1, e)) != LAR_OK)
+		if ((st = l0_load(l, 0, e)) != LAR_OK || (st = l0_load(l, 1, e)) != LAR_OK)
 			return st;
 		l->l0_valid = 1;
 		l->data_version = dv;
@@ -1090,9 +1130,19 @@ lar_status ledger_store_flush(struct lar_ledger *l, struct lar_err *e)
 {
 	lar_status st;
 	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK ||
-	    (st = keys_flush(l, 0, e)) != LAR_OK || (st = keys_flush(l, 1, e)) != LAR_OK)
+	    (st = keys_flush(l, 0, e)) != LAR_OK || (st = keys_flush(l, 1, e)) != LAR_OK ||
+	    (st = merge_keys(l, e)) != LAR_OK)
 		return st;
-	return merge_keys(l, e);
+	/* level 0's filters as they are now, for the next import to read
+	 * instead of all of level 0 (schemas/ledger.sql) */
+	for (int t = 0; t < 2; t++) {
+		if (!l->l0_dirty[t])
+			continue;
+		if ((st = filter_put(l, level0_names[t], &l->l0[t], e)) != LAR_OK)
+			return st;
+		l->l0_dirty[t] = 0;
+	}
+	return LAR_OK;
 }
 
 void ledger_store_abort(struct lar_ledger *l)
@@ -1105,6 +1155,7 @@ void ledger_store_abort(struct lar_ledger *l)
 	 * and emptied level 0's */
 	l->kf[0].keys = l->kf[1].keys = -1;
 	l->l0_valid = 0;
+	l->l0_dirty[0] = l->l0_dirty[1] = 0;
 }
 
 lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e)
@@ -1120,10 +1171,22 @@ lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e)
 	return LAR_OK;
 }
 
+lar_status ledger_build_level0_filters(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	for (int t = 0; t < 2; t++) {
+		if ((st = l0_build(l, t, e)) != LAR_OK || (st = filter_put(l, level0_names[t], &l->l0[t], e)) != LAR_OK)
+			return st;
+		l->l0_dirty[t] = 0;
+	}
+	return LAR_OK;
+}
+
 lar_status ledger_check_filters(struct lar_ledger *l, struct lar_err *e)
 {
 	lar_status st = LAR_OK;
 	for (int t = 0; t < 2 && st == LAR_OK; t++)
-		st = filter_check(l, t, e);
+		if ((st = filter_check(l, t, 1, e)) == LAR_OK)
+			st = filter_check(l, t, 0, e);
 	return st;
 }

@@ -1,4 +1,4 @@
--- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 2.
+-- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 3.
 --
 -- This text is the one source of the schema: ledger/ledger_schema.c
 -- carries it byte for byte (tests/test_ledger.c checks that) and ledger.c
@@ -39,7 +39,7 @@
 --    whole receipt table.
 
 PRAGMA application_id = 1279349315; -- 'LARC': marks the file as a la-receipt ledger
-PRAGMA user_version = 2;            -- schema version
+PRAGMA user_version = 3;            -- schema version
 
 -- One row per `la-receipt import` invocation.
 CREATE TABLE import_run (
@@ -153,19 +153,28 @@ CREATE TABLE charge_key (
 	PRIMARY KEY (level, key, receipt)
 ) STRICT, WITHOUT ROWID;
 
--- key_filter: a Bloom filter of level 1 of receipt_key and of charge_key,
--- rewritten with every merge, so that an import reads level 1 (a random page
--- of a large table) only for the few new keys that the filter cannot rule
--- out.  Without a row for a table, level 1 is read for every key.  Bit n is
--- bit (n % 8) of byte (n / 8); a key sets 6 bits: for i = 1..6, with x =
--- key + i * 0x9e3779b97f4a7c15 (unsigned 64-bit), bit (splitmix64(x) * nbits)
--- >> 64, where splitmix64 is its usual finalizer (x ^= x >> 30;
--- x *= 0xbf58476d1ce4e5b9; x ^= x >> 27; x *= 0x94d049bb133111eb;
--- x ^= x >> 31) and nbits = 8 * length(bits).
+-- key_filter: Bloom filters of both levels of receipt_key and of charge_key,
+-- so that an import reads a key table (a random page of a large table) only
+-- for the few new keys that the filters cannot rule out.  Two rows a table:
+--  - name 'receipt_key' or 'charge_key': level 1, rewritten with every
+--    merge.  Without this row, level 1 is read for every key (unless it holds
+--    none).  Built with about 12 bits a key; built again when a merge leaves
+--    it fewer than 8.
+--  - name 'receipt_key level 0' or 'charge_key level 0' (schema version 3):
+--    level 0, rewritten by every import that changes level 0, so that an
+--    import need not read all of level 0 (up to an eighth of the keys) to
+--    build it; keys is exactly the number of keys at level 0.  Without this
+--    row, import builds it from level 0.  Built for twice its keys, at least
+--    2 * 131072, with 12 bits a key; built again when it has fewer than 8.
+-- keys counts the keys set in bits.  Bit n is bit (n % 8) of byte (n / 8); a
+-- key sets 6 bits: for i = 1..6, with x = key + i * 0x9e3779b97f4a7c15
+-- (unsigned 64-bit), bit (splitmix64(x) * nbits) >> 64, where splitmix64 is
+-- its usual finalizer (x ^= x >> 30; x *= 0xbf58476d1ce4e5b9; x ^= x >> 27;
+-- x *= 0x94d049bb133111eb; x ^= x >> 31) and nbits = 8 * length(bits).
 CREATE TABLE key_filter (
-	name TEXT PRIMARY KEY,  -- 'receipt_key' or 'charge_key'
-	keys INTEGER NOT NULL,  -- keys at level 1 of that table, all of them set in bits
-	bits BLOB NOT NULL      -- the filter, about 12 bits a key when built
+	name TEXT PRIMARY KEY,  -- 'receipt_key', 'charge_key' (level 1), or either + ' level 0'
+	keys INTEGER NOT NULL,  -- keys at that level of that table, all of them set in bits
+	bits BLOB NOT NULL      -- the filter (see above)
 ) STRICT;
 
 -- report dupes: every Charged receipt that shares its tool, paying project

@@ -869,7 +869,7 @@ static uint64_t test_splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static int64_t filter_mismatches(const char *path, const char *t)
+static int64_t level_filter_mismatches(const char *path, const char *t, int level)
 {
 	sqlite3 *db = raw_open(path);
 	sqlite3_stmt *s = NULL;
@@ -877,7 +877,8 @@ static int64_t filter_mismatches(const char *path, const char *t)
 	int64_t bad = -1, keys = 0, n = 0;
 	uint8_t *bits = NULL;
 	uint64_t nbits = 0;
-	snprintf(sql, sizeof sql, "SELECT keys, bits FROM key_filter WHERE name = '%s'", t);
+	snprintf(sql, sizeof sql, "SELECT keys, bits FROM key_filter WHERE name = '%s%s'", t,
+		 level ? "" : " level 0");
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
 		keys = sqlite3_column_int64(s, 0);
 		nbits = (uint64_t)sqlite3_column_bytes(s, 1) * 8;
@@ -887,7 +888,7 @@ static int64_t filter_mismatches(const char *path, const char *t)
 		bad = 0;
 	}
 	sqlite3_finalize(s);
-	snprintf(sql, sizeof sql, "SELECT key FROM %s WHERE level = 1", t);
+	snprintf(sql, sizeof sql, "SELECT key FROM %s WHERE level = %d", t, level);
 	if (bad == 0 && bits != NULL && sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			uint64_t key = (uint64_t)sqlite3_column_int64(s, 0);
@@ -907,6 +908,12 @@ static int64_t filter_mismatches(const char *path, const char *t)
 	free(bits);
 	sqlite3_close(db);
 	return bad;
+}
+
+/* The same for level 1's filter (-1 when there is none). */
+static int64_t filter_mismatches(const char *path, const char *t)
+{
+	return level_filter_mismatches(path, t, 1);
 }
 
 /* Lookup keys at both levels (schemas/ledger.sql): with a small level 0,
@@ -982,6 +989,10 @@ static void test_levels(void)
 	int rows = 0;
 	CHECK(lar_ledger_double_charges(l, count_fn, &rows, &e) == LAR_OK && rows == 300);
 	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	/* level 0's filters are stored with every commit, holding exactly level 0 */
+	CHECK(level_filter_mismatches(p, "receipt_key", 0) == 0 && level_filter_mismatches(p, "charge_key", 0) == 0);
+	CHECK(path_int(p, "SELECT keys FROM key_filter WHERE name = 'receipt_key level 0'") ==
+	      path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 0"));
 	lar_ledger_close(l);
 	CHECK(key_mismatches(p) == 0);
 	CHECK(summary_mismatches(p) == 0);
@@ -1006,6 +1017,19 @@ static void test_levels(void)
 	if (l == NULL)
 		return;
 	CHECK(lar_ledger_check(l, &e) == LAR_E_DB && strstr(e.msg, "key_filter says receipt_key") != NULL);
+	lar_ledger_close(l);
+	db = raw_open(p);
+	CHECK(sqlite3_exec(db,
+			   "UPDATE key_filter SET keys = keys - 1 WHERE name = 'receipt_key'; "
+			   "UPDATE key_filter SET bits = zeroblob(length(bits)) WHERE name = 'receipt_key level 0'",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 0") > 0);
+	l = open_ok(p, 0);
+	if (l == NULL)
+		return;
+	CHECK(lar_ledger_check(l, &e) == LAR_E_DB &&
+	      strstr(e.msg, "key_filter of receipt_key level 0 misses") != NULL);
 	lar_ledger_close(l);
 }
 
@@ -1120,7 +1144,7 @@ static void test_migrate_v1(void)
 	l = open_ok(p, 0);
 	if (l == NULL)
 		goto out;
-	CHECK(lar_ledger_schema_version(l) == 2);
+	CHECK(lar_ledger_schema_version(l) == LAR_LEDGER_SCHEMA_VERSION);
 	CHECK(path_int(p, "PRAGMA user_version") == LAR_LEDGER_SCHEMA_VERSION);
 	CHECK(lar_ledger_check(l, &e) == LAR_OK);
 	/* the v1 columns of every receipt, with the same ids */
@@ -1223,6 +1247,107 @@ out:
 	free(rejects);
 }
 
+/* A ledger written by schema version 2 (tests/data/ledger-v2.sql, all of
+ * its keys at level 0 and no stored filter) is migrated on open: every row
+ * kept, level 0's filters stored, the objects exactly as a new ledger has
+ * them, and every receipt read again found present. */
+static void test_migrate_v2(void)
+{
+	static const char *const tables[][2] = {
+		{ "receipt", "id" },
+		{ "conflict", "id" },
+		{ "reject", "id" },
+		{ "receipt_key", "level, key, receipt" },
+		{ "charge_key", "level, key, receipt" },
+		{ "day_summary", "rowid" },
+		{ "day_tool_summary", "created_day, status, mcp_tool_id, tool_slug, tool_method_name, key_id" },
+		{ "double_charge", "receipt" },
+		{ "import_file", "id" },
+	};
+	enum { NT = sizeof tables / sizeof tables[0] };
+	size_t n;
+	char *sql = source_file("tests/data/ledger-v2.sql", &n);
+	if (sql == NULL)
+		return;
+	const char *p = tmpfile_path("v2.db");
+	sqlite3 *db = NULL;
+	CHECK(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	CHECK(path_int(p, "PRAGMA user_version") == 2);
+	CHECK(path_int(p, "SELECT count(*) FROM key_filter") == 0);
+	char *before[NT] = { NULL };
+	for (int i = 0; i < NT; i++)
+		before[i] = dump(p, tables[i][0], tables[i][1]);
+	int64_t nreceipts = path_int(p, "SELECT count(*) FROM receipt");
+	CHECK(nreceipts > 20 && path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 0") == nreceipts);
+
+	struct lar_err e = { 0 };
+	struct lar_ledger *l = open_ok(p, 0);
+	if (l == NULL)
+		goto out;
+	CHECK(lar_ledger_schema_version(l) == LAR_LEDGER_SCHEMA_VERSION);
+	CHECK(path_int(p, "PRAGMA user_version") == LAR_LEDGER_SCHEMA_VERSION);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	for (int i = 0; i < NT; i++) {
+		char *after = dump(p, tables[i][0], tables[i][1]);
+		CHECKM(strcmp(before[i], after) == 0, "%s changed by the migration", tables[i][0]);
+		free(after);
+	}
+	CHECK(path_int(p, "SELECT keys FROM key_filter WHERE name = 'receipt_key level 0'") == nreceipts);
+	CHECK(path_int(p, "SELECT keys FROM key_filter WHERE name = 'charge_key level 0'") ==
+	      path_int(p, "SELECT count(*) FROM charge_key"));
+	CHECK(level_filter_mismatches(p, "receipt_key", 0) == 0 && level_filter_mismatches(p, "charge_key", 0) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM key_filter WHERE name IN ('receipt_key', 'charge_key')") == 0);
+
+	/* the objects are those of a new ledger, byte for byte */
+	const char *fresh = tmpfile_path("v3-fresh.db");
+	struct lar_ledger *f = open_ok(fresh, 0);
+	lar_ledger_close(f);
+	char *want = schema_dump(fresh), *have = schema_dump(p);
+	if (strcmp(want, have) != 0)
+		fprintf(stderr, "migrated schema:\n%s\n--- new ledger:\n%s\n", have, want);
+	CHECKM(strcmp(want, have) == 0, "the migrated schema differs from a new ledger's");
+	free(want);
+	free(have);
+
+	/* every stored receipt read again (through the stored filters) is present */
+	lar_ledger_close(l);
+	l = open_ok(p, 0);
+	if (l == NULL)
+		goto out;
+	sqlite3 *raw = raw_open(p);
+	sqlite3_stmt *st = NULL;
+	CHECK(sqlite3_prepare_v2(raw, "SELECT receipt_id, payload_b64 FROM receipt ORDER BY id", -1, &st, NULL) ==
+	      SQLITE_OK);
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "again.jsonl", &e) == LAR_OK);
+	int present = 0, rows = 0;
+	char rid[128], pay[4096];
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(rid, sizeof rid, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(pay, sizeof pay, "%s", (const char *)sqlite3_column_text(st, 1));
+		struct spec sp = { .rid = rid, .payload = pay, .gross = 1, .net = 1 };
+		struct lar_verdict v;
+		enum lar_ledger_outcome oc;
+		mkv(&v, &sp);
+		CHECK(lar_ledger_add(l, &v, 1, &oc, &e) == LAR_OK);
+		present += oc == LAR_LEDGER_PRESENT;
+		rows++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	CHECK(rows == nreceipts && present == rows);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	lar_ledger_close(l);
+out:
+	for (int i = 0; i < NT; i++)
+		free(before[i]);
+}
+
 int main(void)
 {
 	const char *base = getenv("LAR_TMP");
@@ -1243,6 +1368,7 @@ int main(void)
 	test_levels();
 	test_two_writers();
 	test_migrate_v1();
+	test_migrate_v2();
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (tap_fail == 0 && system(cmd) != 0)
