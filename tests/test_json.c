@@ -1264,7 +1264,8 @@ static void test_parse_canonical(void)
 static size_t gen_doc(char *b, size_t max, unsigned *seed)
 {
 	static const char *const names[] = {
-		"\"a\"", "\"b\"", "\"c\"", "\"agentId\"", "\"createdAt\"", "\"a+b\"", "\"\\u0061\"", "\"\xc3\xa9\"",
+		"\"a\"", "\"b\"", "\"c\"", "\"agentId\"", "\"createdAt\"", "\"a+b\"", "\"\\u0061\"",
+		"\"\xc3\xa9\"",
 		"\"\\u00E9\"", "\"\"", "\"z\"", "\"attestationKind\"", "\"attestationSource\"",
 	};
 	static const char *const vals[] = { "1", "\"x\"", "null", "-0", "[1,2]", "{}", "{\"a\":1,\"b\":2}",
@@ -1277,7 +1278,9 @@ static size_t gen_doc(char *b, size_t max, unsigned *seed)
 			b[n++] = ',';
 		if (rand_r(seed) % 20 == 0)
 			b[n++] = ' ';
-		const char *nm = names[rand_r(seed) % 5 < 3 ? (size_t)(i % 4) : (size_t)rand_r(seed) % (sizeof names / sizeof *names)];
+		size_t nnames = sizeof names / sizeof *names;
+		size_t pick = rand_r(seed) % 5 < 3 ? (size_t)(i % 4) : (size_t)rand_r(seed) % nnames;
+		const char *nm = names[pick];
 		const char *vl = vals[rand_r(seed) % (sizeof vals / sizeof *vals)];
 		n += (size_t)snprintf(b + n, max - n, "%s:%s", nm, vl);
 	}
@@ -1323,14 +1326,15 @@ static void test_memo(void)
 		lar_buf_reset(&y);
 		lar_status s1 = lar_json_parse_memo((const uint8_t *)doc, n, &a1, memo, &v1, &e1,
 						    canon_mode ? &c1 : NULL);
-		lar_status s2 = canon_mode ? lar_json_parse_canonical((const uint8_t *)doc, n, &a2, &v2, &e2, &c2)
-					   : lar_json_parse((const uint8_t *)doc, n, &a2, &v2, &e2);
+		const uint8_t *d = (const uint8_t *)doc;
+		lar_status s2 = canon_mode ? lar_json_parse_canonical(d, n, &a2, &v2, &e2, &c2)
+					   : lar_json_parse(d, n, &a2, &v2, &e2);
 		describe(s1, v1, &e1, c1, &x);
 		describe(s2, v2, &e2, c2, &y);
 		if (x.len != y.len || memcmp(x.p, y.p, x.len) != 0) {
 			if (differ++ < 3)
-				fprintf(stderr, "memo differs on '%.*s':\n  %.*s  %.*s", (int)n, doc, (int)x.len,
-					(char *)x.p, (int)y.len, (char *)y.p);
+				fprintf(stderr, "memo differs on '%.*s':\n  %.*s  %.*s", (int)n, doc,
+					(int)x.len, (char *)x.p, (int)y.len, (char *)y.p);
 		}
 	}
 	CHECKM(differ == 0, "%d of 50000 documents parsed differently with the memo", differ);

@@ -199,8 +199,8 @@ int main(void)
 		tentative_seen += a.len > 0;
 		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
 			if (differ++ < 3)
-				fprintf(stderr, "input %d differs:\n%.*s\n--- tentative:\n%.*s--- scanned:\n%.*s", t,
-					(int)n, in, (int)a.len, (char *)a.p, (int)b.len, (char *)b.p);
+				fprintf(stderr, "input %d differs:\n%.*s\n--- on trust:\n%.*s--- scanned:\n%.*s",
+					t, (int)n, in, (int)a.len, (char *)a.p, (int)b.len, (char *)b.p);
 		}
 	}
 	CHECKM(differ == 0, "%d of 20000 random JSON Lines inputs read differently on trust", differ);

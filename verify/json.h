@@ -124,8 +124,9 @@ lar_status lar_json_parse_canonical(const uint8_t *src, size_t len, struct lar_a
 struct lar_json_memo;
 lar_status lar_json_memo_new(struct lar_json_memo **out); /* LAR_E_NOMEM */
 void lar_json_memo_free(struct lar_json_memo *m);         /* accepts NULL */
-lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,
-			       const struct lar_json **out, struct lar_json_error *err, int *canonical);
+lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena *a,
+			       struct lar_json_memo *memo, const struct lar_json **out,
+			       struct lar_json_error *err, int *canonical);
 
 /* Member of an object by exact, case-sensitive name; NULL when obj is NULL,
  * not an object, or has no such member. */

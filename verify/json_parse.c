@@ -327,6 +327,23 @@ static const uint8_t canon_special[128] = {
 	['&'] = 1, ['\''] = 1, ['+'] = 1, ['<'] = 1, ['>'] = 1, ['`'] = 1, [0x7F] = 1,
 };
 
+#if defined(__SSE2__)
+static inline __m128i eq8(__m128i x, char c)
+{
+	return _mm_cmpeq_epi8(x, _mm_set1_epi8(c));
+}
+
+/* Bit i set when byte i of x is one the canonical form escapes although it is
+ * printable ASCII: & ' + < > ` DEL (SPEC §1.4). */
+static inline unsigned canon_special16(__m128i x)
+{
+	__m128i a = _mm_or_si128(_mm_or_si128(eq8(x, '&'), eq8(x, '\'')),
+				 _mm_or_si128(eq8(x, '+'), eq8(x, '<')));
+	__m128i b = _mm_or_si128(_mm_or_si128(eq8(x, '>'), eq8(x, '`')), eq8(x, 0x7F));
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
+}
+#endif
+
 /*
  * 1 when s[0..n) - string text holding no quote, backslash, control or
  * non-ASCII byte - needs no canonical escape either, i.e. none of
@@ -336,17 +353,9 @@ static int canon_plain(const uint8_t *s, size_t n)
 {
 	const uint8_t *p = s, *end = s + n;
 #if defined(__SSE2__)
-	while (end - p >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i hit = _mm_or_si128(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\''))),
-				     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')), _mm_cmpeq_epi8(x, _mm_set1_epi8('<')))),
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')), _mm_cmpeq_epi8(x, _mm_set1_epi8('`'))),
-				     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F))));
-		if (_mm_movemask_epi8(hit) != 0)
+	for (; end - p >= 16; p += 16)
+		if (canon_special16(_mm_loadu_si128((const __m128i *)(const void *)p)) != 0)
 			return 0;
-		p += 16;
-	}
 #endif
 	unsigned bad = 0;
 	for (; p < end; p++)
@@ -417,19 +426,6 @@ static int parse_string_any(struct parser *ps, const char **out, size_t *outn)
 	}
 }
 
-#if defined(__SSE2__)
-/* Bit i set when byte i of x is one the canonical form escapes although it is
- * printable ASCII: & ' + < > ` DEL (SPEC §1.4). */
-static inline unsigned canon_special16(__m128i x)
-{
-	__m128i hit = _mm_or_si128(
-		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('&')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\''))),
-			     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')), _mm_cmpeq_epi8(x, _mm_set1_epi8('<')))),
-		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')), _mm_cmpeq_epi8(x, _mm_set1_epi8('`'))),
-			     _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F))));
-	return (unsigned)_mm_movemask_epi8(hit);
-}
-#endif
 
 /*
  * A string at ps->p (on its quote).  Most strings are plain ASCII and short
@@ -445,8 +441,9 @@ static inline int parse_string(struct parser *ps, const char **out, size_t *outn
 	unsigned special = 0;
 	while (ps->end - p >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), _mm_cmplt_epi8(x, sp)));
+		__m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+					    _mm_cmplt_epi8(x, sp));
+		unsigned m = (unsigned)_mm_movemask_epi8(stop);
 		unsigned k = m ? (unsigned)__builtin_ctz(m) : 16;
 		if (ps->want_canon)
 			special |= canon_special16(x) & ((1u << k) - 1);
@@ -694,7 +691,8 @@ static uint64_t keyhash(const char *k, size_t n)
 		a = x;
 		b = y;
 	} else if (n > 0) {
-		a = (uint64_t)(uint8_t)k[0] | (uint64_t)(uint8_t)k[n / 2] << 8 | (uint64_t)(uint8_t)k[n - 1] << 16;
+		const uint8_t *u = (const uint8_t *)k;
+		a = (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
 	}
 	uint64_t h = (a ^ (0x9E3779B97F4A7C15u * (n + 1))) * 0xBF58476D1CE4E5B9u;
 	h = (h ^ (h >> 29) ^ b) * 0x94D049BB133111EBu;
@@ -759,7 +757,8 @@ static int memo_plain(const struct parser *ps, const struct lar_json_member *m)
 }
 
 /* Keep the names of an object that passed the duplicate check. */
-static void memo_store(const struct parser *ps, struct memo_obj *mo, const struct lar_json_member *m, size_t n)
+static void memo_store(const struct parser *ps, struct memo_obj *mo, const struct lar_json_member *m,
+		       size_t n)
 {
 	size_t used = 0;
 	uint64_t up = 0;
@@ -1007,8 +1006,9 @@ void lar_json_memo_free(struct lar_json_memo *m)
 	free(m);
 }
 
-lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,
-			       const struct lar_json **out, struct lar_json_error *err, int *canonical)
+lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena *a,
+			       struct lar_json_memo *memo, const struct lar_json **out,
+			       struct lar_json_error *err, int *canonical)
 {
 	return parse(src, len, a, memo, out, err, canonical);
 }

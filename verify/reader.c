@@ -239,9 +239,9 @@ static inline void masks16(const uint8_t *p, int k, struct masks *m)
 	m->quote |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))) << (16 * k);
 	m->bslash |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))) << (16 * k);
 	m->nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))) << (16 * k);
-	m->bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(xf, _mm_set1_epi8('{')),
-									   _mm_cmpeq_epi8(xf, _mm_set1_epi8('}'))))
-		      << (16 * k);
+	__m128i br = _mm_or_si128(_mm_cmpeq_epi8(xf, _mm_set1_epi8('{')),
+				  _mm_cmpeq_epi8(xf, _mm_set1_epi8('}')));
+	m->bracket |= (uint64_t)(uint16_t)_mm_movemask_epi8(br) << (16 * k);
 }
 
 static inline void masks64(const uint8_t *p, struct masks *m)
@@ -366,7 +366,8 @@ static enum scan_result scan_value(struct lar_reader *r, int in_array, size_t *v
 		 * outside strings are walked in order).  Blocks holding a
 		 * backslash go through the byte loop below, which knows escapes.
 		 */
-		if (!LAR_READER_NO_FAST && depth > 0 && !esc && !in_str && i >= slow_until && r->end - i >= 64) {
+		int fast = !LAR_READER_NO_FAST && depth > 0 && !esc && !in_str;
+		if (fast && i >= slow_until && r->end - i >= 64) {
 			const uint8_t *p = r->buf + i;
 			struct masks mk;
 			masks64(p, &mk);
@@ -735,7 +736,8 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 			continue;
 		}
 
-		if (r->tentative && !r->scan_next && !r->in_array && c == '{' && !r->memo.valid && take_line(r, rec))
+		int trust = r->tentative && !r->scan_next && !r->in_array && c == '{' && !r->memo.valid;
+		if (trust && take_line(r, rec))
 			return LAR_OK;
 		r->scan_next = 0;
 		size_t vend;

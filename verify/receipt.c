@@ -179,8 +179,10 @@ static int all_lhex(const char *s, size_t n)
 static inline unsigned lhex16(const char *s)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
-	__m128i let = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('f' + 1)));
+	__m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+				    _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+	__m128i let = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
+				    _mm_cmplt_epi8(x, _mm_set1_epi8('f' + 1)));
 	return (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, let));
 }
 
@@ -203,8 +205,8 @@ static int is_guid(const char *s, size_t n)
 	uint64_t dash = dash16(s) | (uint64_t)dash16(s + 16) << 16 | (uint64_t)dash16(s + 20) << 20;
 	return dash == dashes && (hex | dashes) == all;
 #else
-	return s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' && all_lhex(s, 8) && all_lhex(s + 9, 4) &&
-	       all_lhex(s + 14, 4) && all_lhex(s + 19, 4) && all_lhex(s + 24, 12);
+	return s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' && all_lhex(s, 8) &&
+	       all_lhex(s + 9, 4) && all_lhex(s + 14, 4) && all_lhex(s + 19, 4) && all_lhex(s + 24, 12);
 #endif
 }
 
@@ -630,7 +632,8 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 				struct lar_verdict *out)
 {
 	const struct lar_json *tree;
-	lar_status s = lar_json_parse_memo(json, len, &v->arena, v->pay_memo, &tree, NULL, &v->payload_canonical);
+	lar_status s = lar_json_parse_memo(json, len, &v->arena, v->pay_memo, &tree, NULL,
+					   &v->payload_canonical);
 	if (s != LAR_OK) {
 		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
 		return LAR_OK;

@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < c1.len; i++)
 				if (c1.p[i] >= 0x80)
 					abort();
-			if (lar_json_parse_canonical(c1.p, c1.len, &b, &w, NULL, &canon2) != LAR_OK || canon2 != 1)
+			st = lar_json_parse_canonical(c1.p, c1.len, &b, &w, NULL, &canon2);
+			if (st != LAR_OK || canon2 != 1)
 				abort();
 			lar_json_write_canonical(&c2, w);
 			if (!c2.oom && (c1.len != c2.len || memcmp(c1.p, c2.p, c1.len) != 0))
