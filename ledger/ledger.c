@@ -106,8 +106,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CHARGE_MATCH] = "SELECT 1 FROM receipt WHERE id = ?1 AND mcp_tool_id = ?2 "
 			    "AND paying_project_id IS ?3 AND idempotency_key = ?4",
 	[ST_ADD_CHARGE_KEY] = "INSERT INTO charge_key (level, key, receipt) VALUES (0, ?1, ?2)",
-	[ST_ADD_RECEIPT_KEYS] = "INSERT INTO receipt_key (level, key, receipt) VALUES " KEY_ROWS_64,
-	[ST_ADD_CHARGE_KEYS] = "INSERT INTO charge_key (level, key, receipt) VALUES " KEY_ROWS_64,
+	/* OR IGNORE: a statement of many rows that could abort half-way needs a
+	 * statement journal, a copy of every page it changes (spilled to a
+	 * temporary file past 64 KiB: it once wrote as much as the ledger
+	 * itself); no row here can conflict, as each receipt adds one key */
+	[ST_ADD_RECEIPT_KEYS] = "INSERT OR IGNORE INTO receipt_key (level, key, receipt) VALUES " KEY_ROWS_64,
+	[ST_ADD_CHARGE_KEYS] = "INSERT OR IGNORE INTO charge_key (level, key, receipt) VALUES " KEY_ROWS_64,
 	[ST_FILTER_GET] = "SELECT rowid, keys, length(bits) FROM key_filter WHERE name = ?1",
 	[ST_FILTER_PUT] = "INSERT INTO key_filter (name, keys, bits) VALUES (?1, ?2, ?3) "
 			  "ON CONFLICT (name) DO UPDATE SET keys = excluded.keys, bits = excluded.bits",
@@ -128,8 +132,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* ?1..?8 the group (sum_fields order), ?9..?13 the sums */
 	[ST_SUM_INSERT] =
 		"INSERT INTO day_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	/* SUMS_PER_STMT such rows: row i's are parameters 13i + 1 .. 13i + 13 */
-	[ST_SUM_INSERT_MANY] = "INSERT INTO day_summary VALUES " SUM_ROWS_16,
+	/* SUMS_PER_STMT such rows: row i's are parameters 13i + 1 .. 13i + 13.
+	 * OR IGNORE spares the statement journal (as for the keys above): the
+	 * table has no unique key, and its NOT NULL columns are ones the
+	 * receipt's own insert has already found not NULL */
+	[ST_SUM_INSERT_MANY] = "INSERT OR IGNORE INTO day_summary VALUES " SUM_ROWS_16,
 	/* ?1..?6 the group (tool_sum_fields order), ?7..?11 the sums to add */
 	[ST_TOOL_SUM_UPSERT] =
 		"INSERT INTO day_tool_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
