@@ -851,7 +851,11 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
 		ps->p++;
 		skipws(ps);
-		if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
+		if (ps->p < ps->end && *ps->p == '"') { /* the usual value, without a call */
+			m->value.type = LAR_JSON_STRING;
+			if (parse_string(ps, &m->value.u.s, &m->value.n) != 0)
+				return -1;
+		} else if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
 			/* the nested object's members overwrite this slot: keep the name */
 			struct lar_json_member whole = { m->key, m->keylen, { 0, 0, { NULL } } };
 			if (parse_value(ps, &whole.value, depth + 1) != 0)
