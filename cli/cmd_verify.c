@@ -62,6 +62,7 @@
 struct rec {
 	struct lar_record meta; /* where it was read; meta.p is not used: bytes are at data + off */
 	size_t off;
+	size_t resume;           /* in a pinned batch: the record reading resumes at if this is not JSON */
 	/* set by the worker that verified it */
 	int worker;
 	enum lar_vstatus status;
@@ -75,6 +76,7 @@ struct batch {
 	struct rec *recs;
 	size_t n, cap;
 	size_t first;            /* records before it are dropped (SPEC §2.1 skip from the batch before) */
+	int pinned;              /* every record's resume is set (pin()) */
 	/* under the pool's mutex while published */
 	size_t next;             /* the next record to claim */
 	size_t done;             /* records verified (or dropped unverified) */
@@ -313,6 +315,7 @@ static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t 
 		lar_buf_reset(&b->out[i]);
 	b->n = 0;
 	b->first = 0;
+	b->pinned = 0;
 	while (b->n < limit && b->data.len < BATCH_BYTES && lar_reader_offset(rd) - span_start < SPAN_BYTES) {
 		struct lar_record rec;
 		if ((s = lar_reader_next(rd, &rec, e)) != LAR_OK)
@@ -356,6 +359,32 @@ static size_t find_start(const struct batch *b, size_t from, uint64_t off)
 	return b->n;
 }
 
+/* Make settling b need none of its bytes but those after its last record,
+ * so that the reader may let go of them: find now, while they are held,
+ * where reading resumes if a record turns out not to be JSON (SPEC §2.1).
+ * Returns 1 (b->pinned) when that is a record of b for each record but the
+ * last, and the last can be resumed after from its end alone (the next
+ * line starting with '{' or '[' is not inside it); 0 otherwise.  True of
+ * one value per line, whether or not the values are receipts. */
+static int pin(const struct lar_reader *rd, struct batch *b)
+{
+	if (b->n == 0)
+		return 0;
+	for (size_t i = b->first; i + 1 < b->n; i++) {
+		struct rec *r = &b->recs[i];
+		if (r->meta.broken)
+			continue; /* the reader resynchronised after it already */
+		r->resume = find_start(b, i + 1, lar_reader_resume_offset(rd, &r->meta));
+		if (r->resume == b->n)
+			return 0;
+	}
+	const struct lar_record *last = &b->recs[b->n - 1].meta;
+	if (!last->broken && last->cand_off != 0)
+		return 0;
+	b->pinned = 1;
+	return 1;
+}
+
 struct verify_run {
 	struct cli_ctx *ctx;
 	struct pool pool;
@@ -379,8 +408,14 @@ static int settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b,
 		verdict_count(&vr->counts, r->status);
 		if (!r->not_json)
 			continue;
-		uint64_t resume = lar_reader_resume_offset(rd, &r->meta);
-		size_t j = find_start(b, i + 1, resume);
+		uint64_t resume = UINT64_MAX;
+		size_t j;
+		if (b->pinned && i + 1 < b->n) {
+			j = r->resume;
+		} else {
+			resume = lar_reader_resume_offset(rd, &r->meta);
+			j = find_start(b, i + 1, resume);
+		}
 		if (j < b->n) {
 			i = j - 1;
 			continue;
@@ -447,22 +482,26 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 	struct batch *cur = NULL; /* published, the next to settle */
 	int which = 0;            /* vr->b[which] is the one to fill next */
 	size_t limit = FIRST_BATCH;
-	int eof = 0, read_failed = 0, span_full = 0, rc = 0;
+	int eof = 0, read_failed = 0, rc = 0;
 	struct lar_err e = { 0 };
+	uint64_t span_start = 0;  /* the reader holds every byte from here */
 
-	lar_reader_hold(rd);
-	uint64_t span_start = lar_reader_offset(rd);
 	for (;;) {
 		struct batch *nb = NULL;
-		if (cur == NULL && span_full) {
-			/* every record read so far is settled: hold from here on */
+		int read_on = !eof;
+		if (cur == NULL || (read_on && pin(rd, cur))) {
+			/* settling needs no byte read so far but those after
+			 * cur's last record, where the reader is: hold from here */
 			lar_reader_release(rd);
 			lar_reader_hold(rd);
 			span_start = lar_reader_offset(rd);
-			span_full = 0;
+		} else if (lar_reader_offset(rd) - span_start >= SPAN_BYTES) {
+			/* held enough: settle cur before reading on, then read
+			 * a small batch first, as the workers wait for it */
+			read_on = 0;
 			limit = FIRST_BATCH;
 		}
-		if (!eof && !span_full) {
+		if (read_on) {
 			nb = &vr->b[which];
 			which ^= 1;
 			nb->source = name;
@@ -476,7 +515,6 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 				rc = -1;
 				eof = read_failed = 1;
 			}
-			span_full = lar_reader_offset(rd) - span_start >= SPAN_BYTES;
 			limit = limit < BATCH_RECORDS / 2 ? 2 * limit : BATCH_RECORDS;
 			if (nb->n > 0)
 				publish(p, nb);
@@ -501,10 +539,6 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 					drop(p, nb);
 				nb = NULL;
 				eof = read_failed;
-				lar_reader_release(rd);
-				lar_reader_hold(rd);
-				span_start = lar_reader_offset(rd);
-				span_full = 0;
 				limit = kept < FIRST_BATCH ? kept : FIRST_BATCH;
 			}
 			cli_out_maybe_flush(vr->ctx);

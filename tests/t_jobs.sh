@@ -9,7 +9,8 @@
 # boundaries fall on every kind of record; a file bigger than the bytes a
 # parallel verifier holds for going back is run from a file and from
 # standard input; input where every value sends the reader back must stay
-# linear (a timeout otherwise).
+# linear (a timeout otherwise); bad values that hold a line starting with
+# '{' are settled after the reader's buffer moved.
 # Not for: verdict details (test_receipt.c) or other hostile input (t_hostile.sh).
 set -u
 export LC_ALL=C TZ=UTC
@@ -171,6 +172,17 @@ awk -v g="$T/good" 'BEGIN {
 same "20,000 values that each send the reader back" "$T/back.jsonl"
 check "each of them fails (40,000 verdicts)" test "$(lines "$T/j1")" = 40000
 same "10,000 arrays with a bad element" "$T/backarr.jsonl"
+
+# ---- bad values holding a line that starts with '{', 8 KB each ----
+# resuming after one needs bytes inside it: the reader must still hold
+# them when its batch is settled, though the batch after it was read
+# meanwhile and the reader's buffer moved (every ~1 MB)
+awk 'BEGIN {
+	s = "x"
+	while (length(s) < 8000) s = s s
+	for (i = 0; i < 1000; i++) printf "{\"a\":\"%s\",\n{\"b\":x}}\n", s
+}' >"$T/inner.jsonl"
+same "1,000 8 KB values with a '{' line inside" "$T/inner.jsonl"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
