@@ -25,18 +25,24 @@
  * usual case: one value per line): the records from it on are what a
  * resynchronised reader would read, so those before it are dropped.  If
  * there is none, the reader is rewound (lar_reader_fail_at), the batch read
- * ahead is dropped, and reading goes on from there.  A rewind needs the
- * bytes, and the reader holds bytes only from where it is when asked
- * (lar_reader_hold), so reading goes in spans: the reader holds every byte
- * from the start of a span until all its batches are settled.  A span ends
- * after SPAN_BYTES; its batches are settled and the next span holds from
- * there.  That is the one time the workers wait for the reader, so batches
- * start small in each span (FIRST_BATCH, then doubling).
+ * ahead is dropped, and reading goes on from there.
  *
- * Memory is bounded whatever the input size: the span (SPAN_BYTES plus one
- * record, in the reader) and two batches.  After a rewind, batches restart
- * no larger than what the rewound batch kept, so input full of values that
- * are not JSON is read about once, not once per bad value.
+ * Both need the bytes after the record, and the reader holds bytes only
+ * from where it is when asked (lar_reader_hold).  So before reading the
+ * next batch, the main thread pins the batch being verified: it notes, for
+ * each record but the last, the record of the batch where reading would
+ * resume (pin()); the last one needs only the bytes after it.  Then the
+ * reader holds from there on.  A batch that cannot be pinned (a bad array
+ * element resumes outside the array; a value can hold a line starting with
+ * '{') keeps the hold where it was: the bytes held grow until the batches
+ * are settled, or up to SPAN_BYTES, when reading waits for them (the one
+ * time the workers wait for the reader; the next batch is small then).
+ *
+ * Memory is bounded whatever the input size: SPAN_BYTES plus one record in
+ * the reader, and two batches.  After a rewind, batches restart no larger
+ * than what the rewound batch kept (FIRST_BATCH at most, then doubling), so
+ * input full of values that are not JSON is read about once, not once per
+ * bad value.
  *
  * Not for: the checks themselves (verify/receipt.c).
  */
