@@ -1,6 +1,5 @@
 /*
- * json_parse.c - the strict JSON parser of json.h and the read-only tree
- * accessors (lookup, string compare, exact integers, deep equality).
+ * json_parse.c - the strict JSON parser of json.h.
  *
  * One pass, recursive descent bounded by LAR_JSON_MAX_DEPTH, over a source
  * that is not NUL-terminated and is never read past its end.  Children of an
@@ -12,9 +11,13 @@
  * ascending order (a canonical payload) need one comparison each, a small
  * unordered object is checked pairwise, a bigger one through a hash table
  * whose probe budget falls back to a sort, so forced collisions stay cheap.
+ * On request the parse also tells whether the text is its own canonical
+ * form (SPEC §1.4), and a names memo lets repeated member names be taken
+ * with one comparison (both in json.h).
  *
- * Not for: writing JSON (json_write.c), splitting a stream into records
- * (reader.c), or knowing what a receipt is (receipt.c).
+ * Not for: the tree accessors (json_tree.c), writing JSON (json_write.c),
+ * splitting a stream into records (reader.c), or knowing what a receipt is
+ * (receipt.c).
  */
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -1035,141 +1038,4 @@ const char *lar_json_fault_name(enum lar_json_fault f)
 	case LAR_JSONF_TRUNCATED: return "text ends inside a value";
 	}
 	return "unknown fault";
-}
-
-/* ---- the tree ---- */
-
-const struct lar_json *lar_json_get(const struct lar_json *obj, const char *name)
-{
-	if (obj == NULL || obj->type != LAR_JSON_OBJECT || name == NULL)
-		return NULL;
-	size_t n = strlen(name);
-	for (size_t i = 0; i < obj->n; i++) {
-		const struct lar_json_member *m = &obj->u.members[i];
-		if (m->keylen == n && lar_mem_eq(m->key, name, n))
-			return &m->value;
-	}
-	return NULL;
-}
-
-int lar_json_str_eq(const struct lar_json *v, const char *lit)
-{
-	if (v == NULL || v->type != LAR_JSON_STRING || lit == NULL)
-		return 0;
-	size_t n = strlen(lit);
-	return v->n == n && lar_mem_eq(v->u.s, lit, n);
-}
-
-lar_status lar_json_int(const struct lar_json *v, int64_t min, int64_t max, int64_t *out)
-{
-	if (v == NULL || v->type != LAR_JSON_NUMBER || v->n == 0)
-		return LAR_E_INVAL;
-	const char *s = v->u.s, *e = s + v->n;
-	int neg = *s == '-';
-	if (neg)
-		s++;
-	/* SPEC §1.3 integer: -?(0|[1-9][0-9]*), no fraction, no exponent */
-	if (s == e || (*s == '0' && e - s > 1))
-		return LAR_E_INVAL;
-	uint64_t mag = 0;
-	int over = 0;
-	for (const char *p = s; p < e; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (d > 9)
-			return LAR_E_INVAL; /* the grammar first, then the range */
-		/* 19 digits cannot overflow 64 bits; past that, check each step */
-		if (p - s >= 19 && (over || mag > (UINT64_MAX - d) / 10))
-			over = 1;
-		else
-			mag = mag * 10 + d;
-	}
-	if (over)
-		return LAR_E_RANGE;
-	int64_t val;
-	if (neg) {
-		if (mag > (uint64_t)INT64_MAX + 1)
-			return LAR_E_RANGE;
-		val = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
-	} else {
-		if (mag > (uint64_t)INT64_MAX)
-			return LAR_E_RANGE;
-		val = (int64_t)mag;
-	}
-	if (val < min || val > max)
-		return LAR_E_RANGE;
-	*out = val;
-	return LAR_OK;
-}
-
-/* Objects of equal size with no duplicate names: same names, equal values. */
-static int objects_equal(const struct lar_json *a, const struct lar_json *b)
-{
-	size_t n = a->n, i;
-	/* most often the members come in the same order */
-	for (i = 0; i < n; i++) {
-		if (!keyeq(&a->u.members[i], &b->u.members[i]))
-			break;
-		if (!lar_json_equal(&a->u.members[i].value, &b->u.members[i].value))
-			return 0;
-	}
-	if (i == n)
-		return 1;
-	size_t rest = n - i;
-	const struct lar_json_member **xa = NULL, **xb = NULL;
-	if (rest > PAIRWISE_MAX) {
-		xa = malloc(rest * sizeof *xa);
-		xb = malloc(rest * sizeof *xb);
-	}
-	if (xa == NULL || xb == NULL) {
-		/* small (or no memory for sorting): look each name up */
-		free(xa);
-		free(xb);
-		for (size_t j = i; j < n; j++) {
-			const struct lar_json_member *m = &a->u.members[j];
-			size_t k;
-			for (k = i; k < n; k++)
-				if (keyeq(m, &b->u.members[k]))
-					break;
-			if (k == n || !lar_json_equal(&m->value, &b->u.members[k].value))
-				return 0;
-		}
-		return 1;
-	}
-	for (size_t j = 0; j < rest; j++) {
-		xa[j] = &a->u.members[i + j];
-		xb[j] = &b->u.members[i + j];
-	}
-	qsort(xa, rest, sizeof *xa, idxcmp);
-	qsort(xb, rest, sizeof *xb, idxcmp);
-	int eq = 1;
-	for (size_t j = 0; j < rest && eq; j++)
-		eq = keyeq(xa[j], xb[j]) && lar_json_equal(&xa[j]->value, &xb[j]->value);
-	free(xa);
-	free(xb);
-	return eq;
-}
-
-int lar_json_equal(const struct lar_json *a, const struct lar_json *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	if (a->type != b->type || a->n != b->n)
-		return 0;
-	switch (a->type) {
-	case LAR_JSON_NULL:
-	case LAR_JSON_FALSE:
-	case LAR_JSON_TRUE:
-		return 1;
-	case LAR_JSON_NUMBER:
-	case LAR_JSON_STRING:
-		return a->n == 0 || lar_mem_eq(a->u.s, b->u.s, a->n);
-	case LAR_JSON_ARRAY:
-		for (size_t i = 0; i < a->n; i++)
-			if (!lar_json_equal(&a->u.items[i], &b->u.items[i]))
-				return 0;
-		return 1;
-	case LAR_JSON_OBJECT:
-		return objects_equal(a, b);
-	}
-	return 0;
 }
