@@ -14,7 +14,7 @@ const char lar_ledger_schema_text[] =
 	"-- runs it, in one transaction, to create a new ledger.  `sqlite3 x.db < schemas/ledger.sql`\n"
 	"-- makes the same thing.  An older ledger is brought to this version by the\n"
 	"-- forward migrations in ledger.c; a newer one is refused.  la-receipt creates\n"
-	"-- a new ledger with 16 KiB pages (PRAGMA page_size = 16384, set before this\n"
+	"-- a new ledger with 64 KiB pages (PRAGMA page_size = 65536, set before this\n"
 	"-- text runs; the schema does not depend on it).\n"
 	"--\n"
 	"-- Conventions:\n"

@@ -5,7 +5,7 @@
 -- runs it, in one transaction, to create a new ledger.  `sqlite3 x.db < schemas/ledger.sql`
 -- makes the same thing.  An older ledger is brought to this version by the
 -- forward migrations in ledger.c; a newer one is refused.  la-receipt creates
--- a new ledger with 16 KiB pages (PRAGMA page_size = 16384, set before this
+-- a new ledger with 64 KiB pages (PRAGMA page_size = 65536, set before this
 -- text runs; the schema does not depend on it).
 --
 -- Conventions:
