@@ -4,7 +4,9 @@
 # summary and exit status, on input that mixes ok, flagged, failing and
 # skipped records with values that are not JSON: some the reader skips
 # past, some that make it go back (a bad value holding a line that starts
-# with '{' or '[', a bad array element), arrays, pretty-printed envelopes.
+# with '{' or '[', a bad array element), arrays, pretty-printed envelopes,
+# lines that start with '{' and end with '}' but are not one value (which
+# --jobs 1 takes whole on trust and then reads again).
 # The mixed file is run shifted by a few records at a time so that batch
 # boundaries fall on every kind of record; a file bigger than the bytes a
 # parallel verifier holds for going back is run from a file and from
@@ -67,6 +69,9 @@ unit unterminated '{"broken":'
 unit rawnl '{"s":"a string with a raw'
 unit stray ']}'
 unit two_on_a_line "{\"a\":x} $G"
+unit two_good_on_a_line "$G $G"
+unit open_line_closed_below "$(printf '{"a":{}\n}')"
+unit open_envelope_line "$(printf '%s' "$G" | sed 's/}$//'; printf '\n}')"
 unit inner_brace "$(printf '{"a":\n{"b":x}}')"
 unit inner_bracket "$(printf '{"a":\n[1,\nx]}')"
 unit indented_after "$(printf '{"a":x}\n  {"c":1}')"
