@@ -1006,10 +1006,13 @@ void lar_ledger_note_skipped(struct lar_ledger *l)
  */
 static lar_status merge_keys(struct lar_ledger *l, struct lar_err *e)
 {
+	/* OR IGNORE spares a statement journal, which would copy every page of
+	 * level 1 that the merge touches, nearly all of it in a large ledger
+	 * (a key is at one level only, so nothing is ignored) */
 	static const char *const move[2] = {
-		"INSERT INTO receipt_key (level, key, receipt) SELECT 1, key, receipt FROM receipt_key "
+		"INSERT OR IGNORE INTO receipt_key (level, key, receipt) SELECT 1, key, receipt FROM receipt_key "
 		"WHERE level = 0 ORDER BY key, receipt; DELETE FROM receipt_key WHERE level = 0",
-		"INSERT INTO charge_key (level, key, receipt) SELECT 1, key, receipt FROM charge_key "
+		"INSERT OR IGNORE INTO charge_key (level, key, receipt) SELECT 1, key, receipt FROM charge_key "
 		"WHERE level = 0 ORDER BY key, receipt; DELETE FROM charge_key WHERE level = 0",
 	};
 	sqlite3_stmt *s = NULL;
