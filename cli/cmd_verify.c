@@ -62,7 +62,7 @@
 #define BATCH_RECORDS 512          /* records in a batch at most */
 #define BATCH_BYTES (1u << 20)     /* a batch ends at the record that reaches this */
 #define SPAN_BYTES (2u << 20)      /* ... and so does a span (bytes the reader holds) */
-#define FIRST_BATCH 32             /* records in a span's first batch (two chunks: wakes a worker) */
+#define FIRST_BATCH 32             /* records in the first batch after a wait (two chunks: wakes a worker) */
 #define CHUNK 16                   /* records claimed at a time */
 
 struct rec {
@@ -311,7 +311,8 @@ static void batch_free(struct batch *b)
 /* Empty b and read the next records of rd into it: at most limit records,
  * and none after the one that reaches BATCH_BYTES in b or SPAN_BYTES from
  * span_start.  LAR_OK; LAR_E_EOF at the end of the input; LAR_E_IO or
- * LAR_E_NOMEM with e set.  b keeps the records read in every case. */
+ * LAR_E_NOMEM with e set.  b keeps the records read (none when out of
+ * memory). */
 static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t limit, uint64_t span_start,
 		       struct lar_err *e)
 {
@@ -410,7 +411,8 @@ static int settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b,
 	struct lar_buf *out = cli_out(vr->ctx);
 	for (size_t i = b->first; i < b->n; i++) {
 		const struct rec *r = &b->recs[i];
-		lar_buf_put(out, b->out[r->worker].p + r->out_off, r->out_len);
+		if (r->out_len > 0) /* none with -q */
+			lar_buf_put(out, b->out[r->worker].p + r->out_off, r->out_len);
 		verdict_count(&vr->counts, r->status);
 		if (!r->not_json)
 			continue;
