@@ -38,6 +38,7 @@
 #include <pthread.h>
 
 #include "lar.h"
+#include "ledger.h"
 #include "reader.h"
 #include "receipt.h"
 
@@ -53,6 +54,7 @@ struct batch_rec {
 	int not_json;           /* its verdict said the text is not JSON (SPEC §2.1) */
 	struct lar_verdict vd;  /* filled by batch_keep_verdict() */
 	size_t out_off, out_len; /* free for a batch_fn (verify's formatted line) */
+	struct lar_ledger_keys keys; /* free for a batch_fn (import's lookup keys) */
 };
 
 struct batch {

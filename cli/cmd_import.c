@@ -10,7 +10,9 @@
  *
  * A pipeline (cli/batch.h): a thread reads and verifies the next batch of
  * records while the main thread stores the one before, in input order, so
- * that SQLite has the main thread to itself.
+ * that SQLite has the main thread to itself.  The verifying thread also
+ * computes each receipt's lookup keys (lar_ledger_keys), work that needs
+ * no ledger.
  *
  * Not for: the checks (verify/receipt.c) or the SQL (ledger/ledger.c).
  */
@@ -68,6 +70,21 @@ static void note(const struct import_run *ir, const char *name, uint64_t line, c
 		n ? ": " : "", list);
 }
 
+/* The batch_fn of import, on a verifying thread: keep the verdict, and an
+ * authentic one's lookup keys. */
+static lar_status keep_keyed(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd)
+{
+	struct batch_rec *r = &b->recs[i];
+	lar_status s = batch_keep_verdict(ctx, b, i, worker, vd);
+	if (s != LAR_OK || (r->vd.status != LAR_V_OK && r->vd.status != LAR_V_FLAG))
+		return s;
+	/* a verdict that lar_ledger_add would refuse (LAR_E_INVAL) keeps no
+	 * keys: storing it then fails as it would have; any other error fails
+	 * the batch, as keys that are not the receipt's would miss it */
+	s = lar_ledger_keys(&r->vd, &r->keys, NULL);
+	return s == LAR_E_INVAL ? LAR_OK : s;
+}
+
 /* Store the verified records of b in the open file transaction, in input
  * order.  0, or -1 when the ledger failed (reported; ir->fatal set). */
 static int store_batch(struct import_run *ir, struct batch *b, const char *name)
@@ -88,7 +105,7 @@ static int store_batch(struct import_run *ir, struct batch *b, const char *name)
 			note(ir, name, r->meta.line, "fail", vd->reasons);
 			break;
 		default:
-			s = lar_ledger_add(ir->l, vd, r->meta.line, &oc, &e);
+			s = lar_ledger_add_keyed(ir->l, vd, &r->keys, r->meta.line, &oc, &e);
 			if (s == LAR_OK && (oc == LAR_LEDGER_CONFLICT || oc == LAR_LEDGER_CONFLICT_PRESENT))
 				note(ir, name, r->meta.line,
 				     "conflict: receiptId stored with another signed payload",
@@ -244,7 +261,7 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_keys_load(ctx, &keys, 1, &kr) != 0)
 		goto out;
 	pool_ready = 1;
-	if (pool_init(&ir.pool, IMPORT_JOBS, kr, &vopts, batch_keep_verdict, NULL, &e) != 0) {
+	if (pool_init(&ir.pool, IMPORT_JOBS, kr, &vopts, keep_keyed, NULL, &e) != 0) {
 		cli_error_lar(ctx, NULL, &e);
 		goto out;
 	}

@@ -125,6 +125,23 @@ lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struc
 lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uint64_t line,
 			  enum lar_ledger_outcome *outcome, struct lar_err *e);
 
+/*
+ * The lookup keys of an ok or flag verdict (schemas/ledger.sql), which
+ * lar_ledger_add() computes itself: two SHA-256 a receipt, which an importer
+ * that verifies on other threads can have them compute there
+ * (lar_ledger_keys needs no ledger and is safe on any thread) and hand to
+ * lar_ledger_add_keyed(), which is lar_ledger_add() without computing them.
+ * Keys that are not v's are a programmer error: lookups would miss.
+ */
+struct lar_ledger_keys {
+	int64_t receipt; /* of its receiptId */
+	int64_t charge;  /* of its (tool, paying project, idempotency key), when charged */
+	int charged;     /* a Charged receipt with an idempotency key (SPEC §4 report dupes) */
+};
+lar_status lar_ledger_keys(const struct lar_verdict *v, struct lar_ledger_keys *out, struct lar_err *e);
+lar_status lar_ledger_add_keyed(struct lar_ledger *l, const struct lar_verdict *v, const struct lar_ledger_keys *k,
+				uint64_t line, enum lar_ledger_outcome *outcome, struct lar_err *e);
+
 /* Store one failed record: its fail reason, the line it starts at and the
  * record bytes rec[0..len) (the first LAR_LEDGER_EXCERPT_MAX are kept; all
  * of them identify a re-read record).  LAR_OK, LAR_E_STATE, LAR_E_INVAL

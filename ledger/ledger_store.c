@@ -835,23 +835,15 @@ static lar_status run_ints(struct lar_ledger *l, enum stmt_id id, int64_t a, int
 
 /* Store a receipt whose receiptId is not in the ledger yet, with its keys. */
 static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, const char *day,
-			    const char *flags, uint64_t line, int64_t rkey, struct lar_err *e)
+			    const char *flags, uint64_t line, const struct lar_ledger_keys *k, struct lar_err *e)
 {
 	const struct lar_payload *p = &v->p;
 	sqlite3_stmt *s = NULL;
 	lar_status st;
-	int64_t ckey = 0, first = 0;
-	int nmatch = 0;
-	/* SPEC §4 report dupes: a double charge is several Charged receipts
-	 * under one (tool, paying project, idempotency key) */
-	int keyed = p->idempotency_key.p != NULL && p->status.p != NULL && p->status.n == 7 &&
-		    memcmp(p->status.p, "Charged", 7) == 0;
-	if (keyed) {
-		if ((st = charge_key(p->mcp_tool_id, p->paying_project_id, p->idempotency_key, &ckey, e)) !=
-			    LAR_OK ||
-		    (st = find_charges(l, p, ckey, &first, &nmatch, e)) != LAR_OK)
-			return st;
-	}
+	int64_t first = 0;
+	int nmatch = 0, keyed = k->charged;
+	if (keyed && (st = find_charges(l, p, k->charge, &first, &nmatch, e)) != LAR_OK)
+		return st;
 	if ((st = ledger_stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
 		return st;
 	bind_receipt(l, s, v, day, flags, line);
@@ -861,7 +853,8 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 	if (rc != SQLITE_DONE)
 		return ledger_fail(l, e, rc, "store receipt");
 	int64_t id = sqlite3_last_insert_rowid(l->db);
-	if ((st = l0_add(l, 0, rkey, id, e)) != LAR_OK || (keyed && (st = l0_add(l, 1, ckey, id, e)) != LAR_OK))
+	if ((st = l0_add(l, 0, k->receipt, id, e)) != LAR_OK ||
+	    (keyed && (st = l0_add(l, 1, k->charge, id, e)) != LAR_OK))
 		return st;
 	if (nmatch > 0) {
 		/* with one match, that one becomes part of a double charge now;
@@ -886,22 +879,57 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 	return LAR_OK;
 }
 
+/* v is an ok or flag verdict with what lar_ledger_add() stores. */
+static int authentic(const struct lar_verdict *v)
+{
+	return (v->status == LAR_V_OK || v->status == LAR_V_FLAG) && v->key != NULL && str_ok(v->key_id) &&
+	       str_ok(v->payload_b64) && str_ok(v->signature) && str_ok(v->p.receipt_id) &&
+	       str_ok(v->p.created_at) && v->p.created_at.n == 28;
+}
+
+lar_status lar_ledger_keys(const struct lar_verdict *v, struct lar_ledger_keys *out, struct lar_err *e)
+{
+	const struct lar_payload *p = &v->p;
+	lar_status st;
+	memset(out, 0, sizeof *out);
+	if (!authentic(v))
+		return lar_err_set(e, LAR_E_INVAL, "add: not an authentic verdict with a payload");
+	/* SPEC §4 report dupes: a double charge is several Charged receipts
+	 * under one (tool, paying project, idempotency key) */
+	out->charged = p->idempotency_key.p != NULL && p->status.p != NULL && p->status.n == 7 &&
+		       memcmp(p->status.p, "Charged", 7) == 0;
+	if ((st = receipt_key(p->receipt_id, &out->receipt, e)) != LAR_OK ||
+	    (out->charged &&
+	     (st = charge_key(p->mcp_tool_id, p->paying_project_id, p->idempotency_key, &out->charge, e)) != LAR_OK))
+		return st;
+	return LAR_OK;
+}
+
 lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uint64_t line,
 			  enum lar_ledger_outcome *outcome, struct lar_err *e)
+{
+	struct lar_ledger_keys k;
+	lar_status st;
+	if (!l->in_file)
+		return lar_err_set(e, LAR_E_STATE, "add: no file open");
+	if ((st = lar_ledger_keys(v, &k, e)) != LAR_OK)
+		return st;
+	return lar_ledger_add_keyed(l, v, &k, line, outcome, e);
+}
+
+lar_status lar_ledger_add_keyed(struct lar_ledger *l, const struct lar_verdict *v, const struct lar_ledger_keys *k,
+				uint64_t line, enum lar_ledger_outcome *outcome, struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	lar_status st;
 	char flags[512];
 	char day[11];
 	int rc;
-	int64_t rkey;
 	enum lar_ledger_outcome oc;
 
 	if (!l->in_file)
 		return lar_err_set(e, LAR_E_STATE, "add: no file open");
-	if ((v->status != LAR_V_OK && v->status != LAR_V_FLAG) || v->key == NULL || !str_ok(v->key_id) ||
-	    !str_ok(v->payload_b64) || !str_ok(v->signature) || !str_ok(v->p.receipt_id) ||
-	    !str_ok(v->p.created_at) || v->p.created_at.n != 28)
+	if (!authentic(v))
 		return lar_err_set(e, LAR_E_INVAL, "add: not an authentic verdict with a payload");
 	/* SPEC §1.3: createdAt is 'yyyy-MM-ddTHH:mm:ss.fffffffZ', UTC, so its
 	 * first ten characters are the UTC day. */
@@ -912,12 +940,11 @@ lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uin
 	/* SPEC §4.2: a receiptId already stored with the same signed payload is
 	 * present; with another payload, a conflict */
 	int stored, same;
-	if ((st = receipt_key(v->p.receipt_id, &rkey, e)) != LAR_OK ||
-	    (st = find_receipt(l, v, rkey, &stored, &same, e)) != LAR_OK)
+	if ((st = find_receipt(l, v, k->receipt, &stored, &same, e)) != LAR_OK)
 		return st;
 
 	if (!stored) {
-		if ((st = store_new(l, v, day, flags, line, rkey, e)) != LAR_OK)
+		if ((st = store_new(l, v, day, flags, line, k, e)) != LAR_OK)
 			return st;
 		oc = LAR_LEDGER_IMPORTED;
 	} else if (same) {

@@ -1247,6 +1247,57 @@ out:
 	free(rejects);
 }
 
+/* Keys computed apart (lar_ledger_keys, as import does on its verifying
+ * thread) store and find exactly what lar_ledger_add does. */
+static void test_keyed(void)
+{
+	const char *p = tmpfile_path("keyed.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	if (l == NULL)
+		return;
+	struct lar_verdict v, w;
+	struct lar_ledger_keys k, kw;
+	enum lar_ledger_outcome oc;
+	struct spec charged = { .rid = "mcp_receipt_keyed", .key = "idem-1", .project = "p1", .gross = 5,
+				.fee = 1, .net = 4 };
+	struct spec again = charged, test = charged, unkeyed = charged;
+	again.rid = "mcp_receipt_keyed_again"; /* the same charge: a double charge */
+	test.rid = "mcp_receipt_keyed_test";
+	test.status = "Test";
+	unkeyed.rid = "mcp_receipt_keyed_unkeyed";
+	unkeyed.key = NULL;
+	mkv(&v, &charged);
+	CHECK(lar_ledger_keys(&v, &k, &e) == LAR_OK && k.charged);
+	mkv(&w, &again);
+	CHECK(lar_ledger_keys(&w, &kw, &e) == LAR_OK && kw.charged && kw.charge == k.charge &&
+	      kw.receipt != k.receipt);
+	mkv(&w, &test);
+	CHECK(lar_ledger_keys(&w, &kw, &e) == LAR_OK && !kw.charged);
+	mkv(&w, &unkeyed);
+	CHECK(lar_ledger_keys(&w, &kw, &e) == LAR_OK && !kw.charged);
+	w.status = LAR_V_FAIL;
+	CHECK(lar_ledger_keys(&w, &kw, &e) == LAR_E_INVAL);
+
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "keyed.jsonl", &e) == LAR_OK);
+	CHECK(lar_ledger_add_keyed(l, &v, &k, 1, &oc, &e) == LAR_OK && oc == LAR_LEDGER_IMPORTED);
+	CHECK(lar_ledger_add(l, &v, 2, &oc, &e) == LAR_OK && oc == LAR_LEDGER_PRESENT);
+	mkv(&w, &again);
+	CHECK(lar_ledger_keys(&w, &kw, &e) == LAR_OK);
+	CHECK(lar_ledger_add_keyed(l, &w, &kw, 3, &oc, &e) == LAR_OK && oc == LAR_LEDGER_IMPORTED);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "keyed2.jsonl", &e) == LAR_OK);
+	CHECK(lar_ledger_add_keyed(l, &w, &kw, 1, &oc, &e) == LAR_OK && oc == LAR_LEDGER_PRESENT);
+	CHECK(lar_ledger_add_keyed(l, &v, &k, 2, &oc, &e) == LAR_OK && oc == LAR_LEDGER_PRESENT);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 2);
+	CHECK(key_mismatches(p) == 0 && double_charge_mismatches(p) == 0);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	lar_ledger_close(l);
+}
+
 /* A ledger written by schema version 2 (tests/data/ledger-v2.sql, all of
  * its keys at level 0 and no stored filter) is migrated on open: every row
  * kept, level 0's filters stored, the objects exactly as a new ledger has
@@ -1369,6 +1420,7 @@ int main(void)
 	test_two_writers();
 	test_migrate_v1();
 	test_migrate_v2();
+	test_keyed();
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (tap_fail == 0 && system(cmd) != 0)
