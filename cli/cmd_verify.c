@@ -59,11 +59,12 @@
 #include "verdict.h"
 
 #define MAX_JOBS 64
-#define BATCH_RECORDS 512          /* records in a batch at most */
-#define BATCH_BYTES (1u << 20)     /* a batch ends at the record that reaches this */
+#define BATCH_RECORDS 128          /* records in a batch at most */
+#define BATCH_BYTES (256u << 10)   /* a batch ends at the record that reaches this */
 #define SPAN_BYTES (2u << 20)      /* ... and so does a span (bytes the reader holds) */
 #define FIRST_BATCH 32             /* records in the first batch after a wait (two chunks: wakes a worker) */
-#define CHUNK 16                   /* records claimed at a time */
+#define CHUNK 16                   /* records claimed at a time at most, */
+#define CHUNK_BYTES (32u << 10)    /* and no more after the one that reaches this */
 
 struct rec {
 	struct lar_record meta; /* where it was read; meta.p is not used: bytes are at data + off */
@@ -146,9 +147,11 @@ static struct batch *claim(struct pool *p, size_t *lo, size_t *hi)
 	for (int k = 0; k < p->nq; k++) {
 		struct batch *b = p->q[k];
 		if (b->next < b->n) {
+			size_t i = b->next, bytes = 0;
+			while (i < b->n && i - b->next < CHUNK && bytes < CHUNK_BYTES)
+				bytes += b->recs[i++].meta.len;
 			*lo = b->next;
-			*hi = b->n - b->next > CHUNK ? b->next + CHUNK : b->n;
-			b->next = *hi;
+			*hi = b->next = i;
 			return b;
 		}
 	}
@@ -195,10 +198,12 @@ static void publish(struct pool *p, struct batch *b)
 	b->done = 0;
 	b->err = LAR_OK;
 	p->q[p->nq++] = b;
-	/* wake a worker per chunk but the one the main thread will take:
-	 * after a rewind batches are tiny, and waking workers for them costs
-	 * more than verifying them */
-	for (size_t c = CHUNK; c < b->n && c < (size_t)p->jobs * CHUNK; c += CHUNK)
+	/* wake a worker per chunk; a batch of one chunk (as after a rewind)
+	 * is left to the main thread: waking a worker costs about as much */
+	size_t chunks = (b->n + CHUNK - 1) / CHUNK, by_bytes = (b->data.len + CHUNK_BYTES - 1) / CHUNK_BYTES;
+	if (by_bytes > chunks)
+		chunks = by_bytes;
+	for (size_t c = 0; chunks > 1 && c < chunks && c < (size_t)p->jobs - 1; c++)
 		pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 }
