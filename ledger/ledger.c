@@ -504,9 +504,13 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	sqlite3_busy_timeout(l->db, l->busy_ms);
 	/* SPEC §4.2: a kill at any moment leaves each file wholly in or out;
 	 * FULL also makes each commit durable across a power cut.  The cache
-	 * holds the index pages an import file touches (LEDGER_CACHE_KIB). */
+	 * holds the index pages an import file touches (LEDGER_CACHE_KIB).
+	 * secure_delete (on in some builds of SQLite) would zero every row a
+	 * merge of lookup keys deletes, a million at a time; a ledger deletes
+	 * nothing but keys, filters and sums it can compute again from what it
+	 * keeps, and holds no secret. */
 	if ((st = ledger_exec(l,
-		       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+		       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA secure_delete = OFF; "
 		       "PRAGMA cache_size = -" LEDGER_CACHE_KIB,
 		       "open", e)) != LAR_OK)
 		goto out;
