@@ -8,8 +8,8 @@
 #  2. Every reason code of verify/receipt.c's table is under VERDICTS, in
 #     table order, with the status SPEC §2.3 gives it (when SPEC.md is there).
 #  3. Every option of the usage table, long and short, is in la-receipt.1;
-#     every command has its own COMMANDS subsection; .TH names the version.
-#  4. groff reports no warnings on either page (skipped without groff).
+#     every command has its own COMMANDS subsection; .TH of every page names the version.
+#  4. groff reports no warnings on any page (skipped without groff).
 #  5. The examples run: a block after '.\" example-file NAME' is written to
 #     NAME; a block after '.\" example-run exit=N [output] [requires=PROG]' is
 #     run, each '$ ' line one command with bash in a scratch folder (one per
@@ -36,7 +36,8 @@ bad() {
 
 page1=$src/man/la-receipt.1
 page5=$src/man/la-receipt-keyring.5
-for p in "$page1" "$page5"; do
+page5l=$src/man/la-receipt-ledger.5
+for p in "$page1" "$page5" "$page5l"; do
 	if [ -r "$p" ]; then ok; else bad "missing man page $p"; fi
 done
 [ -r "$page1" ] || { echo "$pass passed, $fail failed"; exit 1; }
@@ -144,15 +145,17 @@ for c in $commands; do
 done
 version=$("$bin" --version 2>&1)
 if grep -q "^\\.TH LA-RECEIPT 1 [^ ]* \"$version\"" "$page1"; then ok; else bad ".TH of la-receipt.1 does not name '$version'"; fi
-if [ -r "$page5" ]; then
-	if grep -q "^\\.TH LA-RECEIPT-KEYRING 5 [^ ]* \"$version\"" "$page5"; then ok; else
-		bad ".TH of la-receipt-keyring.5 does not name '$version'"
+for p in "$page5" "$page5l"; do
+	[ -r "$p" ] || continue
+	th=$(basename "$p" .5 | tr a-z A-Z)
+	if grep -q "^\\.TH $th 5 [^ ]* \"$version\"" "$p"; then ok; else
+		bad ".TH of ${p##*/} does not name '$version'"
 	fi
-fi
+done
 
 # ---- 4. groff warnings ----
 if [ $have_groff = 1 ]; then
-	for p in "$page1" "$page5"; do
+	for p in "$page1" "$page5" "$page5l"; do
 		[ -r "$p" ] || continue
 		w=$(groff -man -Tutf8 -ww -z "$p" 2>&1)
 		if [ -z "$w" ]; then ok; else bad "groff warns on ${p##*/}: $w"; fi
@@ -269,6 +272,7 @@ run_page() {
 : >"$tmp/ran"
 run_page "$page1"
 [ -r "$page5" ] && run_page "$page5"
+[ -r "$page5l" ] && run_page "$page5l"
 echo "# ran $(wc -l <"$tmp/ran") example commands"
 for c in verify inspect sign keyring import report export; do
 	if grep -q "^la-receipt $c\\b\\|| la-receipt $c\\b" "$tmp/ran"; then ok; else
