@@ -6,7 +6,9 @@
  * -o FILE is written atomically: into a temporary file in FILE's folder
  * (mode 0600, as the ledger: receipts are business records), flushed to
  * disk, then renamed over FILE; on any failure the temporary file is
- * removed and FILE is left as it was.
+ * removed and FILE is left as it was.  When FILE exists and is not a
+ * regular file (a device such as /dev/null, a pipe), it is written in place:
+ * renaming over it would replace the device or pipe with a file.
  *
  * Not for: the rows' format (ledger/export.c) or the query (ledger/ledger.c).
  */
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -212,10 +215,21 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error_lar(ctx, path, &e);
 		goto out;
 	}
+	struct stat st;
+	int in_place = 0; /* -o names a device or a pipe: written as it is */
 	if (output != NULL && strcmp(output, "-") != 0) {
-		if ((o.fd = make_temp(ctx, output, &tmp)) < 0)
-			goto out;
-		o.tmpname = tmp;
+		if (stat(output, &st) == 0 && !S_ISREG(st.st_mode)) {
+			in_place = 1;
+			o.tmpname = output;
+			if ((o.fd = open(output, O_WRONLY | O_CLOEXEC)) < 0) {
+				cli_error(ctx, output, "cannot open: %s", strerror(errno));
+				goto out;
+			}
+		} else {
+			if ((o.fd = make_temp(ctx, output, &tmp)) < 0)
+				goto out;
+			o.tmpname = tmp;
+		}
 	}
 	if (!o.jsonl)
 		lar_export_csv_header(outbuf(&o));
@@ -232,6 +246,16 @@ int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		if (flush_file(&o) != 0)
 			goto out;
+		if (in_place) {
+			int fd = o.fd;
+			o.fd = -1;
+			if (close(fd) != 0) {
+				cli_error(ctx, output, "write error: %s", strerror(errno));
+				goto out;
+			}
+			rc = CLI_EXIT_OK;
+			goto out;
+		}
 		if (fsync(o.fd) != 0) {
 			cli_error(ctx, tmp, "cannot sync: %s", strerror(errno));
 			goto out;

@@ -332,6 +332,20 @@ check "export -o FILE leaves no temporary file" test -z "$(ls "$T" | grep 'expor
 "$BIN" export -d "$L" >"$T/stdout.csv"
 check "export -o FILE holds what stdout gets" cmp -s "$T/export.csv" "$T/stdout.csv"
 check "CSV rows end in CRLF" test "$(head -n 1 "$T/export.csv" | tail -c 2 | od -An -tx1 | tr -d ' ')" = 0d0a
+# -o naming a pipe (or a device such as /dev/null) writes into it: renaming
+# a file over it would replace the pipe or the device itself
+mkfifo "$T/pipe"
+cat "$T/pipe" >"$T/from-pipe" &
+reader=$!
+run "$BIN" export -d "$L" -o "$T/pipe"
+expect_rc 0 "export -o PIPE"
+wait $reader
+check "export -o PIPE leaves the pipe a pipe" test -p "$T/pipe"
+check "export -o PIPE writes the export into it" cmp -s "$T/from-pipe" "$T/stdout.csv"
+check "export -o PIPE leaves no temporary file" test -z "$(ls "$T" | grep 'pipe.tmp')"
+run "$BIN" export -d "$L" -o "$T"
+expect_rc 2 "export -o DIRECTORY is an error (SPEC §2.4)"
+check "export -o DIRECTORY says so" grep -q "cannot open" "$T/err"
 
 # CSV read back with a real CSV parser: every field as in the JSON Lines
 # export, except the documented ' prefix
