@@ -499,6 +499,11 @@ static int num_equals(const struct lar_json *b, int64_t want)
  * everything else as decoded JSON.  1 equal, 0 not. */
 static int body_value_eq(enum kind kind, const struct lar_json *bv, const struct lar_json *pv, lar_time pt)
 {
+	/* the same text is the same value in every comparison below (the
+	 * usual case: the body repeats the payload) */
+	if (bv->type == pv->type && (bv->type == LAR_JSON_STRING || bv->type == LAR_JSON_NUMBER) &&
+	    bv->n == pv->n && lar_mem_eq(bv->u.s, pv->u.s, bv->n))
+		return 1;
 	if (pv->type == LAR_JSON_NULL || bv->type == LAR_JSON_NULL)
 		return pv->type == bv->type;
 	if (kind == K_TIME) { /* pt: the payload's instant (check_schema) */
