@@ -189,5 +189,20 @@ awk 'BEGIN {
 }' >"$T/inner.jsonl"
 same "1,000 8 KB values with a '{' line inside" "$T/inner.jsonl"
 
+# ---- such a value as the last record of a full batch, batches read ahead ----
+# after one, reading restarts at its inner line with batches of 32, 64,
+# 128, 128...: 221 good lines after it put the next one last in the third
+# batch, while several batches are read ahead of it; it must not be taken
+# as resolved by the batch after it
+awk -v g="$T/good" 'BEGIN {
+	getline a < g
+	for (i = 0; i < 223; i++) print a
+	for (c = 0; c < 12; c++) {
+		printf "{\"a\":\n{\"b\":x}}\n"
+		for (i = 0; i < 221; i++) print a
+	}
+}' >"$T/cycle.jsonl"
+same "bad values last in a batch read ahead of" "$T/cycle.jsonl"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
