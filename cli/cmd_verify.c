@@ -5,17 +5,13 @@
  * buffer and writes its verdict; no copies, no threads.
  *
  * --jobs N: the main thread reads, N - 1 worker threads verify, and reading
- * overlaps verifying.  The main thread reads batches and publishes them, up
- * to QUEUE of them ahead; when the queue is full it joins the workers until
- * the oldest batch is done, settles it and writes its verdicts in input
- * order, then reads the next:
+ * overlaps verifying.  Records are read into two batches in turn: while the
+ * workers verify one, the main thread reads the next, publishes it, then
+ * joins the workers until the first is done, settles it and writes its
+ * verdicts in input order:
  *
- *   main     read 1, 2, 3, 4 | help 1, write 1 | read 5 | help 2, write 2 | ...
- *   workers  verify 1 .. verify 2 ..... verify 3 ......... verify 4 ......
- *
- * A deep queue keeps the workers busy when the main thread is not running
- * (a busy machine); right after a rewind (below) it is two batches deep,
- * as what is read ahead past the next rewind is read again.
+ *   main     read 1 | read 2, help 1, write 1 | read 3, help 2, write 2 | ...
+ *   workers         | verify 1 ........ verify 2 ........ verify 3 ......
  *
  * Anyone free (a worker, or the main thread while it waits) claims the next
  * CHUNK records of the oldest published batch under the pool's mutex, so
@@ -33,22 +29,20 @@
  *
  * Both need the bytes after the record, and the reader holds bytes only
  * from where it is when asked (lar_reader_hold).  So before reading the
- * next batch, the main thread pins the last batch read: it notes, for each
- * record but the last, the record of the batch where reading would resume,
- * and for the last record of the batch before it (if not settled yet) the
- * record of the last batch (pin()).  When every batch in the queue is
- * pinned, settling needs no byte but those after the last record read, and
- * the reader holds from there on.  A batch that cannot be pinned (a bad
- * array element resumes outside the array; a value can hold a line
- * starting with '{') keeps the hold where it was: the bytes held grow until
- * the batches are settled, or up to SPAN_BYTES, when reading waits for them
- * (the one time the workers wait for the reader; the next batch is small).
+ * next batch, the main thread pins the batch being verified: it notes, for
+ * each record but the last, the record of the batch where reading would
+ * resume (pin()); the last one needs only the bytes after it.  Then the
+ * reader holds from there on.  A batch that cannot be pinned (a bad array
+ * element resumes outside the array; a value can hold a line starting with
+ * '{') keeps the hold where it was: the bytes held grow until the batches
+ * are settled, or up to SPAN_BYTES, when reading waits for them (the one
+ * time the workers wait for the reader; the next batch is small then).
  * For the same reason the main thread reads every value with the structural
  * scan: a line taken on trust (lar_reader_tentative, as one job does) that
  * the parser rejects is read again from its start, which may be long gone.
  *
  * Memory is bounded whatever the input size: SPAN_BYTES plus one record in
- * the reader, and QUEUE batches.  After a rewind, batches restart no larger
+ * the reader, and two batches.  After a rewind, batches restart no larger
  * than what the rewound batch kept (FIRST_BATCH at most, then doubling), so
  * input full of values that are not JSON is read about once, not once per
  * bad value.
@@ -74,7 +68,6 @@
 #define FIRST_BATCH 32             /* records in the first batch after a wait (two chunks: wakes a worker) */
 #define CHUNK 16                   /* records claimed at a time at most, */
 #define CHUNK_BYTES (32u << 10)    /* and no more after the one that reaches this */
-#define QUEUE 4                    /* batches read and not yet settled, at most */
 
 struct rec {
 	struct lar_record meta; /* where it was read; meta.p is not used: bytes are at data + off */
@@ -93,8 +86,7 @@ struct batch {
 	struct rec *recs;
 	size_t n, cap;
 	size_t first;            /* records before it are dropped (SPEC §2.1 skip from the batch before) */
-	int pinned;              /* every record's resume is set but the last's (pin()) */
-	int last_pinned;         /* ... and the last's too: a record of the batch after it */
+	int pinned;              /* every record's resume is set (pin()) */
 	/* under the pool's mutex while published */
 	size_t next;             /* the next record to claim */
 	size_t done;             /* records verified (or dropped unverified) */
@@ -118,7 +110,7 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work;     /* workers: a batch was published, or stop */
 	pthread_cond_t progress; /* the main thread: a batch was done */
-	struct batch *q[QUEUE];  /* published batches not yet settled, oldest first */
+	struct batch *q[2];      /* published batches not yet done and settled, oldest first */
 	int nq;
 	int stop;
 };
@@ -204,7 +196,7 @@ static void *worker_main(void *arg)
 static void publish(struct pool *p, struct batch *b)
 {
 	pthread_mutex_lock(&p->mu);
-	assert(p->nq < QUEUE);
+	assert(p->nq < 2);
 	b->next = 0;
 	b->done = 0;
 	b->err = LAR_OK;
@@ -338,7 +330,7 @@ static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t 
 		lar_buf_reset(&b->out[i]);
 	b->n = 0;
 	b->first = 0;
-	b->pinned = b->last_pinned = 0;
+	b->pinned = 0;
 	while (b->n < limit && b->data.len < BATCH_BYTES && lar_reader_offset(rd) - span_start < SPAN_BYTES) {
 		struct lar_record rec;
 		if ((s = lar_reader_next(rd, &rec, e)) != LAR_OK)
@@ -388,23 +380,11 @@ static size_t find_start(const struct batch *b, size_t from, uint64_t off)
  * Returns 1 (b->pinned) when that is a record of b for each record but the
  * last, and the last can be resumed after from its end alone (the next
  * line starting with '{' or '[' is not inside it); 0 otherwise.  True of
- * one value per line, whether or not the values are receipts.  prev, the
- * batch before b if it is not settled yet, needs the bytes after its last
- * record, which are b's: its last record is pinned to a record of b first
- * (prev->last_pinned), or b is not pinned. */
-static int pin(const struct lar_reader *rd, struct batch *prev, struct batch *b)
+ * one value per line, whether or not the values are receipts. */
+static int pin(const struct lar_reader *rd, struct batch *b)
 {
 	if (b->n == 0)
 		return 0;
-	if (prev != NULL) {
-		struct rec *x = &prev->recs[prev->n - 1];
-		if (!x->meta.broken) {
-			x->resume = find_start(b, 0, lar_reader_resume_offset(rd, &x->meta));
-			if (x->resume == b->n)
-				return 0;
-		}
-		prev->last_pinned = 1;
-	}
 	for (size_t i = b->first; i + 1 < b->n; i++) {
 		struct rec *r = &b->recs[i];
 		if (r->meta.broken)
@@ -423,7 +403,7 @@ static int pin(const struct lar_reader *rd, struct batch *prev, struct batch *b)
 struct verify_run {
 	struct cli_ctx *ctx;
 	struct pool pool;
-	struct batch b[QUEUE];
+	struct batch b[2];
 	struct verdict_counts counts;
 	int error;
 };
@@ -448,9 +428,6 @@ static int settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b,
 		size_t j;
 		if (b->pinned && i + 1 < b->n) {
 			j = r->resume;
-		} else if (b->last_pinned && i + 1 == b->n) {
-			nb->first = r->resume;
-			return 0;
 		} else {
 			resume = lar_reader_resume_offset(rd, &r->meta);
 			j = find_start(b, i + 1, resume);
@@ -512,66 +489,37 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 	return rc;
 }
 
-/* A batch of vr->b not in the queue (there is one while it has room). */
-static struct batch *free_batch(struct verify_run *vr)
-{
-	for (int i = 0; i < QUEUE; i++) {
-		int used = 0;
-		for (int k = 0; k < vr->pool.nq; k++)
-			used |= vr->pool.q[k] == &vr->b[i];
-		if (!used)
-			return &vr->b[i];
-	}
-	assert(0);
-	return NULL;
-}
-
-/* Drop every published batch (read past a rewind, or after an error). */
-static void drop_all(struct pool *p)
-{
-	while (p->nq > 0)
-		drop(p, p->q[p->nq - 1]);
-}
-
 /* Several jobs: read, verify and write in overlapping batches (see the top
  * of the file).  0, or -1 on an error that stops this input (already
  * reported). */
 static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const char *name)
 {
-	struct pool *p = &vr->pool; /* p->q: the batches read and not settled, in order */
+	struct pool *p = &vr->pool;
+	struct batch *cur = NULL; /* published, the next to settle */
+	int which = 0;            /* vr->b[which] is the one to fill next */
 	size_t limit = FIRST_BATCH;
 	int eof = 0, read_failed = 0, rc = 0;
 	struct lar_err e = { 0 };
-	uint64_t span_start = 0;    /* the reader holds every byte from here */
+	uint64_t span_start = 0;  /* the reader holds every byte from here */
 
 	for (;;) {
-		/* read ahead while there is room: QUEUE batches, but only two
-		 * while batches are small after a rewind (what is read past
-		 * the next rewind is read again) */
-		int room = p->nq < (limit < BATCH_RECORDS ? 2 : QUEUE);
-		if (!eof && room) {
-			int hold_here = 1;
-			if (p->nq > 0) {
-				struct batch *last = p->q[p->nq - 1];
-				hold_here = pin(rd, p->nq > 1 ? p->q[p->nq - 2] : NULL, last);
-				for (int k = 0; k + 1 < p->nq; k++)
-					hold_here = hold_here && p->q[k]->pinned && p->q[k]->last_pinned;
-			}
-			if (hold_here) {
-				/* settling needs no byte read so far but those
-				 * after the last record read: hold from here */
-				lar_reader_release(rd);
-				lar_reader_hold(rd);
-				span_start = lar_reader_offset(rd);
-			} else if (lar_reader_offset(rd) - span_start >= SPAN_BYTES) {
-				/* held enough: settle before reading on, then read
-				 * a small batch first, as the workers wait for it */
-				room = 0;
-				limit = FIRST_BATCH;
-			}
+		struct batch *nb = NULL;
+		int read_on = !eof;
+		if (cur == NULL || (read_on && pin(rd, cur))) {
+			/* settling needs no byte read so far but those after
+			 * cur's last record, where the reader is: hold from here */
+			lar_reader_release(rd);
+			lar_reader_hold(rd);
+			span_start = lar_reader_offset(rd);
+		} else if (lar_reader_offset(rd) - span_start >= SPAN_BYTES) {
+			/* held enough: settle cur before reading on, then read
+			 * a small batch first, as the workers wait for it */
+			read_on = 0;
+			limit = FIRST_BATCH;
 		}
-		if (!eof && room) {
-			struct batch *nb = free_batch(vr);
+		if (read_on) {
+			nb = &vr->b[which];
+			which ^= 1;
 			nb->source = name;
 			lar_status s = fill(nb, p->jobs, rd, limit, span_start, &e);
 			if (s == LAR_E_EOF) {
@@ -584,39 +532,42 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 				eof = read_failed = 1;
 			}
 			limit = limit < BATCH_RECORDS / 2 ? 2 * limit : BATCH_RECORDS;
-			if (nb->n > 0) {
+			if (nb->n > 0)
 				publish(p, nb);
-				continue;
+			else
+				nb = NULL;
+		}
+		if (cur != NULL) {
+			lar_status s = help_until_done(p, cur);
+			if (s != LAR_OK) {
+				cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
+				rc = -1;
+				if (nb != NULL)
+					drop(p, nb);
+				break;
+			}
+			size_t kept;
+			if (settle(vr, rd, cur, nb, &kept)) {
+				/* the records of nb were read past the point where
+				 * reading now resumes: read them again from there, in
+				 * batches no larger than what cur kept */
+				if (nb != NULL)
+					drop(p, nb);
+				nb = NULL;
+				eof = read_failed;
+				limit = kept < FIRST_BATCH ? kept : FIRST_BATCH;
+			}
+			cli_out_maybe_flush(vr->ctx);
+			if (vr->ctx->out_failed) {
+				rc = -1;
+				if (nb != NULL)
+					drop(p, nb);
+				break;
 			}
 		}
-		if (p->nq == 0) {
-			if (eof)
-				break;
-			continue; /* the span was full: it is settled now */
-		}
-		struct batch *cur = p->q[0];
-		lar_status s = help_until_done(p, cur); /* takes cur off the queue */
-		if (s != LAR_OK) {
-			cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
-			rc = -1;
-			drop_all(p);
+		cur = nb;
+		if (cur == NULL && eof)
 			break;
-		}
-		size_t kept;
-		if (settle(vr, rd, cur, p->nq > 0 ? p->q[0] : NULL, &kept)) {
-			/* the batches after cur were read past the point where
-			 * reading now resumes: read them again from there, in
-			 * batches no larger than what cur kept */
-			drop_all(p);
-			eof = read_failed;
-			limit = kept < FIRST_BATCH ? kept : FIRST_BATCH;
-		}
-		cli_out_maybe_flush(vr->ctx);
-		if (vr->ctx->out_failed) {
-			rc = -1;
-			drop_all(p);
-			break;
-		}
 	}
 	lar_reader_release(rd);
 	return rc;
@@ -709,8 +660,8 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 
 	struct lar_err e = { 0 };
-	for (int i = 0; i < QUEUE; i++)
-		batch_init(&vr.b[i]);
+	batch_init(&vr.b[0]);
+	batch_init(&vr.b[1]);
 	if (pool_init(&vr.pool, (int)jobs, kr, &opts, &e) != 0) {
 		cli_error_lar(ctx, NULL, &e);
 		goto out_pool;
@@ -750,8 +701,8 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 out_pool:
 	pool_free(&vr.pool);
-	for (int i = 0; i < QUEUE; i++)
-		batch_free(&vr.b[i]);
+	batch_free(&vr.b[0]);
+	batch_free(&vr.b[1]);
 out:
 	lar_keyring_free(kr);
 	cli_keys_free(&keys);

@@ -189,11 +189,11 @@ awk 'BEGIN {
 }' >"$T/inner.jsonl"
 same "1,000 8 KB values with a '{' line inside" "$T/inner.jsonl"
 
-# ---- such a value as the last record of a full batch, batches read ahead ----
+# ---- such a value as the last record of a full batch, read ahead of ----
 # after one, reading restarts at its inner line with batches of 32, 64,
 # 128, 128...: 221 good lines after it put the next one last in the third
-# batch, while several batches are read ahead of it; it must not be taken
-# as resolved by the batch after it
+# batch, and the batch after it is read before it is settled; that batch
+# must not be taken for where reading resumes
 awk -v g="$T/good" 'BEGIN {
 	getline a < g
 	for (i = 0; i < 223; i++) print a
