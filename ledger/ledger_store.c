@@ -312,12 +312,13 @@ static lar_status charge_key(struct lar_str tool, struct lar_str project, struct
 void ledger_sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	struct lar_str parts[3];
-	int64_t k;
-	for (int i = 0; i < argc && i < 3; i++) {
+	int64_t k = 0;
+	size_t n = argc < 3 ? (size_t)argc : 3; /* registered with 1 or 3 arguments */
+	for (size_t i = 0; i < n; i++) {
 		parts[i].p = (const char *)sqlite3_value_text(argv[i]);
 		parts[i].n = parts[i].p ? (size_t)sqlite3_value_bytes(argv[i]) : 0;
 	}
-	if (lookup_key(parts, (size_t)argc, &k, NULL) != LAR_OK) {
+	if (lookup_key(parts, n, &k, NULL) != LAR_OK) {
 		sqlite3_result_error(ctx, "cannot compute a lookup key", -1);
 		return;
 	}

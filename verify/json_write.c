@@ -28,6 +28,8 @@ struct wr {
 
 static void flush(struct wr *w)
 {
+	if (w->n == 0)
+		return;
 	lar_buf_put(w->b, w->tmp, w->n);
 	w->n = 0;
 }
