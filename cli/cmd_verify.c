@@ -470,7 +470,10 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 			return -1;
 		}
 		if (vd.not_json && rec.tentative) {
-			lar_reader_retry(rd, &rec);
+			if (lar_reader_retry(rd, &rec) != LAR_OK) {
+				cli_error(vr->ctx, name, "internal error: cannot read a line again");
+				return -1;
+			}
 			continue;
 		}
 		if (!vr->pool.quiet)

@@ -1254,6 +1254,25 @@ static void test_parse_canonical(void)
 		CHECKM(parsed_canon(cases[i].text, strlen(cases[i].text)) == cases[i].canon,
 		       "canonical verdict of '%s'", cases[i].text);
 	CHECKM(parsed_canon("{\"a\":", 5) == -1, "text that does not parse is not canonical");
+
+	/* the same fault and offset as lar_json_parse, also where byte and
+	 * UTF-16 order of the names differ */
+	static const char *const dups[] = {
+		"{\"\\uFF01\":1,\"\\uD83D\\uDE00\":1,\"\\uD83D\\uDE00\":2}",
+		"{\"\\uD83D\\uDE00\":1,\"\\uFF01\":1,\"\\uFF01\":2}",
+		"{\"b\":1,\"a\":2,\"b\":3}",
+	};
+	for (size_t i = 0; i < sizeof dups / sizeof *dups; i++) {
+		const struct lar_json *v;
+		struct lar_json_error e1, e2;
+		int c = 7;
+		const uint8_t *d = (const uint8_t *)dups[i];
+		lar_status s1 = lar_json_parse(d, strlen(dups[i]), &arena, &v, &e1);
+		lar_status s2 = lar_json_parse_canonical(d, strlen(dups[i]), &arena, &v, &e2, &c);
+		CHECKM(s1 == LAR_E_SYNTAX && s2 == s1 && e1.fault == LAR_JSONF_DUPLICATE &&
+			       e2.fault == e1.fault && e2.offset == e1.offset && c == 0,
+		       "'%s': duplicate at %zu and %zu", dups[i], e1.offset, e2.offset);
+	}
 	release();
 }
 
@@ -1338,6 +1357,22 @@ static void test_memo(void)
 		}
 	}
 	CHECKM(differ == 0, "%d of 50000 documents parsed differently with the memo", differ);
+
+	/* names out of order, judged again from the memo: still not canonical
+	 * (the memo's order bits are UTF-16 order on any byte order) */
+	static const char *const again[] = { "{\"bbcdefga\":2,\"abcdefgh\":1}", "{\"b\":2,\"a\":1}",
+					     "{\"abcdefgh\":1,\"bbcdefga\":2}" };
+	for (size_t i = 0; i < sizeof again / sizeof *again; i++) {
+		for (int round = 0; round < 3; round++) {
+			const struct lar_json *v;
+			int c = 7;
+			lar_arena_reset(&a1);
+			const uint8_t *d = (const uint8_t *)again[i];
+			lar_status st = lar_json_parse_memo(d, strlen(again[i]), &a1, memo, &v, NULL, &c);
+			CHECKM(st == LAR_OK && c == (i == 2), "'%s', round %d: canonical %d", again[i],
+			       round, c);
+		}
+	}
 	lar_buf_free(&x);
 	lar_buf_free(&y);
 	lar_arena_free(&a1);

@@ -46,7 +46,7 @@ void lar_reader_free(struct lar_reader *r);
 lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
 void lar_reader_fail(struct lar_reader *r);
 void lar_reader_tentative(struct lar_reader *r, int on);
-void lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
+lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
 
 typedef lar_status (*new_fn)(int, const char *, size_t, struct lar_reader **, struct lar_err *);
 typedef lar_status (*next_fn)(struct lar_reader *, struct lar_record *, struct lar_err *);
@@ -106,7 +106,8 @@ static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *
 			continue;
 		}
 		if (rec.tentative) {
-			lar_reader_retry(r, &rec);
+			if (lar_reader_retry(r, &rec) != LAR_OK)
+				abort();
 			continue;
 		}
 		lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);

@@ -622,8 +622,10 @@ static int keycmp(const struct lar_json_member *x, const struct lar_json_member 
 		memcpy(&p, a + i, 8);
 		memcpy(&q, b + i, 8);
 		if (p != q) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 			p = __builtin_bswap64(p);
 			q = __builtin_bswap64(q);
+#endif
 			return p < q ? -1 : 1;
 		}
 	}
@@ -774,7 +776,9 @@ static void memo_store(const struct parser *ps, struct memo_obj *mo, const struc
 		mo->off[i] = (uint16_t)used;
 		memcpy(mo->text + used, m[i].key - 1, m[i].keylen + 2);
 		used += m[i].keylen + 2;
-		if (i > 0 && keycmp(&m[i - 1], &m[i]) < 0) /* ASCII: byte and UTF-16 order agree */
+		/* kept names are ASCII, where byte and UTF-16 order agree: one bit
+		 * serves the duplicate check and the canonical order */
+		if (i > 0 && lar_json_u16cmp(m[i - 1].key, m[i - 1].keylen, m[i].key, m[i].keylen) < 0)
 			up |= 1ull << i;
 	}
 	mo->off[n] = (uint16_t)used;
@@ -832,20 +836,18 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		if (parse_string(ps, &m->key, &m->keylen) != 0)
 			return -1;
 		/* SPEC §2.3: duplicate member names, compared after unescaping.  While
-		 * the names ascend (a canonical payload), each differs from all before
-		 * it.  Any total order serves; when canonical form is judged it is the
-		 * UTF-16 order of SPEC §1.4 (which differs from byte order only beyond
-		 * ASCII), so one comparison does both. */
+		 * the names ascend in byte order, each differs from all before it. */
 		if (ascending && ps->nmems > base) {
-			int c = ps->want_canon ? lar_json_u16cmp(m[-1].key, m[-1].keylen, m->key, m->keylen)
-					       : keycmp(m - 1, m);
+			int c = keycmp(m - 1, m);
 			if (c == 0)
 				return fail(ps, LAR_JSONF_DUPLICATE, keyat);
-			if (c > 0) {
-				ascending = 0;
-				ps->canon = 0;
-			}
+			ascending = c < 0;
 		}
+		/* SPEC §1.4: canonical names ascend in UTF-16 order, which differs
+		 * from byte order beyond ASCII (so it is tracked on its own) */
+		if (ps->canon && ps->want_canon && ps->nmems > base &&
+		    lar_json_u16cmp(m[-1].key, m[-1].keylen, m->key, m->keylen) >= 0)
+			ps->canon = 0;
 	colon:
 		skipws(ps);
 		if (ps->p >= ps->end)

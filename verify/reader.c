@@ -596,7 +596,9 @@ static void recover(struct lar_reader *r, size_t stop, uint64_t nlines)
 }
 
 /* Index in buf of the first line feed at or after pos within the window,
- * or 0 when there is none there. */
+ * or 0 when there is none there.  (0 is never the answer itself: it is
+ * asked for at a '{', so a line feed found lies after it; likewise nl_at,
+ * an offset past that '{', is never 0 when set.) */
 static size_t line_end(struct lar_reader *r)
 {
 	uint64_t at = r->base + r->pos, stop = r->base + r->end;
@@ -653,19 +655,23 @@ static int take_line(struct lar_reader *r, struct lar_record *rec)
 
 void lar_reader_tentative(struct lar_reader *r, int on)
 {
-	r->tentative = on;
+	r->tentative = on && !r->holding; /* not with read-ahead (reader.h) */
 }
 
-void lar_reader_retry(struct lar_reader *r, const struct lar_record *rec)
+lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec)
 {
-	if (!rec->tentative || rec->start_off < r->base || rec->start_off - r->base > r->end)
-		return; /* not one to retry (the bytes are still buffered for one that is) */
+	/* the tentative record just returned is still in the buffer (nothing
+	 * was read since); anything else cannot be read again */
+	if (!rec->tentative || !r->last_ok || !r->last.tentative || r->last.start_off != rec->start_off ||
+	    rec->start_off < r->base || rec->start_off - r->base > r->end)
+		return LAR_E_INVAL;
 	r->pos = (size_t)(rec->start_off - r->base);
 	r->line = rec->line;
 	r->in_array = 0;
 	r->resync = 0;
 	r->last_ok = 0;
 	r->scan_next = 1;
+	return LAR_OK;
 }
 
 lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e)
@@ -819,6 +825,7 @@ void lar_reader_fail(struct lar_reader *r)
 
 void lar_reader_hold(struct lar_reader *r)
 {
+	r->tentative = 0; /* lines on trust are not for read-ahead (reader.h) */
 	r->holding = 1;
 	r->hold_off = r->base + r->pos;
 }

@@ -85,9 +85,11 @@ uint64_t lar_reader_resume_offset(const struct lar_reader *r, const struct lar_r
  * Not for use with lar_reader_hold() (parallel read-ahead).
  */
 void lar_reader_tentative(struct lar_reader *r, int on);
-/* Rewind to the start of rec - the tentative record last returned - and
- * read it again with the structural scan. */
-void lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
+/* Rewind to the start of rec - the tentative record last returned, no
+ * other call in between - and read it again with the structural scan.
+ * LAR_OK; LAR_E_INVAL when rec is not that record (a caller's bug: nothing
+ * is rewound, and the caller must not go on as if it were). */
+lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
 
 /* Bytes consumed so far (for progress and benchmarks). */
 uint64_t lar_reader_offset(const struct lar_reader *r);

@@ -572,6 +572,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 		for (size_t j = 0; j < payload->n; j++) {
 			const struct lar_json_member *pm = &payload->u.members[j];
 			if (pm->keylen == m->keylen && lar_mem_eq(pm->key, m->key, m->keylen)) {
+				/* (the instant is only read for K_TIME) */
 				if (!body_value_eq(K_STR, &m->value, &pm->value, 0))
 					return 0;
 				break;

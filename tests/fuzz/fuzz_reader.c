@@ -40,7 +40,8 @@ static void read_parsed(const uint8_t *data, size_t size, int tentative, struct 
 		} else if (lar_json_parse(rec.p, rec.len, &a, &v, NULL) == LAR_OK) {
 			lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)rec.line, rec.len);
 		} else if (rec.tentative) {
-			lar_reader_retry(r, &rec);
+			if (lar_reader_retry(r, &rec) != LAR_OK)
+				abort();
 		} else {
 			lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);
 			lar_reader_fail(r);
