@@ -709,6 +709,51 @@ static lar_status l0_add(struct lar_ledger *l, int t, int64_t key, int64_t recei
 }
 
 /*
+ * The receipts stored under lookup key `key` of key table t (0 receipt_key,
+ * 1 charge_key): the table's rows at both levels (statement f), then the
+ * keys held in memory for level 0.  A level whose filter certainly lacks the
+ * key is not searched.
+ */
+struct cands {
+	sqlite3_stmt *f;
+	const struct keybuf *held;
+	int64_t key;
+	int in0, in_table, rc;
+	size_t pos;
+};
+
+/* 0 when no level can hold the key (no lookup at all), else 1 with c set. */
+static int cands_start(struct lar_ledger *l, int t, sqlite3_stmt *f, int64_t key, struct cands *c)
+{
+	int in0 = filter_maybe(&l->l0[t], key), in1 = filter_maybe(&l->kf[t], key);
+	if (!in0 && !in1)
+		return 0;
+	sqlite3_bind_int64(f, 1, key);
+	sqlite3_bind_int64(f, 2, in1 ? 1 : -1);
+	sqlite3_bind_int64(f, 3, in0 ? 0 : -1);
+	*c = (struct cands){ f, &l->pend[t], key, in0, 1, SQLITE_DONE, (size_t)-1 };
+	return 1;
+}
+
+/* The next candidate: 1 with *id set, 0 after the last, -1 on an SQLite
+ * error (in c->rc). */
+static int cands_next(struct cands *c, int64_t *id)
+{
+	if (c->in_table) {
+		c->rc = sqlite3_step(c->f);
+		if (c->rc == SQLITE_ROW) {
+			*id = sqlite3_column_int64(c->f, 0);
+			return 1;
+		}
+		if (c->rc != SQLITE_DONE)
+			return -1;
+		c->in_table = 0;
+	}
+	c->rc = SQLITE_DONE;
+	return c->in0 && kb_next(c->held, c->key, &c->pos, id) ? 1 : 0;
+}
+
+/*
  * Is receiptId v->p.receipt_id stored?  Its candidates are the receipts
  * under its lookup key; a key shared by another receiptId yields a
  * candidate whose text does not match.  *stored, and *same when the stored
@@ -723,27 +768,12 @@ static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v
 	if ((st = ledger_stmt(l, ST_FIND_RECEIPT_KEY, &f, e)) != LAR_OK ||
 	    (st = ledger_stmt(l, ST_RECEIPT_PAYLOAD, &m, e)) != LAR_OK)
 		return st;
-	int in0 = filter_maybe(&l->l0[0], key), in1 = filter_maybe(&l->kf[0], key);
-	if (!in0 && !in1)
+	struct cands c;
+	if (!cands_start(l, 0, f, key, &c))
 		return LAR_OK; /* certainly new: no lookup */
-	sqlite3_bind_int64(f, 1, key);
-	sqlite3_bind_int64(f, 2, in1 ? 1 : -1);
-	sqlite3_bind_int64(f, 3, in0 ? 0 : -1);
-	/* the candidates: the table's (both levels), then the held keys' */
-	size_t pos = (size_t)-1;
 	int64_t id = 0;
-	int in_table = 1, rc = SQLITE_DONE;
-	while (!*stored) {
-		if (in_table && (rc = sqlite3_step(f)) == SQLITE_ROW) {
-			id = sqlite3_column_int64(f, 0);
-		} else if (in_table && rc != SQLITE_DONE) {
-			break;
-		} else {
-			in_table = 0;
-			rc = SQLITE_DONE;
-			if (!in0 || !kb_next(&l->pend[0], key, &pos, &id))
-				break;
-		}
+	int got = 0, rc = SQLITE_DONE;
+	while (!*stored && (got = cands_next(&c, &id)) > 0) {
 		sqlite3_bind_int64(m, 1, id);
 		ledger_bind_str(m, 2, v->p.receipt_id);
 		rc = sqlite3_step(m);
@@ -759,6 +789,8 @@ static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v
 		if (rc != SQLITE_DONE)
 			break;
 	}
+	if (got < 0)
+		rc = c.rc;
 	sqlite3_reset(f);
 	return rc == SQLITE_DONE ? LAR_OK : ledger_fail(l, e, rc, "read stored receipt");
 }
@@ -777,27 +809,12 @@ static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p
 	if ((st = ledger_stmt(l, ST_FIND_CHARGE_KEY, &f, e)) != LAR_OK ||
 	    (st = ledger_stmt(l, ST_CHARGE_MATCH, &m, e)) != LAR_OK)
 		return st;
-	int in0 = filter_maybe(&l->l0[1], key), in1 = filter_maybe(&l->kf[1], key);
-	if (!in0 && !in1)
+	struct cands c;
+	if (!cands_start(l, 1, f, key, &c))
 		return LAR_OK; /* no earlier charge under this key */
-	sqlite3_bind_int64(f, 1, key);
-	sqlite3_bind_int64(f, 2, in1 ? 1 : -1);
-	sqlite3_bind_int64(f, 3, in0 ? 0 : -1);
-	/* the candidates: the table's (both levels), then the held keys' */
-	size_t pos = (size_t)-1;
 	int64_t id = 0;
-	int in_table = 1, rc = SQLITE_DONE;
-	while (*n < 2) {
-		if (in_table && (rc = sqlite3_step(f)) == SQLITE_ROW) {
-			id = sqlite3_column_int64(f, 0);
-		} else if (in_table && rc != SQLITE_DONE) {
-			break;
-		} else {
-			in_table = 0;
-			rc = SQLITE_DONE;
-			if (!in0 || !kb_next(&l->pend[1], key, &pos, &id))
-				break;
-		}
+	int got = 0, rc = SQLITE_DONE;
+	while (*n < 2 && (got = cands_next(&c, &id)) > 0) {
 		sqlite3_bind_int64(m, 1, id);
 		ledger_bind_str(m, 2, p->mcp_tool_id);
 		ledger_bind_str(m, 3, p->paying_project_id);
@@ -814,6 +831,8 @@ static lar_status find_charges(struct lar_ledger *l, const struct lar_payload *p
 		if (rc != SQLITE_DONE)
 			break;
 	}
+	if (got < 0)
+		rc = c.rc;
 	if (*n >= 2)
 		rc = SQLITE_DONE;
 	sqlite3_reset(f);
