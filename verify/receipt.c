@@ -282,6 +282,21 @@ static const struct field fields[] = {
 #define NATT 8
 _Static_assert(NFIELDS <= 32, "struct lar_verifier.slot is too small");
 
+/* Body member names of the attestation object (SPEC §1.5) and the payload
+ * member each repeats. */
+static const struct {
+	const char *body, *payload;
+} att_body[] = {
+	{ "kind", "attestationKind" },
+	{ "operation", "attestationOperation" },
+	{ "observedAt", "attestationObservedAt" },
+	{ "source", "attestationSource" },
+	{ "network", "attestationNetwork" },
+	{ "subjectId", "attestationSubjectId" },
+	{ "canonicalClaims", "attestationClaims" },
+	{ "claimsSha256", "attestationClaimsSha256" },
+};
+
 /*
  * Index in fields[] of the member named key[0..n), or -1: an open-addressing
  * hash table over the names, built once (every payload and body member is
@@ -292,6 +307,7 @@ static int8_t ftab[FTAB];
 static uint8_t flen[NFIELDS];
 static pthread_once_t ftab_once = PTHREAD_ONCE_INIT;
 static int f_created_at; /* fields[] index of createdAt */
+static int8_t att_field[sizeof att_body / sizeof att_body[0]]; /* and of each att_body[].payload */
 static int field_index(const char *key, size_t n);
 
 static unsigned fhash(const char *k, size_t n)
@@ -310,6 +326,8 @@ static void ftab_build(void)
 		ftab[h] = (int8_t)i;
 	}
 	f_created_at = field_index("createdAt", 9);
+	for (size_t j = 0; j < sizeof att_body / sizeof att_body[0]; j++)
+		att_field[j] = (int8_t)field_index(att_body[j].payload, strlen(att_body[j].payload));
 }
 
 /* Build ftab once per process (lar_verifier_new calls it, so field_index
@@ -347,20 +365,6 @@ static int field_at(struct layout *l, size_t i, const char *key, size_t n)
 	return idx;
 }
 
-/* Body member names of the attestation object (SPEC §1.5) and the payload
- * member each repeats. */
-static const struct {
-	const char *body, *payload;
-} att_body[] = {
-	{ "kind", "attestationKind" },
-	{ "operation", "attestationOperation" },
-	{ "observedAt", "attestationObservedAt" },
-	{ "source", "attestationSource" },
-	{ "network", "attestationNetwork" },
-	{ "subjectId", "attestationSubjectId" },
-	{ "canonicalClaims", "attestationClaims" },
-	{ "claimsSha256", "attestationClaimsSha256" },
-};
 
 static struct lar_str *str_at(struct lar_payload *p, size_t off)
 {
@@ -462,8 +466,6 @@ static int64_t fee_model(int64_t gross, int64_t bps, int64_t min_fee)
 
 static int ascii_ieq(const char *a, const char *b, size_t n)
 {
-	if (lar_mem_eq(a, b, n))
-		return 1; /* the usual case: the body repeats the payload's spelling */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
 		if (x >= 'A' && x <= 'Z')
@@ -562,7 +564,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 				const struct lar_json *bv = lar_json_get(&m->value, att_body[j].body);
 				if (bv == NULL)
 					continue; /* absent: not compared */
-				int k = field_index(att_body[j].payload, strlen(att_body[j].payload));
+				int k = att_field[j];
 				if (!body_value_eq(fields[k].kind, bv, slot[k], time[k]))
 					return 0;
 			}
