@@ -1358,6 +1358,36 @@ static void test_memo(void)
 	}
 	CHECKM(differ == 0, "%d of 50000 documents parsed differently with the memo", differ);
 
+	/* records of a few shapes that share leading names, interleaved: the
+	 * memo switches between its ways and must still find the duplicate of
+	 * the third shape and the disorder of the fourth */
+	static const char *const shapes[] = {
+		"{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":1,\"b\":2,\"d\":4,\"e\":5}",
+		"{\"a\":1,\"b\":2,\"d\":4,\"a\":9}", "{\"a\":1,\"b\":2,\"e\":5,\"d\":4}",
+		"{\"a\":1}", "{}", "{\"a\":1,\"b\":2,\"c\":3,\"a\":7}",
+		"{\"a\":1,\"b\":2}", "{\"b\":1,\"c\":2,\"a\":3}", "{\"a\":1,\"c\":2,\"a\":3}",
+	};
+	static const int order[] = { 0, 1, 0, 1, 2, 0, 2, 1, 3, 1, 3, 0, 4, 1, 5, 0, 6, 0, 6, 1, 1, 2, 2, 3,
+				     8, 7, 9, 8, 7, 9 };
+	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+		const char *sd = shapes[order[i]];
+		const struct lar_json *v1, *v2;
+		struct lar_json_error e1, e2;
+		int c1 = -1, c2 = -1;
+		lar_arena_reset(&a1);
+		lar_arena_reset(&a2);
+		lar_buf_reset(&x);
+		lar_buf_reset(&y);
+		lar_status s1 = lar_json_parse_memo((const uint8_t *)sd, strlen(sd), &a1, memo, &v1, &e1, &c1);
+		lar_status s2 = lar_json_parse_canonical((const uint8_t *)sd, strlen(sd), &a2, &v2, &e2, &c2);
+		describe(s1, v1, &e1, c1, &x);
+		describe(s2, v2, &e2, c2, &y);
+		CHECKM(x.len == y.len && memcmp(x.p, y.p, x.len) == 0, "record %zu '%s': memo gives %.*s", i, sd,
+		       (int)x.len, (char *)x.p);
+		CHECKM((order[i] == 2 || order[i] == 6 || order[i] == 9) == (s1 != LAR_OK), "record %zu '%s': status %d", i, sd,
+		       (int)s1);
+	}
+
 	/* names out of order, judged again from the memo: still not canonical
 	 * (the memo's order bits are UTF-16 order on any byte order) */
 	static const char *const again[] = { "{\"bbcdefga\":2,\"abcdefgh\":1}", "{\"b\":2,\"a\":1}",

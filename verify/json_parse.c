@@ -38,9 +38,14 @@
  * of the first MEMO_OBJECTS the names are kept as raw text, quotes included,
  * with whether each ranks above the one before.  Only names whose raw text
  * is their decoded and canonical text (printable ASCII, nothing escaped) are
- * kept, and an object only once it has passed the duplicate check.
+ * kept, and an object only once it has passed the duplicate check.  Each
+ * object has MEMO_WAYS sets of names, so that records of two shapes (a
+ * payload with and without its attestation members) interleaved keep both:
+ * a name that differs from the current set's switches to another set that
+ * has the same names before it.  A miss replaces the set used least recently.
  */
 #define MEMO_OBJECTS 8
+#define MEMO_WAYS 2
 #define MEMO_KEYS 48
 #define MEMO_BYTES 1536
 struct memo_obj {
@@ -51,7 +56,8 @@ struct memo_obj {
 };
 
 struct lar_json_memo {
-	struct memo_obj obj[MEMO_OBJECTS];
+	struct memo_obj obj[MEMO_OBJECTS][MEMO_WAYS];
+	uint8_t recent[MEMO_OBJECTS]; /* the way used last */
 };
 
 struct parser {
@@ -761,6 +767,16 @@ static int memo_plain(const struct parser *ps, const struct lar_json_member *m)
 	return 1;
 }
 
+/* Length of name i of mo (quotes included) when the text at p is that name
+ * with its quotes, else 0. */
+static inline size_t memo_name_at(const struct memo_obj *mo, size_t i, const uint8_t *p, const uint8_t *end)
+{
+	if (i >= mo->n)
+		return 0;
+	size_t kl = (size_t)(mo->off[i + 1] - mo->off[i]);
+	return (size_t)(end - p) >= kl && lar_mem_eq(p, mo->text + mo->off[i], kl) ? kl : 0;
+}
+
 /* Keep the names of an object that passed the duplicate check. */
 static void memo_store(const struct parser *ps, struct memo_obj *mo, const struct lar_json_member *m,
 		       size_t n)
@@ -794,9 +810,15 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 	int ascending = 1;
 	/* the names of this object in the last record: while they repeat, the
 	 * same bytes give the same names, the same order and no duplicate */
-	struct memo_obj *mo = ps->memo != NULL && ps->nobj < MEMO_OBJECTS ? &ps->memo->obj[ps->nobj] : NULL;
+	size_t obj = ps->nobj++;
+	unsigned way = 0;
+	int switched = 0;
+	struct memo_obj *mo = NULL;
+	if (ps->memo != NULL && obj < MEMO_OBJECTS) {
+		way = ps->memo->recent[obj];
+		mo = &ps->memo->obj[obj][way];
+	}
 	size_t hits = 0; /* leading names equal to the memo's */
-	ps->nobj++;
 	ps->p++;
 	skipws(ps);
 	if (ps->p < ps->end && *ps->p == '}') {
@@ -815,9 +837,20 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		struct lar_json_member *m = &ps->mems[ps->nmems];
 		const uint8_t *keyat = ps->p;
 		size_t i = ps->nmems - base;
-		if (mo != NULL && hits == i && i < mo->n) {
-			size_t kl = (size_t)(mo->off[i + 1] - mo->off[i]);
-			if ((size_t)(ps->end - keyat) >= kl && lar_mem_eq(keyat, mo->text + mo->off[i], kl)) {
+		if (mo != NULL && hits == i) {
+			size_t kl = memo_name_at(mo, i, keyat, ps->end);
+			if (kl == 0 && !switched) {
+				/* the other shape, if it has the same names so far */
+				struct memo_obj *alt = &ps->memo->obj[obj][way ^ 1];
+				switched = 1;
+				if (alt->n > i && alt->off[i] == mo->off[i] &&
+				    memcmp(alt->text, mo->text, mo->off[i]) == 0 &&
+				    (kl = memo_name_at(alt, i, keyat, ps->end)) != 0) {
+					mo = alt;
+					way ^= 1;
+				}
+			}
+			if (kl != 0) {
 				m->key = (const char *)keyat + 1;
 				m->keylen = kl - 2;
 				ps->p = keyat + kl;
@@ -892,8 +925,13 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 	int same = mo != NULL && hits == n && n == mo->n; /* names checked before */
 	if (!same && !ascending && dupcheck(ps, members, n, close) != 0)
 		return -1;
-	if (mo != NULL && !same)
-		memo_store(ps, mo, members, n);
+	if (mo != NULL) {
+		if (!same) /* replace the way used least recently */
+			way = ps->memo->recent[obj] ^ 1;
+		ps->memo->recent[obj] = (uint8_t)way;
+		if (!same)
+			memo_store(ps, &ps->memo->obj[obj][way], members, n);
+	}
 	v->type = LAR_JSON_OBJECT;
 	v->n = n;
 	v->u.members = members;
