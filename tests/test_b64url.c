@@ -246,10 +246,10 @@ static void test_strict_reject(void)
 static void test_no_overrun(void)
 {
 	/* exact-size heap buffers and a canary: ASan and the canary both watch */
-	for (size_t n = 0; n <= 40; n++) {
+	for (size_t n = 0; n <= 140; n++) { /* past two 32-character AVX2 steps */
 		if (n % 4 == 1)
 			continue;
-		char src[41];
+		char src[141];
 		for (size_t i = 0; i < n; i++)
 			src[i] = "ABCDEFGHwxyz0189-_"[i % 18];
 		/* zero the trailing bits so the text is valid */
@@ -319,15 +319,15 @@ static void test_std(void)
 }
 
 /*
- * Every byte value at every position of long texts (the decoder's 16-character
- * SSSE3 steps and its table loop must agree): accepted exactly when the byte
+ * Every byte value at every position of long texts (the decoder's 32-character
+ * AVX2 steps, 16-character SSSE3 steps and its table loop must agree): accepted exactly when the byte
  * is in the URL alphabet, and then decoded as the standard-alphabet table
  * decoder decodes the same text with '-' '_' spelled '+' '/'.
  */
 static void test_every_byte(void)
 {
 	static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	static const size_t lens[] = { 32, 34, 35, 47, 48, 63, 64, 66, 100, 131 };
+	static const size_t lens[] = { 32, 34, 35, 47, 48, 63, 64, 66, 96, 100, 131, 150 };
 	char text[160], std[160];
 	uint8_t a[160], b[160];
 	int bad = 0;
