@@ -47,9 +47,22 @@
  * input full of values that are not JSON is read about once, not once per
  * bad value.
  *
+ * The output is the same whatever N (man page, --jobs), errors included.
+ * A read error met while reading ahead is not reported at once: the
+ * batches read before it are settled first, and one of them may rewind the
+ * reader to bytes it still holds, which are then read again, up to the
+ * same error, as one job would.  From the first read error on, the input's
+ * descriptor fails every read (fence()), so that second pass ends where
+ * the first did even when the error would not recur (a socket reports a
+ * reset once, then end of file).  Verdicts are written, counted and
+ * flushed one record at a time, as one job does, so a write error stops at
+ * the same record; and stdout is flushed before each error message, so
+ * that the two interleave alike when they go to the same file.
+ *
  * Not for: the checks themselves (verify/receipt.c).
  */
 #include <assert.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -75,6 +88,7 @@ struct rec {
 	size_t resume;           /* in a pinned batch: the record reading resumes at if this is not JSON */
 	/* set by the worker that verified it */
 	int worker;
+	lar_status err;          /* it could not be verified: settling stops here */
 	enum lar_vstatus status;
 	int not_json;            /* SPEC §2.1: the reader must resynchronise after it */
 	size_t out_off, out_len; /* its verdict line, in that worker's out[] of the batch */
@@ -90,7 +104,7 @@ struct batch {
 	/* under the pool's mutex while published */
 	size_t next;             /* the next record to claim */
 	size_t done;             /* records verified (or dropped unverified) */
-	lar_status err;          /* the first error of a worker on it */
+	lar_status err;          /* the first error of a worker on it (out of memory) */
 	struct lar_buf out[MAX_JOBS]; /* verdict lines, per worker */
 };
 
@@ -115,13 +129,16 @@ struct pool {
 	int stop;
 };
 
-/* Verify records [lo, hi) of b on worker id (not under the mutex). */
+/* Verify records [lo, hi) of b on worker id (not under the mutex).  A
+ * record that cannot be verified is marked (r->err) and ends the chunk:
+ * settling writes the verdicts before it, then stops, as one job does. */
 static lar_status verify_chunk(struct pool *p, int id, struct batch *b, size_t lo, size_t hi)
 {
 	struct lar_buf *out = &b->out[id];
 	struct lar_verdict vd;
 	for (size_t i = lo; i < hi; i++) {
 		struct rec *r = &b->recs[i];
+		r->worker = id;
 		if (r->meta.broken) {
 			/* SPEC §2.1: not a complete value */
 			memset(&vd, 0, sizeof vd);
@@ -129,10 +146,11 @@ static lar_status verify_chunk(struct pool *p, int id, struct batch *b, size_t l
 			vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
 		} else {
 			lar_status s = lar_receipt_verify(p->w[id].v, b->data.p + r->off, r->meta.len, &vd);
-			if (s != LAR_OK)
-				return s;
+			if (s != LAR_OK) {
+				r->err = s;
+				break;
+			}
 		}
-		r->worker = id;
 		r->status = vd.status;
 		r->not_json = vd.not_json;
 		r->out_off = out->len;
@@ -408,20 +426,49 @@ struct verify_run {
 	int error;
 };
 
+/* Error messages about input name come after the verdicts written before
+ * them: stdout is flushed first (see the top of the file). */
+static void report_lar(struct verify_run *vr, const char *name, const struct lar_err *e)
+{
+	cli_out_flush(vr->ctx);
+	cli_error_lar(vr->ctx, name, e);
+}
+
+static void report_unverified(struct verify_run *vr, const char *name, lar_status s)
+{
+	cli_out_flush(vr->ctx);
+	cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
+}
+
+enum settled {
+	SETTLED,
+	REWOUND,  /* rd goes back to bytes before the batch read after */
+	STOPPED,  /* an error stops this input (already reported) */
+};
+
 /* Write the verdicts of b, which is done, in input order, resynchronising
  * after records that are not JSON (SPEC §2.1): skip to a record of b or of
  * nb (the batch read after b, or NULL) where reading resumes, or rewind rd.
- * Returns 1 when it rewound rd (nb is then to be dropped), with *kept the
- * number of records of b written (at least 1); 0 otherwise. */
-static int settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b, struct batch *nb,
-		  size_t *kept)
+ * Each record is written, counted and flushed as one job does it, so that
+ * a write error, or a record that could not be verified, stops at the same
+ * record.  REWOUND (nb is then to be dropped) with *kept the number of
+ * records of b written (at least 1), STOPPED, or SETTLED. */
+static enum settled settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b, struct batch *nb,
+			   size_t *kept)
 {
-	struct lar_buf *out = cli_out(vr->ctx);
+	struct cli_ctx *ctx = vr->ctx;
 	for (size_t i = b->first; i < b->n; i++) {
 		const struct rec *r = &b->recs[i];
+		if (r->err != LAR_OK) {
+			report_unverified(vr, b->source, r->err);
+			return STOPPED;
+		}
 		if (r->out_len > 0) /* none with -q */
-			lar_buf_put(out, b->out[r->worker].p + r->out_off, r->out_len);
+			lar_buf_put(cli_out(ctx), b->out[r->worker].p + r->out_off, r->out_len);
 		verdict_count(&vr->counts, r->status);
+		cli_out_maybe_flush(ctx);
+		if (ctx->out_failed)
+			return STOPPED;
 		if (!r->not_json)
 			continue;
 		uint64_t resume = UINT64_MAX;
@@ -438,13 +485,13 @@ static int settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b,
 		}
 		if (nb != NULL && (j = find_start(nb, nb->first, resume)) < nb->n) {
 			nb->first = j;
-			return 0;
+			return SETTLED;
 		}
 		lar_reader_fail_at(rd, &r->meta);
 		*kept = i + 1 - b->first;
-		return 1;
+		return REWOUND;
 	}
-	return 0;
+	return SETTLED;
 }
 
 /* One job: verify as the reader reads.  0, or -1 on an error that stops
@@ -466,11 +513,12 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 			vd.status = LAR_V_FAIL;
 			vd.reasons = 1u << LAR_R_MALFORMED_INPUT;
 		} else if ((s = lar_receipt_verify(w->v, rec.p, rec.len, &vd)) != LAR_OK) {
-			cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
+			report_unverified(vr, name, s);
 			return -1;
 		}
 		if (vd.not_json && rec.tentative) {
 			if (lar_reader_retry(rd, &rec) != LAR_OK) {
+				cli_out_flush(vr->ctx);
 				cli_error(vr->ctx, name, "internal error: cannot read a line again");
 				return -1;
 			}
@@ -486,23 +534,61 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 			return -1;
 	}
 	if (s != LAR_E_EOF) {
-		cli_error_lar(vr->ctx, name, &e);
+		report_lar(vr, name, &e);
 		rc = -1;
 	}
 	return rc;
 }
 
+/* From a read error on, make every read of fd fail, so that reading held
+ * bytes again after a rewind ends where reading first ended (see the top
+ * of the file): fd becomes the write end of a pipe, which read() refuses
+ * (EBADF).  Returns a duplicate of fd's own descriptor for unfence(), or
+ * -1 when this cannot be done (a second pass then ends at the error only
+ * if it recurs). */
+static int fence(int fd)
+{
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0), pp[2];
+	if (own < 0)
+		return -1;
+	if (pipe(pp) != 0) {
+		close(own);
+		return -1;
+	}
+	int ok = dup2(pp[1], fd) >= 0;
+	close(pp[0]);
+	close(pp[1]);
+	if (!ok) {
+		close(own);
+		return -1;
+	}
+	return own;
+}
+
+/* Give fd back its own file (a no-op when own is -1); for standard input,
+ * which may be named again (`verify - -`). */
+static void unfence(int fd, int own)
+{
+	if (own < 0)
+		return;
+	dup2(own, fd);
+	close(own);
+}
+
 /* Several jobs: read, verify and write in overlapping batches (see the top
  * of the file).  0, or -1 on an error that stops this input (already
  * reported). */
-static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const char *name)
+static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd, const char *name)
 {
 	struct pool *p = &vr->pool;
 	struct batch *cur = NULL; /* published, the next to settle */
 	int which = 0;            /* vr->b[which] is the one to fill next */
 	size_t limit = FIRST_BATCH;
-	int eof = 0, read_failed = 0, rc = 0;
+	int eof = 0, rc = 0;
 	struct lar_err e = { 0 };
+	struct lar_err read_err = { 0 }; /* the first read error, reported after all before it */
+	int read_failed = 0;
+	int own_fd = -1;          /* fd's own file while fence() has it */
 	uint64_t span_start = 0;  /* the reader holds every byte from here */
 
 	for (;;) {
@@ -528,11 +614,15 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 			if (s == LAR_E_EOF) {
 				eof = 1;
 			} else if (s != LAR_OK) {
-				/* write what was read (up to a rewind, if one comes:
-				 * the reader cannot go on after an error), then stop */
-				cli_error_lar(vr->ctx, name, &e);
-				rc = -1;
-				eof = read_failed = 1;
+				/* settle what was read first; a rewind reads
+				 * held bytes again, up to the same error (which a
+				 * second pass meets again, fenced: not reported twice) */
+				if (!read_failed) {
+					read_err = e;
+					read_failed = 1;
+					own_fd = fence(fd);
+				}
+				eof = 1;
 			}
 			limit = limit < BATCH_RECORDS / 2 ? 2 * limit : BATCH_RECORDS;
 			if (nb->n > 0)
@@ -542,37 +632,39 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const c
 		}
 		if (cur != NULL) {
 			lar_status s = help_until_done(p, cur);
-			if (s != LAR_OK) {
-				cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
+			enum settled st = STOPPED;
+			size_t kept = 0;
+			if (s != LAR_OK) /* no memory for verdict lines */
+				report_unverified(vr, name, s);
+			else
+				st = settle(vr, rd, cur, nb, &kept);
+			if (st == STOPPED) {
 				rc = -1;
 				if (nb != NULL)
 					drop(p, nb);
 				break;
 			}
-			size_t kept;
-			if (settle(vr, rd, cur, nb, &kept)) {
+			if (st == REWOUND) {
 				/* the records of nb were read past the point where
 				 * reading now resumes: read them again from there, in
 				 * batches no larger than what cur kept */
 				if (nb != NULL)
 					drop(p, nb);
 				nb = NULL;
-				eof = read_failed;
+				eof = 0;
 				limit = kept < FIRST_BATCH ? kept : FIRST_BATCH;
-			}
-			cli_out_maybe_flush(vr->ctx);
-			if (vr->ctx->out_failed) {
-				rc = -1;
-				if (nb != NULL)
-					drop(p, nb);
-				break;
 			}
 		}
 		cur = nb;
 		if (cur == NULL && eof)
 			break;
 	}
+	if (rc == 0 && read_failed) {
+		report_lar(vr, name, &read_err);
+		rc = -1;
+	}
 	lar_reader_release(rd);
+	unfence(fd, own_fd);
 	return rc;
 }
 
@@ -583,10 +675,10 @@ static int verify_stream(struct verify_run *vr, int fd, const char *name)
 	struct lar_reader *rd = NULL;
 	struct lar_err e = { 0 };
 	if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
-		cli_error_lar(vr->ctx, name, &e);
+		report_lar(vr, name, &e);
 		return -1;
 	}
-	int rc = vr->pool.jobs == 1 ? verify_serial(vr, rd, name) : verify_parallel(vr, rd, name);
+	int rc = vr->pool.jobs == 1 ? verify_serial(vr, rd, name) : verify_parallel(vr, rd, fd, name);
 	lar_reader_free(rd);
 	return rc;
 }
@@ -677,6 +769,9 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 			vr.error = 1;
 	}
 	for (int i = optind; i < argc && !ctx->out_failed; i++) {
+		/* a message about this file comes after the verdicts before it */
+		if (i > optind && cli_out_flush(ctx) != 0)
+			break;
 		int fd = cli_open_input(ctx, argv[i]);
 		if (fd < 0) {
 			vr.error = 1;

@@ -204,5 +204,158 @@ awk -v g="$T/good" 'BEGIN {
 }' >"$T/cycle.jsonl"
 same "bad values last in a batch read ahead of" "$T/cycle.jsonl"
 
+# ---- errors: the same output, messages and exit status whatever N ----
+# errs NAME STDIN CMD...: CMD, with each @J@ in it replaced by 1, 2 and 4 and
+# standard input from the file STDIN; stdout, then stderr with the exit
+# status, then both in one file (each message after the verdicts before it)
+# are identical to --jobs 1's.  $T/e1.out and $T/e1.err are --jobs 1's.
+LIMIT=60
+errs() {
+	local name=$1 in=$2 j
+	shift 2
+	for j in 1 2 4; do
+		timeout $LIMIT "${@//@J@/$j}" <"$in" >"$T/e$j.out" 2>"$T/e$j.err"
+		echo "exit status $?" >>"$T/e$j.err"
+		timeout $LIMIT "${@//@J@/$j}" <"$in" >"$T/e$j.both" 2>&1
+	done
+	for j in 2 4; do
+		check "$name: --jobs $j output identical to --jobs 1" cmp -s "$T/e1.out" "$T/e$j.out"
+		check "$name: --jobs $j messages and exit status identical to --jobs 1" \
+			cmp -s "$T/e1.err" "$T/e$j.err"
+		check "$name: --jobs $j output and messages in one file identical" \
+			cmp -s "$T/e1.both" "$T/e$j.both"
+	done
+}
+# verify --jobs @J@, JSON lines
+V=("$BIN" verify --format json --jobs @J@ -k "$RING")
+# --jobs 1 met a read error (exit status 2) after writing some verdicts
+read_error_seen() {
+	grep -q "read error" "$T/e1.err" && grep -q '^exit status 2$' "$T/e1.err" && test -s "$T/e1.out"
+}
+
+# a read error part-way through a file (an LD_PRELOAD shim whose read()
+# fails with EIO after LAR_FAULT_READ_AFTER bytes of that file; not with
+# sanitizers, whose runtime must come first): the verdicts of every record
+# before it, as --jobs 1 writes them, though --jobs N read further ahead
+# and some of those records send the reader back to bytes it holds
+SHIM=${LAR_READFAIL:-$(dirname "$BIN")/liblar_readfail.so}
+asan=0
+if ldd "$BIN" 2>/dev/null | grep -q asan || grep -q AddressSanitizer "$BIN" 2>/dev/null; then asan=1; fi
+if [ $asan = 0 ] && [ -e "$SHIM" ]; then
+	# shim FILE BYTES CMD...: CMD with reads of FILE failing after BYTES
+	printf '#!/bin/sh\nf=$1 n=$2\nshift 2\n%s exec "$@"\n' \
+		"LD_PRELOAD='$SHIM' LAR_FAULT_READ_PATH=\"\$f\" LAR_FAULT_READ_AFTER=\"\$n\"" >"$T/shim"
+	chmod +x "$T/shim"
+	M=$T/mixed.jsonl
+	for n in 1 38311 112933 411421 709909 1157641 2000003 3500000; do
+		errs "read error after $n bytes of the mixed file" /dev/null \
+			"$T/shim" "$M" $n "${V[@]}" "$M"
+		[ $n = 1 ] || check "read error after $n bytes: reported after some verdicts" read_error_seen
+	done
+	check "the last of them writes more than a few batches of verdicts" \
+		test "$(lines "$T/e1.out")" -gt 2000
+	errs "read error in the text format, -q" /dev/null \
+		"$T/shim" "$M" 411421 "$BIN" verify -q --jobs @J@ -k "$RING" "$M"
+	errs "read error in the text format" /dev/null \
+		"$T/shim" "$M" 411421 "$BIN" verify --jobs @J@ -k "$RING" "$M"
+	check "read error in the text format: reported after some verdicts" read_error_seen
+	errs "read error on standard input" "$M" \
+		"$T/shim" "$M" 709909 "${V[@]}" -
+	check "read error on standard input: reported after some verdicts" read_error_seen
+	errs "read error in the second of three files" /dev/null \
+		"$T/shim" "$M" 709909 "${V[@]}" \
+		"$T/mixed.1.jsonl" "$M" "$T/mixed.2.jsonl"
+	check "the third file is still verified" grep -q "mixed.2.jsonl" "$T/e1.out"
+	for n in 100000 3000000 6000000; do
+		errs "read error after $n bytes of 8 KB values with a '{' line inside" /dev/null \
+			"$T/shim" "$T/inner.jsonl" $n "${V[@]}" "$T/inner.jsonl"
+	done
+	for n in 1000000 2300000; do
+		errs "read error after $n bytes, bad values last in a batch" /dev/null \
+			"$T/shim" "$T/cycle.jsonl" $n "${V[@]}" "$T/cycle.jsonl"
+	done
+	errs "read error after 9 MB of the big file" /dev/null \
+		"$T/shim" "$T/big.jsonl" 9000000 "${V[@]}" "$T/big.jsonl"
+	check "read error in the big file: reported after some verdicts" read_error_seen
+else
+	echo "skipped: read-error injection (sanitizer build or no shim)"
+fi
+
+# a read error that does not recur: a socket reset (Linux reports it once,
+# then end of file) after a bad value holding a line that starts with '{'
+# (the reader goes back to that line after the error) and part of a record.
+# --jobs N must stop where --jobs 1 stopped, not take the cut record for a
+# value that ends at end of file.
+if command -v python3 >/dev/null 2>&1; then
+	cat >"$T/sock.py" <<'EOF'
+import socket, subprocess, sys
+data = open(sys.argv[1], 'rb').read()
+a, b = socket.socketpair()
+b.sendall(data)
+a.send(b'x')  # left unread by b: closing b then resets a
+p = subprocess.Popen(sys.argv[2:], stdin=a)
+a.close()
+b.close()
+sys.exit(p.wait())
+EOF
+	{
+		for _ in $(seq 20); do echo "$G"; done
+		printf '{"a":\n{"b":x}}\n'
+		for _ in $(seq 5); do echo "$G"; done
+		printf '%s' "$G" | head -c 500
+	} >"$T/reset.jsonl"
+	errs "socket reset on standard input" /dev/null \
+		python3 "$T/sock.py" "$T/reset.jsonl" "${V[@]}" -
+	if grep -q "read error" "$T/e1.err"; then
+		check "socket reset: the cut record gets no verdict" test "$(lines "$T/e1.out")" = 27
+	else
+		echo "skipped: no read error from a reset socket here"
+	fi
+fi
+
+# files that cannot be read between good ones: a directory, a missing file,
+# standard input that is a directory (read() fails at once)
+errs "unreadable files between good ones" "$T" \
+	"${V[@]}" "$T/mixed.1.jsonl" "$T" "$T/no-such-file" \
+	"$T/mixed.2.jsonl" - "$T/mixed.3.jsonl"
+check "unreadable files: three messages" \
+	test "$(grep -c '^la-receipt: verify: .*: cannot\|read error' "$T/e1.err")" = 3
+check "unreadable files: the files after them verified" grep -q "mixed.3.jsonl" "$T/e1.out"
+
+# a value over the reader's cap (16 MiB) is a verdict, not a read error
+{
+	echo "$G"
+	printf '{"a":"'
+	head -c 17000000 /dev/zero | tr '\0' x
+	printf '"}\n'
+	echo "$G"
+} >"$T/huge.jsonl"
+errs "a value over the size cap" /dev/null "${V[@]}" "$T/huge.jsonl"
+check "the value over the cap fails malformed_input" \
+	test "$(grep -c '"fail","reasons":\["malformed_input"\]' "$T/e1.out")" = 1
+
+# a full disk on stdout: the same message, summary and exit status
+for j in 1 2 4; do
+	"$BIN" verify --jobs $j -k "$RING" "$T/mixed.jsonl" "$T/mixed.jsonl" >/dev/full 2>"$T/full$j"
+	echo "exit status $?" >>"$T/full$j"
+done
+check "stdout on a full disk: write error reported" grep -q "write error: No space left on device" "$T/full1"
+check "stdout on a full disk: exit status 2" grep -q '^exit status 2$' "$T/full1"
+for j in 2 4; do
+	check "stdout on a full disk: --jobs $j messages identical to --jobs 1" cmp -s "$T/full1" "$T/full$j"
+done
+
+# a closed pipe ends verify promptly and quietly, even on endless input
+for j in 1 2 4; do
+	timeout 20 "$BIN" verify --jobs $j -k "$RING" "$T/big.jsonl" 2>"$T/pipe$j" | head -n 1 >/dev/null
+	rc=${PIPESTATUS[0]}
+	check "closed pipe, --jobs $j: exit status 2 (got $rc)" test "$rc" = 2
+	check "closed pipe, --jobs $j: nothing on stderr" test ! -s "$T/pipe$j"
+	yes "$G" | timeout 20 "$BIN" verify --jobs $j -k "$RING" - 2>"$T/pipe$j" | head -n 1 >/dev/null
+	rc=${PIPESTATUS[1]}
+	check "closed pipe on endless input, --jobs $j: exit status 2 (got $rc)" test "$rc" = 2
+	check "closed pipe on endless input, --jobs $j: nothing on stderr" test ! -s "$T/pipe$j"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
