@@ -20,6 +20,7 @@
 #include <string.h>
 
 static struct lar_arena arena;
+static struct lar_arena arena2; /* for parses that are reset each time */
 
 /* Inputs are kept (exact-size copies) until release(): trees point into them. */
 static void **kept;
@@ -269,37 +270,57 @@ static void test_strict(void)
 	rej("\xC3\xA9", LAR_JSONF_SYNTAX);           /* non-ASCII outside a string */
 	ok("\"\xED\x9F\xBF\xEE\x80\x80\xF4\x8F\xBF\xBF\xF0\x90\x80\x80\"");
 
-	/* every byte value at every position of a word-sized scan */
-	{
+	/* every byte value at every position of a word-sized scan, and of a
+	 * long string (its 16-byte steps, then 32-byte AVX2 steps where the CPU
+	 * has them); a printable byte must also give the canonical verdict */
+	static const size_t slens[] = { 16, 203 };
+	for (size_t li = 0; li < sizeof slens / sizeof *slens; li++) {
+		size_t len = slens[li];
 		int bad = 0;
 		for (int c = 0; c < 256; c++) {
-			for (int k = 0; k < 16; k++) {
-				char t[19];
+			for (size_t k = 0; k < len; k++) {
+				/* trailing spaces, so that the fast paths, which stop 16
+				 * bytes short of the end of input, see the whole string */
+				char t[206 + 16];
 				memset(t, 'a', sizeof t);
-				t[0] = t[17] = '"';
+				t[0] = t[len + 1] = '"';
+				memset(t + len + 2, ' ', 16);
 				t[1 + k] = (char)c;
 				lar_status st;
 				struct lar_json_error e = {LAR_JSONF_NONE, 0};
-				const struct lar_json *v = parse_n(t, 18, &st, &e);
-				size_t at = (size_t)k + 1;
+				const struct lar_json *v = parse_n(t, len + 18, &st, &e);
+				size_t at = k + 1;
 				if (c == 0)
 					bad += e.fault != LAR_JSONF_NUL || e.offset != at;
 				else if (c < 0x20)
 					bad += e.fault != LAR_JSONF_CONTROL || e.offset != at;
 				else if (c == '"')
 					bad += e.fault != LAR_JSONF_TRAILING || e.offset != at + 1;
-				else if (c == '\\' && k == 15) /* escapes the closing quote */
+				else if (c == '\\' && k == len - 1) /* escapes the closing quote */
 					bad += e.fault != LAR_JSONF_TRUNCATED;
 				else if (c == '\\')
 					bad += e.fault != LAR_JSONF_ESCAPE || e.offset != at;
 				else if (c >= 0x80)
 					bad += e.fault != LAR_JSONF_UTF8 || e.offset != at;
 				else
-					bad += st != LAR_OK || v == NULL || v->n != 16 ||
+					bad += st != LAR_OK || v == NULL || v->n != len ||
 					       (uint8_t)v->u.s[k] != c;
+				if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+					/* canonical text has no whitespace: the string in an array */
+					char w[sizeof t + 4];
+					int canon = -1;
+					const struct lar_json *cv;
+					w[0] = '[';
+					memcpy(w + 1, t, len + 2);
+					memcpy(w + len + 3, ",\"bbbbbbbbbbbbbbbb\"]", 20);
+					lar_arena_reset(&arena2);
+					st = lar_json_parse_canonical((const uint8_t *)w, len + 23, &arena2, &cv, NULL,
+								      &canon);
+					bad += st != LAR_OK || canon != (strchr("&'+<>`\x7F", c) == NULL);
+				}
 			}
 		}
-		CHECKM(bad == 0, "%d wrong results for a byte inside a string", bad);
+		CHECKM(bad == 0, "%d wrong results for a byte inside a string of %zu", bad, len);
 	}
 
 	/* byte-order mark */
@@ -1530,6 +1551,7 @@ static void test_golden(void)
 int main(void)
 {
 	lar_arena_init(&arena, 0);
+	lar_arena_init(&arena2, 0);
 	test_basics();
 	test_strict();
 	test_utf8();
@@ -1544,5 +1566,6 @@ int main(void)
 	release();
 	free(kept);
 	lar_arena_free(&arena);
+	lar_arena_free(&arena2);
 	return tap_done();
 }
