@@ -164,6 +164,54 @@ static size_t gen(char *buf, size_t max, unsigned *seed)
 	return n;
 }
 
+/* Deep, long values with no backslash and few line feeds, so that most
+ * 64-byte blocks take the fast path (a backslash sends a block to the byte
+ * loop, as does a line starting with a bracket): brackets and quotes at
+ * every offset of a block, closing brackets included. */
+static size_t gen_fast(char *buf, size_t max, unsigned *seed)
+{
+	static const char *const pieces[] = { "{", "}", "[", "]", "\"", "\"a\"", ":", ",", "1", "{\"b\":[",
+					      "]}", "\"x\":[1],", "{\"a\":", " ", "\"}]\"", "\"{[\"", "abc" };
+	size_t n = 0;
+	int k = 10 + rand_r(seed) % 600;
+	for (int i = 0; i < k; i++) {
+		const char *p = rand_r(seed) % 97 == 0 ? "\n" : pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])];
+		size_t l = strlen(p);
+		if (n + l >= max)
+			break;
+		memcpy(buf + n, p, l);
+		n += l;
+	}
+	return n;
+}
+
+/* The AVX2 block masks (the library's choice on this CPU, if it has AVX2)
+ * equal the SSE2 ones, which the other checks then do not reach: random
+ * blocks of the bytes that matter and others. */
+static void test_masks(void)
+{
+#if defined(HAVE_AVX2_MASKS)
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("pclmul")) {
+		printf("# no AVX2 here: the SSE2 block masks are the ones checked below\n");
+		return;
+	}
+	static const uint8_t bytes[] = { '"', '\\', '\n', '{', '}', '[', ']', 'a', ' ', 0x5B | 0x80, 0x7B ^ 0x20 };
+	unsigned seed = 64;
+	int differ = 0;
+	for (int t = 0; t < 100000; t++) {
+		uint8_t blk[64];
+		for (int i = 0; i < 64; i++)
+			blk[i] = rand_r(&seed) % 4 == 0 ? (uint8_t)rand_r(&seed) : bytes[rand_r(&seed) % sizeof bytes];
+		struct masks x, y;
+		masks64_sse2(blk, &x);
+		masks64_avx2(blk, &y);
+		differ += x.quote != y.quote || x.bslash != y.bslash || x.nl != y.nl || x.bracket != y.bracket ||
+			  x.str != y.str;
+	}
+	CHECKM(differ == 0, "%d of 100000 blocks: AVX2 masks differ from SSE2", differ);
+#endif
+}
+
 int main(void)
 {
 	static char in[8192];
@@ -172,6 +220,7 @@ int main(void)
 	lar_buf_init(&a, 0);
 	lar_buf_init(&b, 0);
 	int differ = 0;
+	test_masks();
 	for (int t = 0; t < 20000; t++) {
 		size_t n = gen(in, sizeof in, &seed);
 		size_t cap = t % 3 == 0 ? 16 : t % 3 == 1 ? 64 : 4096;
@@ -186,6 +235,21 @@ int main(void)
 		}
 	}
 	CHECKM(differ == 0, "%d of 20000 random inputs read differently with the memo and fast path", differ);
+	differ = 0;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = gen_fast(in, sizeof in, &seed);
+		size_t cap = t % 2 == 0 ? 64 : 4096;
+		lar_buf_reset(&a);
+		lar_buf_reset(&b);
+		run(in, n, cap, lar_reader_new, lar_reader_next, lar_reader_fail, lar_reader_free, &a);
+		run(in, n, cap, ref_reader_new, ref_reader_next, ref_reader_fail, ref_reader_free, &b);
+		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
+			if (differ++ < 3)
+				fprintf(stderr, "input %d (cap %zu) differs:\n%.*s\n--- fast:\n%.*s--- reference:\n%.*s",
+					t, cap, (int)n, in, (int)a.len, (char *)a.p, (int)b.len, (char *)b.p);
+		}
+	}
+	CHECKM(differ == 0, "%d of 20000 inputs without escapes read differently with the fast path", differ);
 
 	/* JSON Lines taken on trust (lar_reader_tentative) read exactly as
 	 * scanned, once the parser has judged each record */
