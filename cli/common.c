@@ -24,6 +24,7 @@ int cli_exit_for_status(lar_status s)
 	return s == LAR_OK ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vmsg(const struct cli_ctx *ctx, const char *subject, const char *fmt, va_list ap)
 {
 	char msg[1024];
