@@ -672,13 +672,53 @@ static lar_status finish_flags(struct lar_verifier *v, const struct lar_json *bo
 	return LAR_OK;
 }
 
-static int get_str(const struct lar_json *obj, const char *name, struct lar_str *out)
+/* The members of an envelope (or of a response holding one) that
+ * lar_receipt_verify reads, found in one pass: NULL when absent.  Names are
+ * unique (the parser rejects duplicates, SPEC §2.3). */
+struct env_members {
+	const struct lar_json *payload, *signature, *receipt, *version, *alg, *key_id, *body;
+};
+
+static void env_members(const struct lar_json *obj, struct env_members *em)
 {
-	const struct lar_json *m = lar_json_get(obj, name);
-	if (m == NULL || m->type != LAR_JSON_STRING)
+	memset(em, 0, sizeof *em);
+	for (size_t i = 0; i < obj->n; i++) {
+		const struct lar_json_member *m = &obj->u.members[i];
+		const struct lar_json **slot = NULL;
+		switch (m->keylen) {
+		case 4:
+			slot = key_is(m, "body") ? &em->body : NULL;
+			break;
+		case 5:
+			slot = key_is(m, "keyId") ? &em->key_id : NULL;
+			break;
+		case 7:
+			slot = key_is(m, "payload")   ? &em->payload
+			       : key_is(m, "version") ? &em->version
+			       : key_is(m, "receipt") ? &em->receipt
+						      : NULL;
+			break;
+		case 9:
+			slot = key_is(m, "signature") ? &em->signature : NULL;
+			break;
+		case 18:
+			slot = key_is(m, "signatureAlgorithm") ? &em->alg : NULL;
+			break;
+		default:
+			break;
+		}
+		if (slot != NULL)
+			*slot = &m->value;
+	}
+}
+
+/* *out = the string value v, or 0 when v is absent or not a string. */
+static int str_of(const struct lar_json *v, struct lar_str *out)
+{
+	if (v == NULL || v->type != LAR_JSON_STRING)
 		return 0;
-	out->p = m->u.s;
-	out->n = m->n;
+	out->p = v->u.s;
+	out->n = v->n;
 	return 1;
 }
 
@@ -699,8 +739,10 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 		return LAR_OK;
 	}
 	env = root;
-	if (lar_json_get(root, "payload") == NULL || lar_json_get(root, "signature") == NULL) {
-		const struct lar_json *r = lar_json_get(root, "receipt");
+	struct env_members em;
+	env_members(root, &em);
+	if (em.payload == NULL || em.signature == NULL) {
+		const struct lar_json *r = em.receipt;
 		if (r != NULL && r->type == LAR_JSON_NULL) {
 			out->status = LAR_V_SKIPPED; /* a denied charge */
 			return LAR_OK;
@@ -710,20 +752,21 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 			return LAR_OK;
 		}
 		env = r;
+		env_members(env, &em);
 	}
 
 	struct lar_str version, payload, sig, key_id;
-	if (!get_str(env, "version", &version) || !str_is(version, LAR_RECEIPT_VERSION)) {
+	if (!str_of(em.version, &version) || !str_is(version, LAR_RECEIPT_VERSION)) {
 		set_fail(out, LAR_R_UNSUPPORTED_VERSION);
 		return LAR_OK;
 	}
 	struct lar_str alg;
-	if (!get_str(env, "signatureAlgorithm", &alg) || !str_is(alg, LAR_RECEIPT_ALGORITHM)) {
+	if (!str_of(em.alg, &alg) || !str_is(alg, LAR_RECEIPT_ALGORITHM)) {
 		set_fail(out, LAR_R_UNSUPPORTED_ALGORITHM);
 		return LAR_OK;
 	}
 	/* SPEC §2.3 malformed_envelope: strings; strict base64url; 43-char signature */
-	if (!get_str(env, "payload", &payload) || !get_str(env, "signature", &sig) || !get_str(env, "keyId", &key_id)) {
+	if (!str_of(em.payload, &payload) || !str_of(em.signature, &sig) || !str_of(em.key_id, &key_id)) {
 		set_fail(out, LAR_R_MALFORMED_ENVELOPE);
 		return LAR_OK;
 	}
@@ -776,7 +819,7 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 		return LAR_OK;
 	}
 
-	const struct lar_json *body = lar_json_get(env, "body");
+	const struct lar_json *body = em.body;
 	lar_status s = check_decoded(v, v->dec, plen, version, out);
 	if (s != LAR_OK || out->status == LAR_V_FAIL)
 		return s;
