@@ -130,8 +130,10 @@ struct pool {
 };
 
 /* Verify records [lo, hi) of b on worker id (not under the mutex).  A
- * record that cannot be verified is marked (r->err) and ends the chunk:
- * settling writes the verdicts before it, then stops, as one job does. */
+ * record that cannot be verified is marked (r->err): settling writes the
+ * verdicts before it, then stops, as one job does, unless it is one that
+ * resynchronisation skips (SPEC §2.1), which one job never reads, so the
+ * records after it are verified all the same. */
 static lar_status verify_chunk(struct pool *p, int id, struct batch *b, size_t lo, size_t hi)
 {
 	struct lar_buf *out = &b->out[id];
@@ -148,7 +150,7 @@ static lar_status verify_chunk(struct pool *p, int id, struct batch *b, size_t l
 			lar_status s = lar_receipt_verify(p->w[id].v, b->data.p + r->off, r->meta.len, &vd);
 			if (s != LAR_OK) {
 				r->err = s;
-				break;
+				continue;
 			}
 		}
 		r->status = vd.status;
