@@ -933,13 +933,17 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		    lar_json_u16cmp(m[-1].key, m[-1].keylen, m->key, m->keylen) >= 0)
 			ps->canon = 0;
 	colon:
-		skipws(ps);
-		if (ps->p >= ps->end)
-			return fail_end(ps);
-		if (*ps->p != ':')
-			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
-		ps->p++;
-		skipws(ps);
+		if (ps->end - ps->p >= 2 && ps->p[0] == ':' && ps->p[1] > ' ') {
+			ps->p++; /* compact JSON, the usual case: no whitespace to skip */
+		} else {
+			skipws(ps);
+			if (ps->p >= ps->end)
+				return fail_end(ps);
+			if (*ps->p != ':')
+				return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+			ps->p++;
+			skipws(ps);
+		}
 		if (ps->p < ps->end && *ps->p == '"') { /* the usual value, without a call */
 			m->value.type = LAR_JSON_STRING;
 			if (parse_string(ps, &m->value.u.s, &m->value.n) != 0)
@@ -954,6 +958,10 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 			return -1;
 		}
 		ps->nmems++;
+		if (ps->end - ps->p >= 2 && ps->p[0] == ',' && ps->p[1] > ' ') {
+			ps->p++;
+			continue;
+		}
 		skipws(ps);
 		if (ps->p >= ps->end)
 			return fail_end(ps);
