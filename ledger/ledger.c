@@ -41,6 +41,7 @@ _Static_assert(DISCREPANCY_BITS == 12288, "schemas/ledger.sql uses flag_bits & 1
 struct lar_ledger;
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e);
 static lar_status migrate_2_to_3(struct lar_ledger *l, struct lar_err *e);
+static lar_status migrate_3_to_4(struct lar_ledger *l, struct lar_err *e);
 
 /*
  * Forward migrations: migrations[i] takes a ledger from schema version i + 1
@@ -51,6 +52,7 @@ static lar_status migrate_2_to_3(struct lar_ledger *l, struct lar_err *e);
 static lar_status (*const migrations[])(struct lar_ledger *, struct lar_err *) = {
 	migrate_1_to_2,
 	migrate_2_to_3,
+	migrate_3_to_4,
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VERSION - 1,
 	       "one migration per schema version after the first");
@@ -77,6 +79,11 @@ _Static_assert(KEYS_PER_STMT == 64, "KEY_ROWS_64 spells out KEYS_PER_STMT rows")
 #define SUM_ROWS_4 SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1
 #define SUM_ROWS_16 SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4
 _Static_assert(SUMS_PER_STMT == 16, "SUM_ROWS_16 spells out SUMS_PER_STMT rows");
+/* ORDERS_PER_STMT rows of receipt_order: row i's are parameters 4i + 1 .. 4i + 4 */
+#define ORDER_ROWS_4 "(?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)"
+#define ORDER_ROWS_16 ORDER_ROWS_4 ", " ORDER_ROWS_4 ", " ORDER_ROWS_4 ", " ORDER_ROWS_4
+_Static_assert(ORDERS_PER_STMT == 32, "ORDER_ROWS_16 twice spells out ORDERS_PER_STMT rows");
+#define ORDER_COLUMNS "receipt_order (created_day, created_ticks, receipt_id, receipt)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -112,6 +119,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * itself); no row here can conflict, as each receipt adds one key */
 	[ST_ADD_RECEIPT_KEYS] = "INSERT OR IGNORE INTO receipt_key (level, key, receipt) VALUES " KEY_ROWS_64,
 	[ST_ADD_CHARGE_KEYS] = "INSERT OR IGNORE INTO charge_key (level, key, receipt) VALUES " KEY_ROWS_64,
+	[ST_ADD_ORDER] = "INSERT INTO " ORDER_COLUMNS " VALUES (?, ?, ?, ?)",
+	/* OR IGNORE as for the keys: a receipt_id is stored once, so no row
+	 * can conflict */
+	[ST_ADD_ORDERS] = "INSERT OR IGNORE INTO " ORDER_COLUMNS " VALUES " ORDER_ROWS_16 ", " ORDER_ROWS_16,
 	[ST_FILTER_GET] = "SELECT rowid, keys, length(bits) FROM key_filter WHERE name = ?1",
 	[ST_FILTER_PUT] = "INSERT INTO key_filter (name, keys, bits) VALUES (?1, ?2, ?3) "
 			  "ON CONFLICT (name) DO UPDATE SET keys = excluded.keys, bits = excluded.bits",
@@ -357,11 +368,14 @@ static lar_status exec_schema_stmt(struct lar_ledger *l, const char *start, stru
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 {
 	static const char *const creates[] = {
-		"CREATE INDEX receipt_order ",  "CREATE INDEX receipt_discrepancy ", "CREATE TABLE receipt_key ",
-		"CREATE TABLE charge_key ",     "CREATE TABLE double_charge ",       "CREATE INDEX day_summary_day ",
-		"CREATE TABLE day_tool_summary ", "CREATE TABLE key_filter ",
+		"CREATE INDEX receipt_discrepancy ", "CREATE TABLE receipt_key ",
+		"CREATE TABLE charge_key ",          "CREATE TABLE double_charge ",
+		"CREATE INDEX day_summary_day ",     "CREATE TABLE day_tool_summary ",
+		"CREATE TABLE key_filter ",
 	};
 	lar_status st;
+	/* the index receipt_order, which schema version 4 replaced by a table
+	 * (migrate_3_to_4), is made as version 2 had it */
 	if ((st = ledger_exec(l,
 		       "DROP INDEX receipt_order; DROP INDEX receipt_discrepancy; DROP INDEX receipt_charge_key; "
 		       "DROP INDEX day_summary_group; ALTER TABLE receipt RENAME TO receipt_v1",
@@ -369,7 +383,8 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 	    (st = exec_schema_stmt(l, "CREATE TABLE receipt (", e)) != LAR_OK ||
 	    (st = ledger_exec(l,
 		       "INSERT INTO receipt (id, " RECEIPT_COLUMNS ") SELECT id, " RECEIPT_COLUMNS
-		       " FROM receipt_v1 ORDER BY id; DROP TABLE receipt_v1",
+		       " FROM receipt_v1 ORDER BY id; DROP TABLE receipt_v1; "
+		       "CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id)",
 		       "migrate", e)) != LAR_OK)
 		return st;
 	for (size_t i = 0; i < sizeof creates / sizeof creates[0]; i++)
@@ -410,6 +425,22 @@ static lar_status migrate_2_to_3(struct lar_ledger *l, struct lar_err *e)
 			      "migrate", e)) != LAR_OK)
 		return st;
 	return ledger_build_level0_filters(l, e);
+}
+
+/*
+ * Schema 3 -> 4: the index receipt_order becomes a table of the same key,
+ * which import writes in bulk, filled from the receipts.
+ */
+static lar_status migrate_3_to_4(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	if ((st = ledger_exec(l, "DROP INDEX receipt_order", "migrate", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE receipt_order (", e)) != LAR_OK)
+		return st;
+	return ledger_exec(l,
+			   "INSERT INTO " ORDER_COLUMNS " SELECT created_day, created_ticks, receipt_id, id "
+			   "FROM receipt ORDER BY 1, 2, 3",
+			   "migrate", e);
 }
 
 /* Bring the ledger to LAR_LEDGER_SCHEMA_VERSION, inside BEGIN IMMEDIATE so

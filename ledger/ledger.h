@@ -40,7 +40,7 @@
 #include "lar.h"
 #include "receipt.h"
 
-#define LAR_LEDGER_SCHEMA_VERSION 3
+#define LAR_LEDGER_SCHEMA_VERSION 4
 #define LAR_LEDGER_DEFAULT_BUSY_MS 60000 /* SPEC §4.2: wait up to 60 s */
 #define LAR_LEDGER_EXCERPT_MAX 256 /* bytes of a rejected record kept */
 

@@ -41,6 +41,8 @@ enum stmt_id {
 	ST_ADD_CHARGE_KEY,
 	ST_ADD_RECEIPT_KEYS, /* KEYS_PER_STMT rows at once */
 	ST_ADD_CHARGE_KEYS,
+	ST_ADD_ORDER,
+	ST_ADD_ORDERS, /* ORDERS_PER_STMT rows at once */
 	ST_ADD_DOUBLE,
 	ST_MAX_RECEIPT,
 	ST_FILTER_GET,
@@ -121,6 +123,25 @@ struct keybuf {
 	size_t nslots; /* a power of two, at least 2 * n; 0 before the first key */
 };
 
+/*
+ * receipt_order rows of the open file not yet written (schemas/ledger.sql):
+ * held like the level-0 keys, and written sorted, ORDERS_PER_STMT rows a
+ * statement, at commit or when ORDERBUF_MAX are held.
+ */
+#define ORDERBUF_MAX (1u << 18)
+#define ORDERS_PER_STMT 32 /* ledger.c spells them out */
+struct orderrow {
+	int64_t ticks, receipt;
+	const char *id; /* receipt_id: a copy in the arena */
+	size_t id_len;
+	char day[10];
+};
+struct orderbuf {
+	struct orderrow *v;
+	size_t n, cap;
+	struct lar_arena arena;
+};
+
 struct lar_ledger {
 	sqlite3 *db;
 	unsigned flags;
@@ -143,6 +164,7 @@ struct lar_ledger {
 	 * holds needs no lookup at all. */
 	struct keyfilter l0[2];
 	struct keybuf pend[2]; /* keys of receipt_key, charge_key not yet written */
+	struct orderbuf order; /* rows of receipt_order not yet written */
 	int l0_dirty[2]; /* l0[t] differs from its key_filter row: written at commit */
 	int l0_valid;
 	int64_t data_version;

@@ -36,11 +36,12 @@ static lar_status range_bounds(const struct lar_day_range *r, const char **from,
 	return LAR_OK;
 }
 
-#define EXPORT_COLUMNS                                                                                 \
-	"receipt_id, revenue_event_id, created_at, status, mcp_tool_id, tool_slug, tool_name, "        \
-	"tool_method_name, paying_project_id, agent_id, idempotency_key, request_id, key_id, "         \
-	"key_fingerprint, verdict, flags, payload_b64, signature, source, created_ticks, gross_sats, " \
-	"platform_fee_sats, net_sats, fee_basis_points, line, flag_bits"
+/* of receipt r */
+#define EXPORT_COLUMNS                                                                                    \
+	"r.receipt_id, r.revenue_event_id, r.created_at, r.status, r.mcp_tool_id, r.tool_slug, r.tool_name, " \
+	"r.tool_method_name, r.paying_project_id, r.agent_id, r.idempotency_key, r.request_id, r.key_id, "    \
+	"r.key_fingerprint, r.verdict, r.flags, r.payload_b64, r.signature, r.source, r.created_ticks, "      \
+	"r.gross_sats, r.platform_fee_sats, r.net_sats, r.fee_basis_points, r.line, r.flag_bits"
 
 static void read_receipt(sqlite3_stmt *s, struct lar_ledger_receipt *r)
 {
@@ -111,11 +112,12 @@ lar_status lar_ledger_export(struct lar_ledger *l, const struct lar_day_range *r
 {
 	sqlite3_stmt *s = NULL;
 	/* (created_day, created_ticks, receipt_id) is createdAt-then-receiptId
-	 * order, and matches the receipt_order index. */
+	 * order, the key of receipt_order: a walk of its range, each receipt
+	 * read by id (CROSS JOIN keeps that order of the loops) */
 	lar_status st = prepare_ranged(l,
-				       "SELECT " EXPORT_COLUMNS " FROM receipt "
-				       "WHERE created_day >= ?1 AND created_day <= ?2 "
-				       "ORDER BY created_day, created_ticks, receipt_id",
+				       "SELECT " EXPORT_COLUMNS " FROM receipt_order o CROSS JOIN receipt r "
+				       "ON r.id = o.receipt WHERE o.created_day >= ?1 AND o.created_day <= ?2 "
+				       "ORDER BY o.created_day, o.created_ticks, o.receipt_id",
 				       range, &s, e);
 	if (st == LAR_OK)
 		st = walk_receipts(l, s, fn, ctx, e);
@@ -129,7 +131,7 @@ lar_status lar_ledger_discrepancies(struct lar_ledger *l, const struct lar_day_r
 	sqlite3_stmt *s = NULL;
 	/* the WHERE repeats receipt_discrepancy's so that partial index serves it */
 	lar_status st = prepare_ranged(l,
-				       "SELECT " EXPORT_COLUMNS " FROM receipt "
+				       "SELECT " EXPORT_COLUMNS " FROM receipt r "
 				       "WHERE status = 'Charged' AND (flag_bits & 12288) != 0 "
 				       "AND created_day >= ?1 AND created_day <= ?2 "
 				       "ORDER BY created_day, created_ticks, receipt_id",

@@ -657,6 +657,120 @@ static lar_status keys_flush(struct lar_ledger *l, int t, struct lar_err *e)
 	return LAR_OK;
 }
 
+/* ---- receipt_order rows held until commit (struct orderbuf, ledger_int.h) ---- */
+
+static void order_clear(struct orderbuf *b)
+{
+	b->n = 0;
+	lar_arena_reset(&b->arena);
+}
+
+/* (day, ticks, receipt_id) order, the table's key (text as SQLite's BINARY). */
+static int order_cmp(const void *a, const void *b)
+{
+	const struct orderrow *x = *(const struct orderrow *const *)a, *y = *(const struct orderrow *const *)b;
+	int c = memcmp(x->day, y->day, sizeof x->day);
+	if (c == 0 && x->ticks != y->ticks)
+		c = x->ticks < y->ticks ? -1 : 1;
+	if (c == 0 && (c = memcmp(x->id, y->id, x->id_len < y->id_len ? x->id_len : y->id_len)) == 0)
+		c = (x->id_len > y->id_len) - (x->id_len < y->id_len);
+	return c;
+}
+
+/* Bind row r to the four parameters from first. */
+static void bind_order(sqlite3_stmt *s, int first, const struct orderrow *r)
+{
+	sqlite3_bind_text(s, first, r->day, sizeof r->day, SQLITE_STATIC);
+	sqlite3_bind_int64(s, first + 1, r->ticks);
+	sqlite3_bind_text64(s, first + 2, r->id, r->id_len, SQLITE_STATIC, SQLITE_UTF8);
+	sqlite3_bind_int64(s, first + 3, r->receipt);
+}
+
+/*
+ * Write the held rows to receipt_order in key order, so each statement adds
+ * its rows to a few neighbouring pages.  Sorted by createdAt's ticks (a
+ * radix sort, as for the keys), which is day order too (the day is the
+ * ticks' UTC day, SPEC §1.3), then runs of equal ticks by the whole key.
+ * Were the day and ticks ever at odds, rows would only arrive out of order:
+ * the table sorts them all the same.
+ */
+static lar_status orders_flush(struct lar_ledger *l, struct lar_err *e)
+{
+	struct orderbuf *b = &l->order;
+	sqlite3_stmt *s = NULL;
+	lar_status st = LAR_OK;
+	size_t n = b->n, k = 0;
+	if (n == 0)
+		return LAR_OK;
+	struct keypair *kp = malloc(2 * n * sizeof *kp);
+	const struct orderrow **sorted = malloc(n * sizeof *sorted);
+	if (kp == NULL || sorted == NULL) {
+		st = lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		kp[i] = (struct keypair){ b->v[i].ticks, (int64_t)i };
+	keys_sort(kp, kp + n, n);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &b->v[kp[i].receipt];
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && sorted[j]->ticks == sorted[i]->ticks; j++)
+			;
+		if (j - i > 1)
+			qsort(sorted + i, j - i, sizeof *sorted, order_cmp);
+	}
+	if (n >= ORDERS_PER_STMT && (st = ledger_stmt(l, ST_ADD_ORDERS, &s, e)) != LAR_OK)
+		goto out;
+	for (; n - k >= ORDERS_PER_STMT; k += ORDERS_PER_STMT) {
+		for (int r = 0; r < ORDERS_PER_STMT; r++)
+			bind_order(s, 4 * r + 1, sorted[k + (size_t)r]);
+		if ((st = ledger_run(l, ST_ADD_ORDERS, "store receipt order", e)) != LAR_OK)
+			goto out;
+	}
+	if (k < n && (st = ledger_stmt(l, ST_ADD_ORDER, &s, e)) != LAR_OK)
+		goto out;
+	for (; k < n; k++) {
+		bind_order(s, 1, sorted[k]);
+		if ((st = ledger_run(l, ST_ADD_ORDER, "store receipt order", e)) != LAR_OK)
+			goto out;
+	}
+	order_clear(b);
+out:
+	free(kp);
+	free(sorted);
+	return st;
+}
+
+/* Hold receipt_order's row for receipt `id`: its day, createdAt in ticks and
+ * receipt_id (copied). */
+static lar_status order_add(struct lar_ledger *l, const char *day, int64_t ticks, struct lar_str receipt_id,
+			    int64_t id, struct lar_err *e)
+{
+	struct orderbuf *b = &l->order;
+	lar_status st;
+	if (b->n >= ORDERBUF_MAX && (st = orders_flush(l, e)) != LAR_OK)
+		return st;
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? 2 * b->cap : 4096;
+		struct orderrow *nv = realloc(b->v, ncap * sizeof *nv);
+		if (nv == NULL)
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		b->v = nv;
+		b->cap = ncap;
+	}
+	char *c = lar_arena_alloc(&b->arena, receipt_id.n ? receipt_id.n : 1);
+	if (c == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	memcpy(c, receipt_id.p, receipt_id.n);
+	struct orderrow *r = &b->v[b->n++];
+	r->ticks = ticks;
+	r->receipt = id;
+	r->id = c;
+	r->id_len = receipt_id.n;
+	memcpy(r->day, day, sizeof r->day);
+	return LAR_OK;
+}
+
 /* Level 0's filter of table t, built anew from level 0 (which this
  * connection sees with its own uncommitted keys), sized for twice as many
  * keys as it holds now and at least 256Ki (a file of 100k receipts then
@@ -894,7 +1008,8 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 		[SF_AGENT] = p->agent_id,
 		[SF_KEY] = v->key_id,
 	};
-	if ((st = sum_add(l, &l->fine, all, v, e)) != LAR_OK || (st = sum_add(l, &l->tool, all, v, e)) != LAR_OK)
+	if ((st = order_add(l, day, p->created, p->receipt_id, id, e)) != LAR_OK ||
+	    (st = sum_add(l, &l->fine, all, v, e)) != LAR_OK || (st = sum_add(l, &l->tool, all, v, e)) != LAR_OK)
 		return st;
 	return LAR_OK;
 }
@@ -1141,6 +1256,7 @@ void ledger_store_init(struct lar_ledger *l)
 	sum_init(&l->tool, &sum_tool);
 	l->kf[0].keys = l->kf[1].keys = -1;
 	l->l0[0].keys = l->l0[1].keys = -1;
+	lar_arena_init(&l->order.arena, 0);
 }
 
 void ledger_store_free(struct lar_ledger *l)
@@ -1152,6 +1268,8 @@ void ledger_store_free(struct lar_ledger *l)
 		filter_drop(&l->l0[t]);
 		kb_free(&l->pend[t]);
 	}
+	free(l->order.v);
+	lar_arena_free(&l->order.arena);
 }
 
 lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)
@@ -1180,6 +1298,7 @@ lar_status ledger_store_flush(struct lar_ledger *l, struct lar_err *e)
 {
 	lar_status st;
 	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK ||
+	    (st = orders_flush(l, e)) != LAR_OK ||
 	    (st = keys_flush(l, 0, e)) != LAR_OK || (st = keys_flush(l, 1, e)) != LAR_OK ||
 	    (st = merge_keys(l, e)) != LAR_OK)
 		return st;
@@ -1201,6 +1320,7 @@ void ledger_store_abort(struct lar_ledger *l)
 	sum_clear(&l->tool);
 	kb_clear(&l->pend[0]);
 	kb_clear(&l->pend[1]);
+	order_clear(&l->order);
 	/* a merge in the file may have changed the filters in memory only,
 	 * and emptied level 0's */
 	l->kf[0].keys = l->kf[1].keys = -1;

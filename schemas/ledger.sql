@@ -1,4 +1,4 @@
--- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 3.
+-- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 4.
 --
 -- This text is the one source of the schema: ledger/ledger_schema.c
 -- carries it byte for byte (tests/test_ledger.c checks that) and ledger.c
@@ -39,7 +39,7 @@
 --    whole receipt table.
 
 PRAGMA application_id = 1279349315; -- 'LARC': marks the file as a la-receipt ledger
-PRAGMA user_version = 3;            -- schema version
+PRAGMA user_version = 4;            -- schema version
 
 -- One row per `la-receipt import` invocation.
 CREATE TABLE import_run (
@@ -121,8 +121,19 @@ CREATE TABLE receipt (
 	run_id                     INTEGER NOT NULL REFERENCES import_run (id) -- run that stored it
 ) STRICT;
 
--- export: createdAt order within a day range.
-CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id);
+-- export: every receipt in createdAt order within a day range (schema
+-- version 4; an index on receipt before).  ledger.c keeps it the way it keeps
+-- the lookup keys below: a file's rows are held in memory and written sorted,
+-- many a statement, at commit (or when many are held); the index, updated
+-- row by row at scattered places, took about a fifth of the writing thread
+-- of an import of 100,000 receipts.
+CREATE TABLE receipt_order (
+	created_day   TEXT NOT NULL,    -- receipt.created_day
+	created_ticks INTEGER NOT NULL, -- receipt.created_ticks
+	receipt_id    TEXT NOT NULL,    -- receipt.receipt_id
+	receipt       INTEGER NOT NULL, -- receipt.id
+	PRIMARY KEY (created_day, created_ticks, receipt_id)
+) STRICT, WITHOUT ROWID;
 
 -- report reconcile: the discrepant Charged receipts of a day range.
 CREATE INDEX receipt_discrepancy ON receipt (created_day, created_ticks, receipt_id)

@@ -229,7 +229,8 @@ check "a new ledger has mode 0600 whatever the umask" test "$(stat -c %a "$L")" 
 "$BIN" export -d "$L" --format jsonl >"$T/first.jsonl"
 if [ $have_sqlite = 1 ]; then
 	dump_sql="SELECT * FROM receipt ORDER BY id; SELECT * FROM reject ORDER BY id;
-		SELECT * FROM conflict ORDER BY id; SELECT * FROM day_summary ORDER BY rowid"
+		SELECT * FROM conflict ORDER BY id; SELECT * FROM day_summary ORDER BY rowid;
+		SELECT * FROM receipt_order ORDER BY created_day, created_ticks, receipt_id"
 	sqlite3 "$L" "$dump_sql" >"$T/first.dump"
 fi
 (cd "$G" && "$BIN" import -d "$L" -k keyring.txt --format json receipts.jsonl >"$T/out" 2>"$T/err")

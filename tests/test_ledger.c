@@ -170,6 +170,19 @@ static int64_t summary_mismatches(const char *path)
 	return path_int(path, sql);
 }
 
+/* receipt_order must hold exactly one row per receipt, with its day, ticks
+ * and receipt_id.  Returns the number of rows on one side only. */
+static int64_t order_mismatches(const char *path)
+{
+	static const char sql[] =
+		"WITH r AS (SELECT created_day, created_ticks, receipt_id, id FROM receipt), "
+		"o AS (SELECT created_day, created_ticks, receipt_id, receipt FROM receipt_order) "
+		"SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM o)) "
+		"+ (SELECT count(*) FROM (SELECT * FROM o EXCEPT SELECT * FROM r)) "
+		"+ (SELECT count(*) FROM receipt) - (SELECT count(*) FROM receipt_order)";
+	return path_int(path, sql);
+}
+
 /* double_charge must hold exactly the Charged receipts that share their
  * (tool, paying project, idempotency key) with another Charged receipt.
  * Returns the number of receipts on one side only. */
@@ -431,6 +444,7 @@ static char *dump_all(const char *p)
 		{ "conflict", "id" },
 		{ "reject", "id" },
 		{ "day_summary", "rowid" },
+		{ "receipt_order", "created_day, created_ticks, receipt_id" },
 		{ "day_tool_summary", "created_day, status, mcp_tool_id, tool_slug, tool_method_name, key_id" },
 		{ "double_charge", "receipt" },
 	};
@@ -530,7 +544,7 @@ static void test_idempotent(void)
 		      "SELECT count(*) FROM conflict WHERE receipt_id = 'mcp_receipt_a1' AND gross_sats = 11 "
 		      "AND source = 'day2.jsonl' AND line = 2") == 1);
 	CHECK(path_int(p, "SELECT gross_sats FROM receipt WHERE receipt_id = 'mcp_receipt_a1'") == 10);
-	CHECK(summary_mismatches(p) == 0);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
 	CHECK(path_int(p, "SELECT count(*) FROM day_summary") > 1);
 	/* a1 and a5 share project p1 and key k1 (b1 has no key; the conflicting
 	 * payloads of a1 are not stored receipts) */
@@ -573,6 +587,13 @@ static void test_rollback(void)
 	char *after = dump_all(p);
 	CHECKM(strcmp(before, after) == 0, "rollback left rows behind");
 	CHECK(path_int(p, "SELECT count(*) FROM import_file") == 1);
+	/* nothing held for the rolled-back file is written with the next one */
+	CHECK(lar_ledger_file_begin(l, "two-again.jsonl", &e) == LAR_OK);
+	mkv(&v, &batch[2]);
+	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_OK);
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt") == 3);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
 
 	/* misuse is refused, not stored */
 	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_E_STATE);
@@ -663,7 +684,7 @@ static void test_many_groups(void)
 	CHECK(path_int(p, "SELECT sum(receipts) FROM day_summary") == 40000);
 	CHECK(path_int(p, "SELECT receipts FROM day_tool_summary") == 40000);
 	CHECK(path_int(p, "SELECT sum(discrepancies) FROM day_summary") == (40000 + 6) / 7);
-	CHECK(summary_mismatches(p) == 0);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
 }
 
 static double now_s(void)
@@ -995,7 +1016,7 @@ static void test_levels(void)
 	      path_int(p, "SELECT count(*) FROM receipt_key WHERE level = 0"));
 	lar_ledger_close(l);
 	CHECK(key_mismatches(p) == 0);
-	CHECK(summary_mismatches(p) == 0);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
 
 	/* a damaged filter would make import take stored receipts for new:
 	 * report check finds it */
@@ -1165,7 +1186,7 @@ static void test_migrate_v1(void)
 	after = dump(p, "reject", "id");
 	CHECK(strcmp(rejects, after) == 0 && strstr(after, "bad_signature") != NULL);
 	free(after);
-	CHECK(summary_mismatches(p) == 0);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
 	CHECK(double_charge_mismatches(p) == 0);
 	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 2); /* the sample's retry storm */
 	CHECK(key_mismatches(p) == 0);
@@ -1239,7 +1260,7 @@ static void test_migrate_v1(void)
 	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
 	CHECK(path_int(p, "SELECT count(*) FROM double_charge") == 4);
 	CHECK(double_charge_mismatches(p) == 0);
-	CHECK(summary_mismatches(p) == 0);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
 	lar_ledger_close(l);
 out:
 	free(receipts);
@@ -1351,6 +1372,7 @@ static void test_migrate_v2(void)
 	      path_int(p, "SELECT count(*) FROM charge_key"));
 	CHECK(level_filter_mismatches(p, "receipt_key", 0) == 0 && level_filter_mismatches(p, "charge_key", 0) == 0);
 	CHECK(path_int(p, "SELECT count(*) FROM key_filter WHERE name IN ('receipt_key', 'charge_key')") == 0);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
 
 	/* the objects are those of a new ledger, byte for byte */
 	const char *fresh = tmpfile_path("v3-fresh.db");
@@ -1399,6 +1421,119 @@ out:
 		free(before[i]);
 }
 
+/* A ledger written by schema version 3 (tests/data/ledger-v3.sql) is
+ * migrated on open: receipt_order filled from the receipts, every other
+ * table unchanged, the objects exactly as a new ledger has them; then every
+ * receipt read again is present, new receipts are added to receipt_order,
+ * and export walks the receipts in createdAt order. */
+static void test_migrate_v3(void)
+{
+	static const char *const tables[][2] = {
+		{ "receipt", "id" },
+		{ "conflict", "id" },
+		{ "reject", "id" },
+		{ "receipt_key", "level, key, receipt" },
+		{ "charge_key", "level, key, receipt" },
+		{ "key_filter", "name" },
+		{ "day_summary", "rowid" },
+		{ "day_tool_summary", "created_day, status, mcp_tool_id, tool_slug, tool_method_name, key_id" },
+		{ "double_charge", "receipt" },
+		{ "import_file", "id" },
+		{ "import_run", "id" },
+	};
+	enum { NT = sizeof tables / sizeof tables[0] };
+	size_t n;
+	char *sql = source_file("tests/data/ledger-v3.sql", &n);
+	if (sql == NULL)
+		return;
+	const char *p = tmpfile_path("v3.db");
+	sqlite3 *db = NULL;
+	CHECK(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	CHECK(path_int(p, "PRAGMA user_version") == 3);
+	char *before[NT] = { NULL };
+	for (int i = 0; i < NT; i++)
+		before[i] = dump(p, tables[i][0], tables[i][1]);
+	int64_t nreceipts = path_int(p, "SELECT count(*) FROM receipt");
+	CHECK(nreceipts > 20);
+
+	struct lar_err e = { 0 };
+	struct lar_ledger *l = open_ok(p, 0);
+	if (l == NULL)
+		goto out;
+	CHECK(lar_ledger_schema_version(l) == LAR_LEDGER_SCHEMA_VERSION);
+	CHECK(path_int(p, "PRAGMA user_version") == LAR_LEDGER_SCHEMA_VERSION);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	for (int i = 0; i < NT; i++) {
+		char *after = dump(p, tables[i][0], tables[i][1]);
+		CHECKM(strcmp(before[i], after) == 0, "%s changed by the migration", tables[i][0]);
+		free(after);
+	}
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt_order") == nreceipts);
+
+	/* the objects are those of a new ledger, byte for byte */
+	const char *fresh = tmpfile_path("v4-fresh.db");
+	struct lar_ledger *f = open_ok(fresh, 0);
+	lar_ledger_close(f);
+	char *want = schema_dump(fresh), *have = schema_dump(p);
+	if (strcmp(want, have) != 0)
+		fprintf(stderr, "migrated schema:\n%s\n--- new ledger:\n%s\n", have, want);
+	CHECKM(strcmp(want, have) == 0, "the migrated schema differs from a new ledger's");
+	free(want);
+	free(have);
+
+	/* every stored receipt read again is present; new ones, one of them in a
+	 * migrated group, are stored after them */
+	sqlite3 *raw = raw_open(p);
+	sqlite3_stmt *st = NULL;
+	CHECK(sqlite3_prepare_v2(raw, "SELECT receipt_id, payload_b64 FROM receipt ORDER BY id", -1, &st, NULL) ==
+	      SQLITE_OK);
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	CHECK(lar_ledger_file_begin(l, "again.jsonl", &e) == LAR_OK);
+	int present = 0, rows = 0;
+	char rid[128], pay[4096];
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(rid, sizeof rid, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(pay, sizeof pay, "%s", (const char *)sqlite3_column_text(st, 1));
+		struct spec sp = { .rid = rid, .payload = pay, .gross = 1, .net = 1 };
+		struct lar_verdict v;
+		enum lar_ledger_outcome oc;
+		mkv(&v, &sp);
+		CHECK(lar_ledger_add(l, &v, 1, &oc, &e) == LAR_OK);
+		present += oc == LAR_LEDGER_PRESENT;
+		rows++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	CHECK(rows == nreceipts && present == rows);
+	for (size_t i = 0; i < NBATCH; i++) {
+		struct lar_verdict v;
+		mkv(&v, &batch[i]);
+		CHECK(lar_ledger_add(l, &v, i + 1, NULL, &e) == LAR_OK);
+	}
+	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt") == nreceipts + (int64_t)NBATCH);
+
+	/* export: every receipt, in createdAt then receiptId order */
+	int exported = 0;
+	CHECK(lar_ledger_export(l, NULL, count_fn, &exported, &e) == LAR_OK);
+	CHECK(exported == nreceipts + (int64_t)NBATCH);
+	CHECK(path_int(p, "SELECT count(*) FROM (SELECT r.created_at AS a, r.receipt_id AS i, "
+			  "lag(r.created_at) OVER w AS pa, lag(r.receipt_id) OVER w AS pi FROM receipt_order o "
+			  "JOIN receipt r ON r.id = o.receipt WINDOW w AS (ORDER BY o.created_day, o.created_ticks, "
+			  "o.receipt_id)) WHERE pa > a OR (pa = a AND pi >= i)") == 0);
+	lar_ledger_close(l);
+out:
+	for (int i = 0; i < NT; i++)
+		free(before[i]);
+}
+
 int main(void)
 {
 	const char *base = getenv("LAR_TMP");
@@ -1420,6 +1555,7 @@ int main(void)
 	test_two_writers();
 	test_migrate_v1();
 	test_migrate_v2();
+	test_migrate_v3();
 	test_keyed();
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
