@@ -961,6 +961,16 @@ static void test_flags(void)
 	p = pl_default();
 	pl_str(&p, "receiptId", "mcp_receipt_00000000000000000000000000000001");
 	expect("id_mismatch", signed_pl(&p), LAR_V_FLAG, R(ID_MISMATCH));
+	/* one digit off, in each group of the guid */
+	for (size_t i = 0; i < 32; i++) {
+		char rid[] = RECEIPT_ID, name[64];
+		size_t at = sizeof "mcp_receipt_" - 1 + i;
+		rid[at] = rid[at] == 'a' ? 'b' : 'a';
+		p = pl_default();
+		pl_str(&p, "receiptId", rid);
+		snprintf(name, sizeof name, "id_mismatch at digit %zu", i);
+		expect(name, signed_pl(&p), LAR_V_FLAG, R(ID_MISMATCH));
+	}
 
 	/* status */
 	p = pl_default();

@@ -597,17 +597,13 @@ static lar_status payload_flags(struct lar_verifier *v, const struct lar_payload
 		*flags |= bit(LAR_R_AMOUNT_MISMATCH);
 	if (p->platform_fee_sats != fee_model(p->gross_sats, p->fee_basis_points, v->opts.min_fee_sats))
 		*flags |= bit(LAR_R_FEE_MISMATCH);
-	/* id_mismatch: receiptId = mcp_receipt_ + revenueEventId without hyphens */
+	/* id_mismatch: receiptId = mcp_receipt_ + revenueEventId without hyphens;
+	 * both have their format (check_schema), so the guid's groups of 8-4-4-4-12
+	 * digits sit at fixed places */
 	const char *rid = p->receipt_id.p + RECEIPT_PREFIX_LEN, *g = p->revenue_event_id.p;
-	size_t k = 0;
-	for (size_t i = 0; i < 36; i++) {
-		if (g[i] == '-')
-			continue;
-		if (rid[k++] != g[i]) {
-			*flags |= bit(LAR_R_ID_MISMATCH);
-			break;
-		}
-	}
+	if (!lar_mem_eq(rid, g, 8) || !lar_mem_eq(rid + 8, g + 9, 4) || !lar_mem_eq(rid + 12, g + 14, 4) ||
+	    !lar_mem_eq(rid + 16, g + 19, 4) || !lar_mem_eq(rid + 20, g + 24, 12))
+		*flags |= bit(LAR_R_ID_MISMATCH);
 	if (p->has_attestation) {
 		uint8_t h[32];
 		char hex[64];
