@@ -20,6 +20,7 @@
 #define LAR_READER_NO_FAST 1
 #define lar_reader_tentative ref_reader_tentative
 #define lar_reader_retry ref_reader_retry
+#define lar_reader_retry_at ref_reader_retry_at
 #define lar_reader_new ref_reader_new
 #define lar_reader_free ref_reader_free
 #define lar_reader_next ref_reader_next
@@ -32,6 +33,9 @@
 #include "../verify/reader.c"
 #undef lar_reader_tentative
 #undef lar_reader_retry
+#undef lar_reader_retry_at
+#undef lar_reader_hold
+#undef lar_reader_fail_at
 #undef lar_reader_new
 #undef lar_reader_free
 #undef lar_reader_next
@@ -47,6 +51,9 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 void lar_reader_fail(struct lar_reader *r);
 void lar_reader_tentative(struct lar_reader *r, int on);
 lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
+void lar_reader_hold(struct lar_reader *r);
+void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
+lar_status lar_reader_retry_at(struct lar_reader *r, const struct lar_record *rec);
 
 typedef lar_status (*new_fn)(int, const char *, size_t, struct lar_reader **, struct lar_err *);
 typedef lar_status (*next_fn)(struct lar_reader *, struct lar_record *, struct lar_err *);
@@ -112,6 +119,70 @@ static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *
 		}
 		lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);
 		lar_reader_fail(r);
+	}
+	lar_arena_free(&a);
+	lar_reader_free(r);
+	close(fd);
+}
+
+/*
+ * The same with read-ahead, as `verify --jobs` may read: batches of up to
+ * `ahead` records read under lar_reader_hold() with lines on trust, then
+ * judged in order; a rejected tentative record is read again
+ * (lar_reader_retry_at), a record that is not JSON resynchronises
+ * (lar_reader_fail_at), and either drops the rest of its batch.
+ */
+static void run_ahead(const char *in, size_t n, size_t ahead, struct lar_buf *out)
+{
+	int fd = memfd_create("t", 0);
+	if (fd < 0 || (n && write(fd, in, n) != (ssize_t)n))
+		abort();
+	lseek(fd, 0, SEEK_SET);
+	struct lar_reader *r;
+	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
+		abort();
+	lar_reader_hold(r);
+	lar_reader_tentative(r, 1);
+	struct lar_arena a;
+	lar_arena_init(&a, 0);
+	struct {
+		struct lar_record meta;
+		char *bytes;
+	} batch[8];
+	size_t rounds = 0;
+	for (int more = 1; more && rounds++ < 100000;) {
+		size_t nb = 0;
+		struct lar_record rec;
+		while (nb < ahead && (more = lar_reader_next(r, &rec, NULL) == LAR_OK)) {
+			batch[nb].meta = rec;
+			batch[nb].bytes = malloc(rec.len + 1);
+			memcpy(batch[nb].bytes, rec.p, rec.len);
+			nb++;
+		}
+		for (size_t i = 0; i < nb; i++) {
+			const struct lar_record *m = &batch[i].meta;
+			const struct lar_json *v;
+			lar_arena_reset(&a);
+			if (m->broken) {
+				lar_buf_printf(out, "%llu broken\n", (unsigned long long)m->line);
+				continue;
+			}
+			if (lar_json_parse((const uint8_t *)batch[i].bytes, m->len, &a, &v, NULL) == LAR_OK) {
+				lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)m->line, m->len);
+				continue;
+			}
+			if (m->tentative) {
+				if (lar_reader_retry_at(r, m) != LAR_OK)
+					abort();
+			} else {
+				lar_buf_printf(out, "%llu notjson\n", (unsigned long long)m->line);
+				lar_reader_fail_at(r, m);
+			}
+			more = 1; /* the records read after it are read again */
+			break;
+		}
+		for (size_t i = 0; i < nb; i++)
+			free(batch[i].bytes);
 	}
 	lar_arena_free(&a);
 	lar_reader_free(r);
@@ -270,6 +341,22 @@ int main(void)
 	}
 	CHECKM(differ == 0, "%d of 20000 random JSON Lines inputs read differently on trust", differ);
 	CHECK(tentative_seen > 10000);
+
+	/* ... and with read-ahead, retried with lar_reader_retry_at */
+	differ = 0;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = gen_lines(in, sizeof in, &seed);
+		lar_buf_reset(&a);
+		lar_buf_reset(&b);
+		run_ahead(in, n, 1 + (size_t)t % 8, &a);
+		run_parsed(in, n, 0, &b);
+		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
+			if (differ++ < 3)
+				fprintf(stderr, "input %d differs:\n%.*s\n--- read ahead:\n%.*s--- scanned:\n%.*s",
+					t, (int)n, in, (int)a.len, (char *)a.p, (int)b.len, (char *)b.p);
+		}
+	}
+	CHECKM(differ == 0, "%d of 20000 random JSON Lines inputs read differently ahead on trust", differ);
 
 	/* many values on one long line: each is tried on trust and scanned
 	 * again, and the search for the line feed is not repeated (linear) */

@@ -724,7 +724,18 @@ static int take_line(struct lar_reader *r, struct lar_record *rec)
 
 void lar_reader_tentative(struct lar_reader *r, int on)
 {
-	r->tentative = on && !r->holding; /* not with read-ahead (reader.h) */
+	r->tentative = on;
+}
+
+/* Read the tentative record rec again from its start, with the scan. */
+static void rewind_to(struct lar_reader *r, const struct lar_record *rec)
+{
+	r->pos = (size_t)(rec->start_off - r->base);
+	r->line = rec->line;
+	r->in_array = 0;
+	r->resync = 0;
+	r->last_ok = 0;
+	r->scan_next = 1;
 }
 
 lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec)
@@ -734,12 +745,17 @@ lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec)
 	if (!rec->tentative || !r->last_ok || !r->last.tentative || r->last.start_off != rec->start_off ||
 	    rec->start_off < r->base || rec->start_off - r->base > r->end)
 		return LAR_E_INVAL;
-	r->pos = (size_t)(rec->start_off - r->base);
-	r->line = rec->line;
-	r->in_array = 0;
-	r->resync = 0;
-	r->last_ok = 0;
-	r->scan_next = 1;
+	rewind_to(r, rec);
+	return LAR_OK;
+}
+
+lar_status lar_reader_retry_at(struct lar_reader *r, const struct lar_record *rec)
+{
+	/* held since before it was read, so still in the buffer */
+	if (!rec->tentative || !r->holding || rec->start_off < r->hold_off || rec->start_off < r->base ||
+	    rec->start_off - r->base > r->end)
+		return LAR_E_INVAL;
+	rewind_to(r, rec);
 	return LAR_OK;
 }
 
@@ -894,7 +910,6 @@ void lar_reader_fail(struct lar_reader *r)
 
 void lar_reader_hold(struct lar_reader *r)
 {
-	r->tentative = 0; /* lines on trust are not for read-ahead (reader.h) */
 	r->holding = 1;
 	r->hold_off = r->base + r->pos;
 }

@@ -82,7 +82,11 @@ uint64_t lar_reader_resume_offset(const struct lar_reader *r, const struct lar_r
  * turns this on must, when the parser rejects a tentative record, call
  * lar_reader_retry() (and report nothing for it), never lar_reader_fail():
  * the record is then read again with the scan, and only that verdict counts.
- * Not for use with lar_reader_hold() (parallel read-ahead).
+ * With read-ahead (lar_reader_hold), the caller that finds a tentative
+ * record rejected calls lar_reader_retry_at() instead, and drops the
+ * records read after it; it must hold the bytes from before that record
+ * until it knows the verdict (lar_reader_resume_offset says nothing about
+ * a tentative record's retry).
  */
 void lar_reader_tentative(struct lar_reader *r, int on);
 /* Rewind to the start of rec - the tentative record last returned, no
@@ -90,6 +94,11 @@ void lar_reader_tentative(struct lar_reader *r, int on);
  * LAR_OK; LAR_E_INVAL when rec is not that record (a caller's bug: nothing
  * is rewound, and the caller must not go on as if it were). */
 lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
+/* The same for rec, a tentative record returned since lar_reader_hold()
+ * whose bytes are still held (the hold began at or before its start).
+ * Records returned after rec are to be dropped.  LAR_OK; LAR_E_INVAL when
+ * rec is not tentative or not held (nothing is rewound). */
+lar_status lar_reader_retry_at(struct lar_reader *r, const struct lar_record *rec);
 
 /* Bytes consumed so far (for progress and benchmarks). */
 uint64_t lar_reader_offset(const struct lar_reader *r);
