@@ -527,7 +527,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	if ((st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), e)) != LAR_OK)
 		goto out;
 	int oflags = (l->flags & LAR_LEDGER_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	int rc = sqlite3_open_v2(path, &l->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc = sqlite3_open_v2(path, &l->db, oflags | SQLITE_OPEN_NOMUTEX, ledger_vfs_name());
 	if (rc != SQLITE_OK) {
 		st = ledger_fail(l, e, rc, "open");
 		goto out;

@@ -4,7 +4,8 @@
  * the files.  ledger.c opens, creates, migrates and checks a ledger and
  * runs the import transactions; ledger_store.c stores what import hands it
  * (receipts, rejects, summaries, lookup keys and their filters);
- * ledger_read.c holds the queries of export and the reports.
+ * ledger_read.c holds the queries of export and the reports; ledger_vfs.c
+ * the file layer they are opened with.
  *
  * Not for: users of the library (ledger.h is the interface; this header is
  * installed with it only because the build installs every header), or any
@@ -189,6 +190,12 @@ int ledger_bind_cstr(sqlite3_stmt *s, int i, const char *v);
 struct lar_str ledger_col_str(sqlite3_stmt *s, int i);
 /* A count as an SQL integer. */
 int64_t ledger_clamp(uint64_t v);
+
+/* ---- ledger_vfs.c ---- */
+
+/* The name of the VFS a ledger is opened with (registered on first call):
+ * the default one with early write-back; NULL: the default itself. */
+const char *ledger_vfs_name(void);
 
 /* ---- ledger_store.c: what the import transactions call ---- */
 
