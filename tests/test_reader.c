@@ -633,6 +633,19 @@ static void test_io_error(void)
 		CHECK(s == LAR_E_IO);
 		CHECKM(strstr(e.msg, "slash-dir") != NULL, "message names the file: %.200s", e.msg);
 		CHECK(lar_reader_next(r, &rec, &e) != LAR_OK);
+		/* the error is final: the descriptor, now a readable file, is not
+		 * read again (a reset socket reads as end of file after its error) */
+		char path[] = "/tmp/lar-test-reader-XXXXXX";
+		int ok = mkstemp(path);
+		if (ok >= 0) {
+			unlink(path);
+			CHECK(write(ok, "{\"a\":1}\n", 8) == 8 && lseek(ok, 0, SEEK_SET) == 0);
+			CHECK(dup2(ok, fd) == fd);
+			close(ok);
+			memset(&e, 0, sizeof e);
+			CHECK(lar_reader_next(r, &rec, &e) == LAR_E_IO);
+			CHECKM(strstr(e.msg, "slash-dir") != NULL, "the same error again: %.200s", e.msg);
+		}
 	}
 	lar_reader_free(r);
 	close(fd);

@@ -76,6 +76,8 @@ struct lar_reader {
 		struct pend pend[SCAN_MAX_DEPTH + 1];
 		size_t npend;
 	} memo;
+	int failed;         /* a read failed: every later fill() gives ioerr again */
+	struct lar_err ioerr;
 	int holding;        /* lar_reader_hold(): keep bytes from hold_off */
 	uint64_t hold_off;
 	struct lar_record last; /* for lar_reader_fail() */
@@ -126,6 +128,11 @@ uint64_t lar_reader_offset(const struct lar_reader *r)
 static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct lar_err *e)
 {
 	*shift = 0;
+	if (r->failed) {
+		if (e != NULL)
+			*e = r->ioerr;
+		return -1;
+	}
 	if (r->eof)
 		return 0;
 	if (r->holding && r->hold_off >= r->base && r->hold_off - r->base < keep_from)
@@ -162,7 +169,13 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 		}
 		if (errno == EINTR)
 			continue;
-		lar_err_sys(e, LAR_E_IO, errno, "%s: read error", r->name);
+		/* sticky: a rewind into held bytes (lar_reader_fail_at) reads them
+		 * again up to this error, even from a descriptor whose next read
+		 * would succeed (a reset socket reports end of file next) */
+		lar_err_sys(&r->ioerr, LAR_E_IO, errno, "%s: read error", r->name);
+		r->failed = 1;
+		if (e != NULL)
+			*e = r->ioerr;
 		return -1;
 	}
 }

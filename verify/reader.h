@@ -49,8 +49,12 @@ lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct la
 void lar_reader_free(struct lar_reader *r); /* accepts NULL */
 
 /* Next record.  LAR_OK with *rec filled; LAR_E_EOF at the end of input;
- * LAR_E_IO on a read error (e names the file).  After LAR_E_IO the reader
- * is finished. */
+ * LAR_E_IO on a read error (e names the file).  A read error is final: the
+ * reader never reads its descriptor again, and every later call that needs
+ * bytes past those it has gives the same error.  Until then the bytes it
+ * holds stay readable: after a rewind into them (lar_reader_fail_at,
+ * lar_reader_retry_at) lar_reader_next returns their records again, up to
+ * the error. */
 lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
 
 /* The record last returned was not JSON: resume at the next later line whose
