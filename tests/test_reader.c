@@ -149,8 +149,9 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Read s through a pipe written chunk bytes at a time by a thread. */
-static void read_pipe(const char *s, size_t n, size_t chunk, size_t cap, struct run *rn)
+/* Read s through a pipe written chunk bytes at a time by a thread; its read
+ * end non-blocking when nonblock (a reader then meets EAGAIN often). */
+static void read_pipe_ex(const char *s, size_t n, size_t chunk, size_t cap, int nonblock, struct run *rn)
 {
 	int p[2];
 	pthread_t t;
@@ -160,11 +161,18 @@ static void read_pipe(const char *s, size_t n, size_t chunk, size_t cap, struct 
 		CHECK(0);
 		return;
 	}
+	if (nonblock)
+		CHECK(fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK) == 0);
 	w = (struct writer){.fd = p[1], .s = s, .n = n, .chunk = chunk};
 	pthread_create(&t, NULL, writer_main, &w);
 	read_all(p[0], cap, rn);
 	pthread_join(t, NULL);
 	close(p[0]);
+}
+
+static void read_pipe(const char *s, size_t n, size_t chunk, size_t cap, struct run *rn)
+{
+	read_pipe_ex(s, n, chunk, cap, 0, rn);
 }
 
 static void read_str(const char *s, size_t cap, struct run *rn)
@@ -384,11 +392,13 @@ static void test_pipe_equivalence(void)
 {
 	static const char in[] = "{\n \"a\": \"}]\\\"\"\n}\n[{\"b\":1},\n [2],\n 3]\r\n"
 				 "{\"broken\":\nnoise\n{\"c\":tru}\n{\"d\":4} {\"e\":5}\n";
-	struct run a, b, c;
+	struct run a, b, c, d;
 
 	read_str(in, LAR_READER_DEFAULT_MAX_RECORD, &a);
 	read_pipe(in, sizeof in - 1, 1, LAR_READER_DEFAULT_MAX_RECORD, &b);
 	read_pipe(in, sizeof in - 1, 3, LAR_READER_DEFAULT_MAX_RECORD, &c);
+	/* a non-blocking standard input: EAGAIN is waited out, not a read error */
+	read_pipe_ex(in, sizeof in - 1, 1, LAR_READER_DEFAULT_MAX_RECORD, 1, &d);
 	CHECKM(a.n >= 6, "mixed input gave %zu records", a.n);
 	int same = a.n == b.n && a.n == c.n;
 	for (size_t i = 0; same && i < a.n; i++)
@@ -396,6 +406,13 @@ static void test_pipe_equivalence(void)
 		       a.r[i].bad == c.r[i].bad && strcmp(a.r[i].text, b.r[i].text) == 0 &&
 		       strcmp(a.r[i].text, c.r[i].text) == 0;
 	CHECKM(same, "pipe writes of 1 and 3 bytes give the same records as a file");
+	int same_nb = a.n == d.n && d.end == LAR_E_EOF;
+	for (size_t i = 0; same_nb && i < a.n; i++)
+		same_nb = a.r[i].line == d.r[i].line && a.r[i].bad == d.r[i].bad &&
+			  strcmp(a.r[i].text, d.r[i].text) == 0;
+	CHECKM(same_nb, "a non-blocking pipe gives the same records as a file (%zu of %zu, end %d)", d.n, a.n,
+	       (int)d.end);
+	run_free(&d);
 	if (!same) {
 		dump("file", &a);
 		dump("pipe 1", &b);

@@ -11,6 +11,7 @@
 #include "reader.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -169,6 +170,13 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 		}
 		if (errno == EINTR)
 			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* a non-blocking descriptor (an inherited standard input):
+			 * wait for bytes rather than call it an error */
+			struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+			if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+				continue;
+		}
 		/* sticky: a rewind into held bytes (lar_reader_fail_at) reads them
 		 * again up to this error, even from a descriptor whose next read
 		 * would succeed (a reset socket reports end of file next) */
