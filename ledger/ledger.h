@@ -65,6 +65,9 @@ struct lar_ledger_opts {
  * Open (creating when allowed) the ledger at path.  A new file is created
  * with mode 0600 and gets the schema of schemas/ledger.sql; an older schema
  * is migrated forward in one transaction.  opts may be NULL (defaults).
+ * The first call in a process turns SQLite's memory statistics off
+ * (SQLITE_CONFIG_MEMSTATUS), unless the application initialised SQLite
+ * before.
  * Returns LAR_OK with *out set (owned by the caller, close with
  * lar_ledger_close); LAR_E_NOTFOUND when the file is missing and creation
  * is not allowed; LAR_E_IO when it cannot be created; LAR_E_INVAL when the
