@@ -246,7 +246,9 @@ static size_t gen_fast(char *buf, size_t max, unsigned *seed)
 	size_t n = 0;
 	int k = 10 + rand_r(seed) % 600;
 	for (int i = 0; i < k; i++) {
-		const char *p = rand_r(seed) % 97 == 0 ? "\n" : pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])];
+		const char *p = pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])];
+		if (rand_r(seed) % 97 == 0)
+			p = "\n";
 		size_t l = strlen(p);
 		if (n + l >= max)
 			break;
@@ -266,18 +268,20 @@ static void test_masks(void)
 		printf("# no AVX2 here: the SSE2 block masks are the ones checked below\n");
 		return;
 	}
-	static const uint8_t bytes[] = { '"', '\\', '\n', '{', '}', '[', ']', 'a', ' ', 0x5B | 0x80, 0x7B ^ 0x20 };
+	static const uint8_t bytes[] = { '"', '\\', '\n', '{', '}', '[', ']', 'a', ' ', 0x5B | 0x80,
+					 0x7B ^ 0x20 };
 	unsigned seed = 64;
 	int differ = 0;
 	for (int t = 0; t < 100000; t++) {
 		uint8_t blk[64];
 		for (int i = 0; i < 64; i++)
-			blk[i] = rand_r(&seed) % 4 == 0 ? (uint8_t)rand_r(&seed) : bytes[rand_r(&seed) % sizeof bytes];
+			blk[i] = rand_r(&seed) % 4 == 0 ? (uint8_t)rand_r(&seed)
+							 : bytes[rand_r(&seed) % sizeof bytes];
 		struct masks x, y;
 		masks64_sse2(blk, &x);
 		masks64_avx2(blk, &y);
-		differ += x.quote != y.quote || x.bslash != y.bslash || x.nl != y.nl || x.bracket != y.bracket ||
-			  x.str != y.str;
+		differ += x.quote != y.quote || x.bslash != y.bslash || x.nl != y.nl ||
+			  x.bracket != y.bracket || x.str != y.str;
 	}
 	CHECKM(differ == 0, "%d of 100000 blocks: AVX2 masks differ from SSE2", differ);
 #endif
@@ -316,8 +320,9 @@ int main(void)
 		run(in, n, cap, ref_reader_new, ref_reader_next, ref_reader_fail, ref_reader_free, &b);
 		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
 			if (differ++ < 3)
-				fprintf(stderr, "input %d (cap %zu) differs:\n%.*s\n--- fast:\n%.*s--- reference:\n%.*s",
-					t, cap, (int)n, in, (int)a.len, (char *)a.p, (int)b.len, (char *)b.p);
+				fprintf(stderr, "input %d (cap %zu) differs:\n%.*s\n--- fast:\n%.*s"
+					"--- reference:\n%.*s", t, cap, (int)n, in, (int)a.len, (char *)a.p,
+					(int)b.len, (char *)b.p);
 		}
 	}
 	CHECKM(differ == 0, "%d of 20000 inputs without escapes read differently with the fast path", differ);
@@ -352,8 +357,9 @@ int main(void)
 		run_parsed(in, n, 0, &b);
 		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
 			if (differ++ < 3)
-				fprintf(stderr, "input %d differs:\n%.*s\n--- read ahead:\n%.*s--- scanned:\n%.*s",
-					t, (int)n, in, (int)a.len, (char *)a.p, (int)b.len, (char *)b.p);
+				fprintf(stderr, "input %d differs:\n%.*s\n--- read ahead:\n%.*s"
+					"--- scanned:\n%.*s", t, (int)n, in, (int)a.len, (char *)a.p,
+					(int)b.len, (char *)b.p);
 		}
 	}
 	CHECKM(differ == 0, "%d of 20000 random JSON Lines inputs read differently ahead on trust", differ);

@@ -200,7 +200,8 @@ __attribute__((target("avx2"))) static size_t decode_url_avx2(const unsigned cha
 	for (; n - done >= 32 && done / 4 * 3 + 32 <= room; done += 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(s + done));
 		__m256i h = _mm256_and_si256(_mm256_srli_epi32(x, 4), nib), l = _mm256_and_si256(x, nib);
-		__m256i badm = _mm256_and_si256(_mm256_shuffle_epi8(lo_bad, l), _mm256_shuffle_epi8(hi_class, h));
+		__m256i badm = _mm256_and_si256(_mm256_shuffle_epi8(lo_bad, l),
+						_mm256_shuffle_epi8(hi_class, h));
 		if (!_mm256_testz_si256(badm, badm))
 			break; /* SPEC §2.3: left to the narrower decoders to reject */
 		__m256i off = _mm256_add_epi8(_mm256_shuffle_epi8(offset, h),

@@ -461,8 +461,8 @@ __attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *p, s
 	size_t i = 0;
 	for (; n - i >= 32; i += 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-		__m256i stop = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, q), _mm256_cmpeq_epi8(x, bs)),
-					       _mm256_cmpgt_epi8(sp, x));
+		__m256i qb = _mm256_or_si256(_mm256_cmpeq_epi8(x, q), _mm256_cmpeq_epi8(x, bs));
+		__m256i stop = _mm256_or_si256(qb, _mm256_cmpgt_epi8(sp, x));
 		if (!_mm256_testz_si256(stop, stop))
 			break;
 		if (want_canon) {

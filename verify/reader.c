@@ -238,8 +238,8 @@ __attribute__((target("avx2"))) static const uint8_t *skip_plain_avx2(const uint
 	const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), nl = _mm256_set1_epi8('\n');
 	for (; e - p >= 32; p += 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
-		__m256i hit = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, q), _mm256_cmpeq_epi8(x, bs)),
-					      _mm256_cmpeq_epi8(x, nl));
+		__m256i qb = _mm256_or_si256(_mm256_cmpeq_epi8(x, q), _mm256_cmpeq_epi8(x, bs));
+		__m256i hit = _mm256_or_si256(qb, _mm256_cmpeq_epi8(x, nl));
 		unsigned m = (unsigned)_mm256_movemask_epi8(hit);
 		if (m != 0)
 			return p + __builtin_ctz(m);
