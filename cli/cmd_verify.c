@@ -37,9 +37,17 @@
  * '{') keeps the hold where it was: the bytes held grow until the batches
  * are settled, or up to SPAN_BYTES, when reading waits for them (the one
  * time the workers wait for the reader; the next batch is small then).
- * For the same reason the main thread reads every value with the structural
- * scan: a line taken on trust (lar_reader_tentative, as one job does) that
- * the parser rejects is read again from its start, which may be long gone.
+ *
+ * The main thread reads JSON Lines on trust, as one job does
+ * (lar_reader_tentative): a line starting with '{' and ending with '}' is
+ * taken whole without the structural scan, which would otherwise be most
+ * of the main thread's reading.  Whether such a line is one value is known
+ * only once a worker parsed it; settling a line the parser rejected writes
+ * nothing for it and reads it again with the scan from its start
+ * (lar_reader_retry_at), dropping the records read after it, as a rewind
+ * does.  So a batch holding such lines is never pinned: its bytes stay
+ * held until it is settled, and the hold moves on only when nothing read
+ * is left unsettled (at a SPAN_BYTES wait, or after a rewind).
  *
  * Memory is bounded whatever the input size: SPAN_BYTES plus one record in
  * the reader, and two batches.  After a rewind, batches restart no larger
@@ -400,11 +408,16 @@ static size_t find_start(const struct batch *b, size_t from, uint64_t off)
  * Returns 1 (b->pinned) when that is a record of b for each record but the
  * last, and the last can be resumed after from its end alone (the next
  * line starting with '{' or '[' is not inside it); 0 otherwise.  True of
- * one value per line, whether or not the values are receipts. */
+ * one value per line, whether or not the values are receipts, when they
+ * were scanned; never when b holds a line taken on trust, which may have to
+ * be read again from its start. */
 static int pin(const struct lar_reader *rd, struct batch *b)
 {
 	if (b->n == 0)
 		return 0;
+	for (size_t i = b->first; i < b->n; i++)
+		if (b->recs[i].meta.tentative)
+			return 0;
 	for (size_t i = b->first; i + 1 < b->n; i++) {
 		struct rec *r = &b->recs[i];
 		if (r->meta.broken)
@@ -442,6 +455,13 @@ static void report_unverified(struct verify_run *vr, const char *name, lar_statu
 	cli_error(vr->ctx, name, "cannot verify: %s", lar_strerror(s));
 }
 
+/* A line taken on trust was rejected, and rd could not read it again. */
+static void report_no_retry(struct verify_run *vr, const char *name)
+{
+	cli_out_flush(vr->ctx);
+	cli_error(vr->ctx, name, "internal error: cannot read a line again");
+}
+
 enum settled {
 	SETTLED,
 	REWOUND,  /* rd goes back to bytes before the batch read after */
@@ -450,11 +470,13 @@ enum settled {
 
 /* Write the verdicts of b, which is done, in input order, resynchronising
  * after records that are not JSON (SPEC §2.1): skip to a record of b or of
- * nb (the batch read after b, or NULL) where reading resumes, or rewind rd.
- * Each record is written, counted and flushed as one job does it, so that
- * a write error, or a record that could not be verified, stops at the same
- * record.  REWOUND (nb is then to be dropped) with *kept the number of
- * records of b written (at least 1), STOPPED, or SETTLED. */
+ * nb (the batch read after b, or NULL) where reading resumes, or rewind rd;
+ * a line taken on trust that is not JSON gets no verdict: rd goes back to
+ * read it again with the scan.  Each record is written, counted and
+ * flushed as one job does it, so that a write error, or a record that
+ * could not be verified, stops at the same record.  REWOUND (nb is then to
+ * be dropped) with *kept the number of records of b written (0 when the
+ * first is read again), STOPPED, or SETTLED. */
 static enum settled settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b, struct batch *nb,
 			   size_t *kept)
 {
@@ -464,6 +486,16 @@ static enum settled settle(struct verify_run *vr, struct lar_reader *rd, struct 
 		if (r->err != LAR_OK) {
 			report_unverified(vr, b->source, r->err);
 			return STOPPED;
+		}
+		if (r->not_json && r->meta.tentative) {
+			/* not one value on its line: only the scan's reading of
+			 * it counts (b is not pinned, so its bytes are held) */
+			if (lar_reader_retry_at(rd, &r->meta) != LAR_OK) {
+				report_no_retry(vr, b->source);
+				return STOPPED;
+			}
+			*kept = i - b->first;
+			return REWOUND;
 		}
 		if (r->out_len > 0) /* none with -q */
 			lar_buf_put(cli_out(ctx), b->out[r->worker].p + r->out_off, r->out_len);
@@ -520,8 +552,7 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 		}
 		if (vd.not_json && rec.tentative) {
 			if (lar_reader_retry(rd, &rec) != LAR_OK) {
-				cli_out_flush(vr->ctx);
-				cli_error(vr->ctx, name, "internal error: cannot read a line again");
+				report_no_retry(vr, name);
 				return -1;
 			}
 			continue;
@@ -593,6 +624,8 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 	int own_fd = -1;          /* fd's own file while fence() has it */
 	uint64_t span_start = 0;  /* the reader holds every byte from here */
 
+	/* see the top of the file: pin() and settle() know such lines */
+	lar_reader_tentative(rd, 1);
 	for (;;) {
 		struct batch *nb = NULL;
 		int read_on = !eof;
@@ -649,12 +682,13 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 			if (st == REWOUND) {
 				/* the records of nb were read past the point where
 				 * reading now resumes: read them again from there, in
-				 * batches no larger than what cur kept */
+				 * batches no larger than what cur kept (one at least:
+				 * a line read again is scanned, so its verdict is final) */
 				if (nb != NULL)
 					drop(p, nb);
 				nb = NULL;
 				eof = 0;
-				limit = kept < FIRST_BATCH ? kept : FIRST_BATCH;
+				limit = kept < 1 ? 1 : kept < FIRST_BATCH ? kept : FIRST_BATCH;
 			}
 		}
 		cur = nb;

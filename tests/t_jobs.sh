@@ -6,7 +6,9 @@
 # past, some that make it go back (a bad value holding a line that starts
 # with '{' or '[', a bad array element), arrays, pretty-printed envelopes,
 # lines that start with '{' and end with '}' but are not one value (which
-# --jobs 1 takes whole on trust and then reads again).
+# every job count takes whole on trust and then reads again with the scan,
+# dropping what it read after them: in the mix, at every batch boundary,
+# in runs, first and last in the file, past a span, with read errors).
 # The mixed file is run shifted by a few records at a time so that batch
 # boundaries fall on every kind of record; a file bigger than the bytes a
 # parallel verifier holds for going back is run from a file and from
@@ -80,6 +82,15 @@ unit array_bad "$(printf '[%s,\n{"b":x},\n%s]' "$G" "$G")"
 unit array_open '[1,2'
 unit pretty "$(printf '%s' "$G" | sed 's/,"signature"/,\n  "signature"/; s/,"body"/,\n\t"body"/')"
 printf '{"a":"\377\376"}\n' >"$T/u.utf8"
+# lines taken on trust that are not one value: the scan reads them again
+unit trust_two_values '{"a":1} {"b":2}'
+unit trust_comma '{"a":1},{"b":2}'
+unit trust_open_string '{"a":"}'
+unit trust_escaped_quote '{"a":"\"}'
+unit trust_first_line_closed_below "$(printf '{"a":{"b":1}\n,"c":2}')"
+unit trust_inner_line "$(printf '{"a":{}\n{"b":1}}')"
+unit trust_inner_line_good "$(printf '{"a":{}\n%s}' "$G")"
+unit trust_spaces_between "$(printf '{"a":1}  \t%s' "$G")"
 printf '{"a":1,\000}\n' >"$T/u.nul"
 
 # mix SEED N: N units, mostly good envelopes (so that batches grow between
@@ -204,6 +215,66 @@ awk -v g="$T/good" 'BEGIN {
 }' >"$T/cycle.jsonl"
 same "bad values last in a batch read ahead of" "$T/cycle.jsonl"
 
+# ---- lines on trust that the parser rejects ----
+# each kind after 0 to 299 good lines, so that it falls at every place of
+# a batch (32, 64, 128, 128... records, restarting small after it); the
+# batch read ahead past it is dropped and read again
+for u in trust_two_values trust_open_string trust_first_line_closed_below trust_inner_line \
+	 trust_inner_line_good two_good_on_a_line open_envelope_line; do
+	awk -v g="$T/good" -v f="$T/u.$u" 'BEGIN {
+		getline a < g
+		while ((getline l < f) > 0) b = b l "\n"
+		printf "%s", b
+		for (k = 0; k < 300; k++) {
+			for (i = 0; i < k; i++) print a
+			printf "%s", b
+		}
+	}' >"$T/trust.jsonl"
+	same "$u after 0 to 299 good lines" "$T/trust.jsonl"
+	check "$u after 0 to 299 good lines: a verdict for each good line" \
+		test "$(grep -c '"status":"ok"' "$T/j1")" -ge 44850
+done
+# runs of them, the file ending with one (no line feed after it)
+awk -v g="$T/good" 'BEGIN {
+	getline a < g
+	for (k = 1; k < 200; k++) {
+		for (i = 0; i < k; i++) print "{\"a\":1} {\"b\":2}"
+		for (i = 0; i < 200 - k; i++) print a
+	}
+	printf "{\"a\":1} {\"b\":2}"
+}' >"$T/runs.jsonl"
+same "runs of lines with two values" "$T/runs.jsonl"
+check "runs of lines with two values: 2 verdicts each" \
+	test "$(grep -c '"reasons":\["malformed_input"\]' "$T/j1")" = 39802
+
+# ---- every line taken on trust is rejected: linear, not a batch a line ----
+LIMIT=30
+awk 'BEGIN { for (i = 0; i < 20000; i++) print "{\"a\":1} {\"b\":2}" }' >"$T/trustback.jsonl"
+same "20,000 lines of two values" "$T/trustback.jsonl"
+check "each of them is two records (40,000 verdicts)" test "$(lines "$T/j1")" = 40000
+awk -v g="$T/good" 'BEGIN { getline a < g; for (i = 0; i < 5000; i++) print a " " a }' >"$T/trustgood.jsonl"
+same "5,000 lines of two good envelopes" "$T/trustgood.jsonl"
+check "each of them is two ok verdicts" test "$(grep -c '"status":"ok"' "$T/j1")" = 10000
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"a\":{}\n{\"b\":1}}\n" }' >"$T/trustinner.jsonl"
+same "20,000 values with a line on trust inside" "$T/trustinner.jsonl"
+LIMIT=120
+
+# ---- more bytes than a span, with lines on trust rejected ----
+awk -v g="$T/good" -v t="$T/test" 'BEGIN {
+	getline a < g; getline b < t
+	for (i = 0; i < 9000; i++) {
+		print (i % 10 == 3 ? b : a)
+		if (i % 997 == 0) print "{\"a\":1} {\"b\":2}"
+		if (i % 1499 == 0) printf "{\"a\":{}\n%s}\n", a
+		if (i % 1999 == 0) printf "%s %s\n", a, b
+	}
+}' >"$T/bigtrust.jsonl"
+same "big file with lines on trust rejected" "$T/bigtrust.jsonl"
+"$BIN" verify --format json --jobs 1 -k "$RING" - <"$T/bigtrust.jsonl" >"$T/s1" 2>/dev/null
+cat "$T/bigtrust.jsonl" | "$BIN" verify --format json --jobs 2 -k "$RING" - >"$T/s2" 2>/dev/null
+check "big file with lines on trust rejected, standard input: --jobs 2 identical to --jobs 1" \
+	cmp -s "$T/s1" "$T/s2"
+
 # ---- errors: the same output, messages and exit status whatever N ----
 # errs NAME STDIN CMD...: CMD, with each @J@ in it replaced by 1, 2 and 4 and
 # standard input from the file STDIN; stdout, then stderr with the exit
@@ -277,6 +348,13 @@ if [ -e "$SHIM" ]; then
 	errs "read error after 9 MB of the big file" /dev/null \
 		"$T/shim" "$T/big.jsonl" 9000000 "${V[@]}" "$T/big.jsonl"
 	check "read error in the big file: reported after some verdicts" read_error_seen
+	# in the middle of a line on trust that is rejected, and just after one
+	for n in 2000000 5000000 8000000 $(grep -b -o '^{"a":1} {"b":2}' "$T/bigtrust.jsonl" |
+		sed -n '3p;6p' | awk -F: '{ print $1 + 3; print $1 + 16 }'); do
+		errs "read error after $n bytes of the big file with lines on trust rejected" /dev/null \
+			"$T/shim" "$T/bigtrust.jsonl" $n "${V[@]}" "$T/bigtrust.jsonl"
+	done
+	check "read error in the big file with lines on trust: reported after some verdicts" read_error_seen
 else
 	echo "skipped: read-error injection (no shim)"
 fi
