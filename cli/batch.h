@@ -64,6 +64,7 @@ struct batch {
 	int eof;                /* batch_fill() reached the end of the input */
 	size_t limit;           /* records batch_fill() reads at most; 0 = BATCH_RECORDS */
 	struct lar_arena arena[BATCH_MAX_JOBS]; /* per worker: kept verdicts' strings */
+	int primed[BATCH_MAX_JOBS]; /* the arena has its large first block (batch_keep_verdict) */
 };
 
 void batch_init(struct batch *b);
