@@ -76,7 +76,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VER
 #define KEY_ROWS_16 KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4
 #define KEY_ROWS_64 KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16
 _Static_assert(KEYS_PER_STMT == 64, "KEY_ROWS_64 spells out KEYS_PER_STMT rows");
-#define SUM_ROWS_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define SUM_ROWS_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define SUM_ROWS_4 SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1
 #define SUM_ROWS_16 SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4
 _Static_assert(SUMS_PER_STMT == 16, "SUM_ROWS_16 spells out SUMS_PER_STMT rows");
@@ -85,6 +85,9 @@ _Static_assert(SUMS_PER_STMT == 16, "SUM_ROWS_16 spells out SUMS_PER_STMT rows")
 #define ORDER_ROWS_16 ORDER_ROWS_4 ", " ORDER_ROWS_4 ", " ORDER_ROWS_4 ", " ORDER_ROWS_4
 _Static_assert(ORDERS_PER_STMT == 32, "ORDER_ROWS_16 twice spells out ORDERS_PER_STMT rows");
 #define ORDER_COLUMNS "receipt_order (created_day, created_ticks, receipt_id, receipt)"
+#define SUM_COLUMNS                                                                                      \
+	"day_summary (id, created_day, status, mcp_tool_id, tool_slug, tool_method_name, paying_project_id, " \
+	"agent_id, key_id, receipts, gross_sats, platform_fee_sats, net_sats, discrepancies)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -141,14 +144,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO reject (reason, source, line, record_len, record_hash, excerpt, run_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 		"ON CONFLICT (source, line, reason, record_len, record_hash) DO NOTHING",
-	/* ?1..?8 the group (sum_fields order), ?9..?13 the sums */
-	[ST_SUM_INSERT] =
-		"INSERT INTO day_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	/* SUMS_PER_STMT such rows: row i's are parameters 13i + 1 .. 13i + 13.
-	 * OR IGNORE spares the statement journal (as for the keys above): the
-	 * table has no unique key, and its NOT NULL columns are ones the
-	 * receipt's own insert has already found not NULL */
-	[ST_SUM_INSERT_MANY] = "INSERT OR IGNORE INTO day_summary VALUES " SUM_ROWS_16,
+	/* ?1 the id, ?2..?9 the group (sum_fields order), ?10..?14 the sums */
+	[ST_SUM_INSERT] = "INSERT INTO " SUM_COLUMNS " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+			  "?12, ?13, ?14)",
+	/* SUMS_PER_STMT such rows: row i's are parameters 14i + 1 .. 14i + 14.
+	 * OR IGNORE spares the statement journal (as for the keys above): each
+	 * id is new (past the last of its day), and the NOT NULL columns are
+	 * ones the receipt's own insert has already found not NULL */
+	[ST_SUM_INSERT_MANY] = "INSERT OR IGNORE INTO " SUM_COLUMNS " VALUES " SUM_ROWS_16,
+	/* the last id before ?1: one seek back (a max() over the day's range
+	 * would read all of it) */
+	[ST_SUM_LAST_ID] = "SELECT id FROM day_summary WHERE id < ?1 ORDER BY id DESC LIMIT 1",
 	/* ?1..?6 the group (tool_sum_fields order), ?7..?11 the sums to add */
 	[ST_TOOL_SUM_UPSERT] =
 		"INSERT INTO day_tool_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
@@ -369,14 +375,12 @@ static lar_status exec_schema_stmt(struct lar_ledger *l, const char *start, stru
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 {
 	static const char *const creates[] = {
-		"CREATE INDEX receipt_discrepancy ", "CREATE TABLE receipt_key ",
-		"CREATE TABLE charge_key ",          "CREATE TABLE double_charge ",
-		"CREATE INDEX day_summary_day ",     "CREATE TABLE day_tool_summary ",
-		"CREATE TABLE key_filter ",
+		"CREATE INDEX receipt_discrepancy ", "CREATE TABLE receipt_key ",      "CREATE TABLE charge_key ",
+		"CREATE TABLE double_charge ",       "CREATE TABLE day_tool_summary ", "CREATE TABLE key_filter ",
 	};
 	lar_status st;
-	/* the index receipt_order, which schema version 4 replaced by a table
-	 * (migrate_3_to_4), is made as version 2 had it */
+	/* the two indexes that schema version 4 dropped (migrate_3_to_4) are
+	 * made as version 2 had them */
 	if ((st = ledger_exec(l,
 		       "DROP INDEX receipt_order; DROP INDEX receipt_discrepancy; DROP INDEX receipt_charge_key; "
 		       "DROP INDEX day_summary_group; ALTER TABLE receipt RENAME TO receipt_v1",
@@ -385,7 +389,8 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 	    (st = ledger_exec(l,
 		       "INSERT INTO receipt (id, " RECEIPT_COLUMNS ") SELECT id, " RECEIPT_COLUMNS
 		       " FROM receipt_v1 ORDER BY id; DROP TABLE receipt_v1; "
-		       "CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id)",
+		       "CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id); "
+		       "CREATE INDEX day_summary_day ON day_summary (created_day)",
 		       "migrate", e)) != LAR_OK)
 		return st;
 	for (size_t i = 0; i < sizeof creates / sizeof creates[0]; i++)
@@ -430,17 +435,29 @@ static lar_status migrate_2_to_3(struct lar_ledger *l, struct lar_err *e)
 
 /*
  * Schema 3 -> 4: the index receipt_order becomes a table of the same key,
- * which import writes in bulk, filled from the receipts.
+ * which import writes in bulk, filled from the receipts; day_summary's rows
+ * get ids in day order (numbered within each day in their old order) and
+ * lose the index on created_day.
  */
 static lar_status migrate_3_to_4(struct lar_ledger *l, struct lar_err *e)
 {
 	lar_status st;
-	if ((st = ledger_exec(l, "DROP INDEX receipt_order", "migrate", e)) != LAR_OK ||
-	    (st = exec_schema_stmt(l, "CREATE TABLE receipt_order (", e)) != LAR_OK)
+	if ((st = ledger_exec(l,
+			      "DROP INDEX receipt_order; DROP INDEX day_summary_day; "
+			      "ALTER TABLE day_summary RENAME TO day_summary_v3",
+			      "migrate", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE receipt_order (", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE day_summary (", e)) != LAR_OK)
 		return st;
 	return ledger_exec(l,
 			   "INSERT INTO " ORDER_COLUMNS " SELECT created_day, created_ticks, receipt_id, id "
-			   "FROM receipt ORDER BY 1, 2, 3",
+			   "FROM receipt ORDER BY 1, 2, 3; "
+			   "INSERT INTO " SUM_COLUMNS " SELECT (CAST(substr(created_day, 1, 4) || "
+			   "substr(created_day, 6, 2) || substr(created_day, 9, 2) AS INTEGER) << 32) + "
+			   "row_number() OVER (PARTITION BY created_day ORDER BY rowid), created_day, status, "
+			   "mcp_tool_id, tool_slug, tool_method_name, paying_project_id, agent_id, key_id, receipts, "
+			   "gross_sats, platform_fee_sats, net_sats, discrepancies FROM day_summary_v3 ORDER BY 1; "
+			   "DROP TABLE day_summary_v3",
 			   "migrate", e);
 }
 

@@ -52,6 +52,7 @@ enum stmt_id {
 	ST_INSERT_REJECT,
 	ST_SUM_INSERT,
 	ST_SUM_INSERT_MANY, /* SUMS_PER_STMT rows at once */
+	ST_SUM_LAST_ID,
 	ST_TOOL_SUM_UPSERT,
 	ST_COUNT
 };
@@ -75,10 +76,11 @@ enum sum_field { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_
 #define SUMS_PER_STMT 16
 
 struct sum_kind {
-	enum stmt_id flush; /* binds the fields to ?1.., then the five sums */
+	enum stmt_id flush; /* binds the row's id (day_ids), the fields, then the five sums */
 	enum stmt_id flush_many; /* the same for SUMS_PER_STMT groups (ST_COUNT: none) */
 	size_t nfields;
 	enum sum_field fields[SUM_MAX_FIELDS]; /* in the table's column order */
+	int day_ids; /* rows have ids in day order (day_summary, schemas/ledger.sql) */
 };
 struct sgroup {
 	uint64_t hash;

@@ -37,6 +37,19 @@ static lar_status range_bounds(const struct lar_day_range *r, const char **from,
 }
 
 /* of receipt r */
+/* The first id of day_summary (schemas/ledger.sql) on the day d, a bound of
+ * range_bounds(), or past it when `after`: the day's digits * 2^32. */
+static int64_t day_id(const char *d, int after)
+{
+	int64_t n = 0;
+	if (*d == 0)
+		return 0; /* no lower bound */
+	for (; *d; d++)
+		if (*d >= '0' && *d <= '9')
+			n = n * 10 + (*d - '0');
+	return (n + (after ? 1 : 0)) << 32;
+}
+
 #define EXPORT_COLUMNS                                                                                    \
 	"r.receipt_id, r.revenue_event_id, r.created_at, r.status, r.mcp_tool_id, r.tool_slug, r.tool_name, " \
 	"r.tool_method_name, r.paying_project_id, r.agent_id, r.idempotency_key, r.request_id, r.key_id, "    \
@@ -212,17 +225,26 @@ lar_status lar_ledger_reconcile(struct lar_ledger *l, const struct lar_day_range
 	 * and agent; day_summary has them all */
 	const char *table = (seen & (1u << LAR_GROUP_PROJECT | 1u << LAR_GROUP_AGENT)) ? "day_summary"
 										     : "day_tool_summary";
+	int ids = strcmp(table, "day_summary") == 0;
 	lar_buf_printf(&sql,
 		       "SELECT %s, sum(receipts), sum(gross_sats), sum(platform_fee_sats), sum(net_sats), "
 		       "sum(discrepancies) FROM %s "
-		       "WHERE status = 'Charged' AND created_day >= ?1 AND created_day <= ?2 ",
-		       (const char *)cols.p, table);
+		       "WHERE status = 'Charged' AND created_day >= ?1 AND created_day <= ?2 %s",
+		       (const char *)cols.p, table, ids ? "AND id >= ?3 AND id < ?4 " : "");
 	lar_buf_printf(&sql, "GROUP BY %s ORDER BY %s", (const char *)cols.p, (const char *)cols.p);
 	lar_buf_putc(&sql, 0);
 	if (sql.oom)
 		goto nomem;
 	if ((st = prepare_ranged(l, (const char *)sql.p, range, &s, e)) != LAR_OK)
 		goto out;
+	if (ids) {
+		/* day_summary's ids are in day order (schemas/ledger.sql): the
+		 * range of days is a range of ids, which needs no index */
+		const char *from, *to;
+		range_bounds(range, &from, &to, NULL);
+		sqlite3_bind_int64(s, 3, day_id(from, 0));
+		sqlite3_bind_int64(s, 4, day_id(to, 1));
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct lar_ledger_group g;
 		int c = 0;

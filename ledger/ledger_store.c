@@ -22,11 +22,32 @@
 /* The two summary tables (ledger_int.h, schemas/ledger.sql). */
 static const struct sum_kind sum_fine = {
 	ST_SUM_INSERT, ST_SUM_INSERT_MANY, 8,
-	{ SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY },
+	{ SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY }, 1,
 };
 static const struct sum_kind sum_tool = {
-	ST_TOOL_SUM_UPSERT, ST_COUNT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY },
+	ST_TOOL_SUM_UPSERT, ST_COUNT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY }, 0,
 };
+
+static void keys_sort(struct keypair *v, struct keypair *tmp, size_t n);
+
+/* 'YYYY-MM-DD' as the number YYYYMMDD (day_summary's ids, schemas/ledger.sql),
+ * or -1 when it is not digits in that shape.  SPEC §1.3: createdAt starts
+ * with its day in this shape. */
+static int64_t day_number(const char *d)
+{
+	int64_t n = 0;
+	for (int i = 0; i < 10; i++) {
+		if (i == 4 || i == 7) {
+			if (d[i] != '-')
+				return -1;
+		} else if (d[i] >= '0' && d[i] <= '9') {
+			n = n * 10 + (d[i] - '0');
+		} else {
+			return -1;
+		}
+	}
+	return n;
+}
 
 static void flags_text(uint32_t bits, char *out, size_t cap)
 {
@@ -151,35 +172,96 @@ static void bind_group(sqlite3_stmt *s, int first, size_t nf, const struct sgrou
 	sqlite3_bind_int64(s, first + 4, g->s.discrepancies);
 }
 
+/*
+ * The ids of a day_ids kind's groups (schemas/ledger.sql: the day's digits
+ * * 2^32 + its row), and the order to write them in: by day, each day's
+ * groups numbered on from the day's last stored row, so that the rows of a
+ * day go to the end of its range one after another.  ord[i].receipt is the
+ * index of the i-th group to write, ord[i].key its id.
+ */
+static lar_status day_ids(struct lar_ledger *l, struct sumtab *t, struct keypair *ord, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st;
+	for (size_t i = 0; i < t->ngroups; i++) {
+		int64_t day = t->groups[i].f[0].n == 10 ? day_number(t->groups[i].f[0].p) : -1;
+		if (day < 0) /* lar_ledger_add lets no such day in */
+			return lar_err_set(e, LAR_E_INVAL, "update summary: a day that is not YYYY-MM-DD");
+		ord[i] = (struct keypair){ day, (int64_t)i };
+	}
+	keys_sort(ord, ord + t->ngroups, t->ngroups); /* stable: first counted first */
+	if ((st = ledger_stmt(l, ST_SUM_LAST_ID, &s, e)) != LAR_OK)
+		return st;
+	int64_t day = -1, next = 0;
+	for (size_t i = 0; i < t->ngroups; i++) {
+		if (ord[i].key != day) {
+			day = ord[i].key;
+			int64_t lo = day << 32, last = lo;
+			sqlite3_bind_int64(s, 1, (day + 1) << 32);
+			int rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) > lo)
+				last = sqlite3_column_int64(s, 0);
+			next = last + 1;
+			sqlite3_reset(s);
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+				return ledger_fail(l, e, rc, "update summary");
+		}
+		ord[i].key = next++;
+	}
+	return LAR_OK;
+}
+
+/* Bind the k-th group to write to the parameters from `at`: with ord (a
+ * day_ids kind, see day_ids()), its id, then the group ord[k] names. */
+static void bind_row(sqlite3_stmt *s, int at, const struct sumtab *t, const struct keypair *ord, size_t k)
+{
+	const struct sgroup *g = &t->groups[k];
+	if (ord != NULL) {
+		sqlite3_bind_int64(s, at++, ord[k].key);
+		g = &t->groups[ord[k].receipt];
+	}
+	bind_group(s, at, t->kind->nfields, g);
+}
+
 /* Write every held group to its table (in the open transaction): a
  * statement per SUMS_PER_STMT groups where the kind has one, as a
  * statement per row cost as much as the row. */
 static lar_status sum_flush(struct lar_ledger *l, struct sumtab *t, struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
-	lar_status st;
-	size_t nf = t->kind->nfields, i = 0;
-	if (t->ngroups == 0)
+	lar_status st = LAR_OK;
+	size_t n = t->ngroups, i = 0;
+	int np = (int)t->kind->nfields + 5 + t->kind->day_ids; /* parameters a row */
+	struct keypair *ord = NULL;
+	if (n == 0)
 		return LAR_OK;
-	if (t->kind->flush_many != ST_COUNT && t->ngroups >= SUMS_PER_STMT) {
+	if (t->kind->day_ids) {
+		if ((ord = malloc(2 * n * sizeof *ord)) == NULL)
+			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		if ((st = day_ids(l, t, ord, e)) != LAR_OK)
+			goto out;
+	}
+	if (t->kind->flush_many != ST_COUNT && n >= SUMS_PER_STMT) {
 		if ((st = ledger_stmt(l, t->kind->flush_many, &s, e)) != LAR_OK)
-			return st;
-		for (; t->ngroups - i >= SUMS_PER_STMT; i += SUMS_PER_STMT) {
-			for (size_t r = 0; r < SUMS_PER_STMT; r++)
-				bind_group(s, (int)(r * (nf + 5)) + 1, nf, &t->groups[i + r]);
+			goto out;
+		for (; n - i >= SUMS_PER_STMT; i += SUMS_PER_STMT) {
+			for (int r = 0; r < SUMS_PER_STMT; r++)
+				bind_row(s, r * np + 1, t, ord, i + (size_t)r);
 			if ((st = ledger_run(l, t->kind->flush_many, "update summary", e)) != LAR_OK)
-				return st;
+				goto out;
 		}
 	}
 	if ((st = ledger_stmt(l, t->kind->flush, &s, e)) != LAR_OK)
-		return st;
-	for (; i < t->ngroups; i++) {
-		bind_group(s, 1, nf, &t->groups[i]);
+		goto out;
+	for (; i < n; i++) {
+		bind_row(s, 1, t, ord, i);
 		if ((st = ledger_run(l, t->kind->flush, "update summary", e)) != LAR_OK)
-			return st;
+			goto out;
 	}
 	sum_clear(t);
-	return LAR_OK;
+out:
+	free(ord);
+	return st;
 }
 
 static int str_same(struct lar_str a, struct lar_str b)
@@ -1019,7 +1101,7 @@ static int authentic(const struct lar_verdict *v)
 {
 	return (v->status == LAR_V_OK || v->status == LAR_V_FLAG) && v->key != NULL && str_ok(v->key_id) &&
 	       str_ok(v->payload_b64) && str_ok(v->signature) && str_ok(v->p.receipt_id) &&
-	       str_ok(v->p.created_at) && v->p.created_at.n == 28;
+	       str_ok(v->p.created_at) && v->p.created_at.n == 28 && day_number(v->p.created_at.p) >= 0;
 }
 
 lar_status lar_ledger_keys(const struct lar_verdict *v, struct lar_ledger_keys *out, struct lar_err *e)
