@@ -1,15 +1,20 @@
 /*
  * ledger_vfs.c - the file layer a ledger is opened with: SQLite's default
- * VFS, plus early write-back.  A file of an import is one transaction of a
- * few hundred MB (each receipt about 1.8 KB), written twice: to the WAL,
- * then by the checkpoint into the ledger.  Left alone, Linux writes none of
- * it to the disk before the fsync that ends each (synchronous = FULL), so
- * the commit waited about 0.1 s for the WAL and the checkpoint as long again
- * for the ledger, with the CPU idle.  Here every LEDGER_WB_BYTES written to
- * the ledger or its WAL start being written back at once
- * (sync_file_range(SYNC_FILE_RANGE_WRITE), which does not wait), so the
- * fsyncs find little left to do.  What is durable, and when, is unchanged:
- * SQLite still syncs exactly as before; this only starts the disk sooner.
+ * VFS, plus early write-back of the WAL.  A file of an import is one
+ * transaction of a few hundred MB (each receipt about 1.8 KB) written to the
+ * WAL; left alone, Linux writes none of it to the disk before the fsync of
+ * the commit (synchronous = FULL), which then waited about 0.1 s per 100,000
+ * receipts with the CPU idle.  Here every LEDGER_WB_BYTES written to the WAL
+ * start being written back at once (sync_file_range(SYNC_FILE_RANGE_WRITE),
+ * which does not wait), so the fsync finds little left to do.  What is
+ * durable, and when, is unchanged: SQLite still syncs exactly as before;
+ * this only starts the disk sooner.
+ *
+ * The kicks go through a descriptor of our own.  Not for the ledger file
+ * itself, which the checkpoint writes as much as the WAL: closing any
+ * descriptor of a file drops every POSIX lock the process holds on it,
+ * those of other connections to the ledger too (SQLite's own descriptors
+ * are kept open for that reason); SQLite locks no WAL file.
  *
  * Everything else passes to the default VFS untouched.  Elsewhere than on
  * Linux there is no such call, and the default VFS is used as it is.
@@ -74,8 +79,8 @@ static int wb_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 		if (off + n > w->hi)
 			w->hi = off + n;
 	}
-	/* the pages written since the last kick are mostly one run (the WAL
-	 * grows at its end, a checkpoint copies in page order) */
+	/* the frames written since the last kick are one run (the WAL grows at
+	 * its end, or starts again from its beginning) */
 	if (w->hi - w->lo >= LEDGER_WB_BYTES) {
 		(void)sync_file_range(w->fd, w->lo, w->hi - w->lo, SYNC_FILE_RANGE_WRITE);
 		w->lo = w->hi = 0;
@@ -184,8 +189,8 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flag
 		return rc; /* base.pMethods stays NULL: SQLite will not close it */
 	int v = w->real->pMethods->iVersion;
 	w->base.pMethods = &wb_methods[(v < 1 ? 1 : v > 3 ? 3 : v) - 1];
-	/* the ledger and its WAL: the two written by the megabyte */
-	if (name != NULL && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)))
+	/* the WAL, written by the megabyte (and never locked: see the top) */
+	if (name != NULL && (flags & SQLITE_OPEN_WAL))
 		w->fd = open(name, O_RDONLY | O_CLOEXEC);
 	return rc;
 }
