@@ -47,7 +47,12 @@
  * (lar_reader_retry_at), dropping the records read after it, as a rewind
  * does.  So a batch holding such lines is never pinned: its bytes stay
  * held until it is settled, and the hold moves on only when nothing read
- * is left unsettled (at a SPAN_BYTES wait, or after a rewind).
+ * is left unsettled (at a SPAN_BYTES wait, or after a rewind).  Such a
+ * rewind throws away the work done on the records after the line, so
+ * after one the next records are scanned (TRUST_PAUSE_MIN of them, twice
+ * as many after each further one, half as many after each batch read on
+ * trust without one): input full of such lines is read about as without
+ * trust, input with a few of them as with it.
  *
  * Memory is bounded whatever the input size: SPAN_BYTES plus one record in
  * the reader, and two batches.  After a rewind, batches restart no larger
@@ -89,6 +94,8 @@
 #define FIRST_BATCH 32             /* records in the first batch after a wait (two chunks: wakes a worker) */
 #define CHUNK 16                   /* records claimed at a time at most, */
 #define CHUNK_BYTES (32u << 10)    /* and no more after the one that reaches this */
+#define TRUST_PAUSE_MIN BATCH_RECORDS /* records scanned after a line on trust that is not one value, */
+#define TRUST_PAUSE_MAX (64u << 10)   /* and at most this many after many of them */
 
 struct rec {
 	struct lar_record meta; /* where it was read; meta.p is not used: bytes are at data + off */
@@ -108,6 +115,7 @@ struct batch {
 	struct rec *recs;
 	size_t n, cap;
 	size_t first;            /* records before it are dropped (SPEC §2.1 skip from the batch before) */
+	size_t trusted;          /* records read on trust (lar_reader_tentative) */
 	int pinned;              /* every record's resume is set (pin()) */
 	/* under the pool's mutex while published */
 	size_t next;             /* the next record to claim */
@@ -358,6 +366,7 @@ static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t 
 		lar_buf_reset(&b->out[i]);
 	b->n = 0;
 	b->first = 0;
+	b->trusted = 0;
 	b->pinned = 0;
 	while (b->n < limit && b->data.len < BATCH_BYTES && lar_reader_offset(rd) - span_start < SPAN_BYTES) {
 		struct lar_record rec;
@@ -378,6 +387,7 @@ static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t 
 		r->meta = rec;
 		r->meta.p = NULL;
 		r->off = b->data.len;
+		b->trusted += rec.tentative != 0;
 		lar_buf_put(&b->data, rec.p, rec.len);
 	}
 	if (b->data.oom) {
@@ -465,6 +475,7 @@ static void report_no_retry(struct verify_run *vr, const char *name)
 enum settled {
 	SETTLED,
 	REWOUND,  /* rd goes back to bytes before the batch read after */
+	RETRIED,  /* the same, to a line taken on trust that is not one value */
 	STOPPED,  /* an error stops this input (already reported) */
 };
 
@@ -474,9 +485,9 @@ enum settled {
  * a line taken on trust that is not JSON gets no verdict: rd goes back to
  * read it again with the scan.  Each record is written, counted and
  * flushed as one job does it, so that a write error, or a record that
- * could not be verified, stops at the same record.  REWOUND (nb is then to
- * be dropped) with *kept the number of records of b written (0 when the
- * first is read again), STOPPED, or SETTLED. */
+ * could not be verified, stops at the same record.  REWOUND or RETRIED
+ * (nb is then to be dropped) with *kept the number of records of b written
+ * (0 when the first is read again), STOPPED, or SETTLED. */
 static enum settled settle(struct verify_run *vr, struct lar_reader *rd, struct batch *b, struct batch *nb,
 			   size_t *kept)
 {
@@ -495,7 +506,7 @@ static enum settled settle(struct verify_run *vr, struct lar_reader *rd, struct 
 				return STOPPED;
 			}
 			*kept = i - b->first;
-			return REWOUND;
+			return RETRIED;
 		}
 		if (r->out_len > 0) /* none with -q */
 			lar_buf_put(cli_out(ctx), b->out[r->worker].p + r->out_off, r->out_len);
@@ -623,9 +634,9 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 	int read_failed = 0;
 	int own_fd = -1;          /* fd's own file while fence() has it */
 	uint64_t span_start = 0;  /* the reader holds every byte from here */
+	size_t scan_left = 0;     /* records to read with the scan before lines on trust again */
+	size_t pause = TRUST_PAUSE_MIN; /* scan_left after the next line on trust that is not one value */
 
-	/* see the top of the file: pin() and settle() know such lines */
-	lar_reader_tentative(rd, 1);
 	for (;;) {
 		struct batch *nb = NULL;
 		int read_on = !eof;
@@ -645,7 +656,11 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 			nb = &vr->b[which];
 			which ^= 1;
 			nb->source = name;
+			/* lines on trust, as one job reads (see the top of the
+			 * file: pin() and settle() know them) */
+			lar_reader_tentative(rd, scan_left == 0);
 			lar_status s = fill(nb, p->jobs, rd, limit, span_start, &e);
+			scan_left -= scan_left < nb->n ? scan_left : nb->n;
 			if (s == LAR_E_EOF) {
 				eof = 1;
 			} else if (s != LAR_OK) {
@@ -679,7 +694,13 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 					drop(p, nb);
 				break;
 			}
-			if (st == REWOUND) {
+			if (st == SETTLED && cur->trusted > 0)
+				pause = pause / 2 < TRUST_PAUSE_MIN ? TRUST_PAUSE_MIN : pause / 2;
+			if (st == RETRIED) {
+				scan_left = pause;
+				pause = pause < TRUST_PAUSE_MAX / 2 ? 2 * pause : TRUST_PAUSE_MAX;
+			}
+			if (st == REWOUND || st == RETRIED) {
 				/* the records of nb were read past the point where
 				 * reading now resumes: read them again from there, in
 				 * batches no larger than what cur kept (one at least:

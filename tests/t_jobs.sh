@@ -216,11 +216,24 @@ awk -v g="$T/good" 'BEGIN {
 same "bad values last in a batch read ahead of" "$T/cycle.jsonl"
 
 # ---- lines on trust that the parser rejects ----
-# each kind after 0 to 299 good lines, so that it falls at every place of
-# a batch (32, 64, 128, 128... records, restarting small after it); the
-# batch read ahead past it is dropped and read again
+# each kind after 300 to 599 skipped records (short lines), so that it
+# falls at every place of a batch (1, 2, 4... 128, 128... records after
+# one), read on trust (the records after one are scanned, a few hundred at
+# most when they are few); the batch read ahead past it is dropped and
+# read again.  Then after 0 to 299 good lines: most of them are scanned.
 for u in trust_two_values trust_open_string trust_first_line_closed_below trust_inner_line \
 	 trust_inner_line_good two_good_on_a_line open_envelope_line; do
+	awk -v f="$T/u.$u" 'BEGIN {
+		while ((getline l < f) > 0) b = b l "\n"
+		printf "%s", b
+		for (k = 300; k < 600; k++) {
+			for (i = 0; i < k; i++) print "{\"status\":\"denied\",\"receipt\":null}"
+			printf "%s", b
+		}
+	}' >"$T/trust.jsonl"
+	same "$u after 300 to 599 skipped records" "$T/trust.jsonl"
+	check "$u after 300 to 599 skipped records: each of them skipped" \
+		test "$(grep -c '"status":"skipped"' "$T/j1")" = 134850
 	awk -v g="$T/good" -v f="$T/u.$u" 'BEGIN {
 		getline a < g
 		while ((getline l < f) > 0) b = b l "\n"
