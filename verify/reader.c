@@ -148,9 +148,17 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 		r->base += keep_from;
 		*shift = keep_from;
 	}
-	if (r->cap - r->end < READ_CHUNK) {
+	/* room for a read; under a hold (read-ahead), for twice the bytes kept,
+	 * so that the held bytes (moved to the front when the room runs out)
+	 * are moved about once per twice as many read, not at every read */
+	size_t want = READ_CHUNK;
+	if (r->holding && r->end > want / 2)
+		want = 2 * r->end;
+	if (r->cap - r->end < want) {
 		/* grow only as far as one record at the cap needs (bounded RSS) */
 		size_t ncap = r->cap * 2;
+		while (ncap - r->end < want)
+			ncap *= 2;
 		if (ncap > r->max_record + 3 * (size_t)READ_CHUNK)
 			ncap = r->end + 2 * (size_t)READ_CHUNK;
 		uint8_t *nb = realloc(r->buf, ncap);
