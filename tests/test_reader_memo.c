@@ -58,14 +58,21 @@ lar_status lar_reader_retry_at(struct lar_reader *r, const struct lar_record *re
 typedef lar_status (*new_fn)(int, const char *, size_t, struct lar_reader **, struct lar_err *);
 typedef lar_status (*next_fn)(struct lar_reader *, struct lar_record *, struct lar_err *);
 
-/* Read everything; write "line len broken" per record into out. */
-static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, void (*fl)(struct lar_reader *),
-		void (*fr)(struct lar_reader *), struct lar_buf *out)
+/* A descriptor reading in[0..n) from its start. */
+static int mem_fd(const char *in, size_t n)
 {
 	int fd = memfd_create("t", 0);
 	if (fd < 0 || (n && write(fd, in, n) != (ssize_t)n))
 		abort();
 	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* Read everything; write "line len broken" per record into out. */
+static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, void (*fl)(struct lar_reader *),
+		void (*fr)(struct lar_reader *), struct lar_buf *out)
+{
+	int fd = mem_fd(in, n);
 	struct lar_reader *r;
 	if (nw(fd, "t", cap, &r, NULL) != LAR_OK)
 		abort();
@@ -89,10 +96,7 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
  */
 static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *out)
 {
-	int fd = memfd_create("t", 0);
-	if (fd < 0 || (n && write(fd, in, n) != (ssize_t)n))
-		abort();
-	lseek(fd, 0, SEEK_SET);
+	int fd = mem_fd(in, n);
 	struct lar_reader *r;
 	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
 		abort();
@@ -134,10 +138,7 @@ static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *
  */
 static void run_ahead(const char *in, size_t n, size_t ahead, struct lar_buf *out)
 {
-	int fd = memfd_create("t", 0);
-	if (fd < 0 || (n && write(fd, in, n) != (ssize_t)n))
-		abort();
-	lseek(fd, 0, SEEK_SET);
+	int fd = mem_fd(in, n);
 	struct lar_reader *r;
 	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
 		abort();
