@@ -1342,6 +1342,27 @@ static void describe(lar_status st, const struct lar_json *v, const struct lar_j
 	lar_buf_putc(out, '\n');
 }
 
+/* d[0..n) parsed with the memo into x and without it into y (each as
+ * describe() writes it), canonical verdicts too when canon_mode; returns the
+ * memo parse's status. */
+static lar_status memo_vs_plain(struct lar_json_memo *memo, const uint8_t *d, size_t n, int canon_mode,
+				struct lar_arena *a1, struct lar_arena *a2, struct lar_buf *x, struct lar_buf *y)
+{
+	const struct lar_json *v1, *v2;
+	struct lar_json_error e1, e2;
+	int c1 = -1, c2 = -1;
+	lar_arena_reset(a1);
+	lar_arena_reset(a2);
+	lar_buf_reset(x);
+	lar_buf_reset(y);
+	lar_status s1 = lar_json_parse_memo(d, n, a1, memo, &v1, &e1, canon_mode ? &c1 : NULL);
+	lar_status s2 = canon_mode ? lar_json_parse_canonical(d, n, a2, &v2, &e2, &c2)
+				   : lar_json_parse(d, n, a2, &v2, &e2);
+	describe(s1, v1, &e1, c1, x);
+	describe(s2, v2, &e2, c2, y);
+	return s1;
+}
+
 static void test_memo(void)
 {
 	struct lar_json_memo *memo;
@@ -1357,21 +1378,7 @@ static void test_memo(void)
 	char doc[1024];
 	for (int t = 0; t < 50000; t++) {
 		size_t n = gen_doc(doc, sizeof doc, &seed);
-		int canon_mode = t % 2;
-		const struct lar_json *v1, *v2;
-		struct lar_json_error e1, e2;
-		int c1 = -1, c2 = -1;
-		lar_arena_reset(&a1);
-		lar_arena_reset(&a2);
-		lar_buf_reset(&x);
-		lar_buf_reset(&y);
-		lar_status s1 = lar_json_parse_memo((const uint8_t *)doc, n, &a1, memo, &v1, &e1,
-						    canon_mode ? &c1 : NULL);
-		const uint8_t *d = (const uint8_t *)doc;
-		lar_status s2 = canon_mode ? lar_json_parse_canonical(d, n, &a2, &v2, &e2, &c2)
-					   : lar_json_parse(d, n, &a2, &v2, &e2);
-		describe(s1, v1, &e1, c1, &x);
-		describe(s2, v2, &e2, c2, &y);
+		memo_vs_plain(memo, (const uint8_t *)doc, n, t % 2, &a1, &a2, &x, &y);
 		if (x.len != y.len || memcmp(x.p, y.p, x.len) != 0) {
 			if (differ++ < 3)
 				fprintf(stderr, "memo differs on '%.*s':\n  %.*s  %.*s", (int)n, doc,
@@ -1393,18 +1400,7 @@ static void test_memo(void)
 				     8, 7, 9, 8, 7, 9 };
 	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
 		const char *sd = shapes[order[i]];
-		const struct lar_json *v1, *v2;
-		struct lar_json_error e1, e2;
-		int c1 = -1, c2 = -1;
-		lar_arena_reset(&a1);
-		lar_arena_reset(&a2);
-		lar_buf_reset(&x);
-		lar_buf_reset(&y);
-		const uint8_t *su = (const uint8_t *)sd;
-		lar_status s1 = lar_json_parse_memo(su, strlen(sd), &a1, memo, &v1, &e1, &c1);
-		lar_status s2 = lar_json_parse_canonical(su, strlen(sd), &a2, &v2, &e2, &c2);
-		describe(s1, v1, &e1, c1, &x);
-		describe(s2, v2, &e2, c2, &y);
+		lar_status s1 = memo_vs_plain(memo, (const uint8_t *)sd, strlen(sd), 1, &a1, &a2, &x, &y);
 		CHECKM(x.len == y.len && memcmp(x.p, y.p, x.len) == 0, "record %zu '%s': memo gives %.*s", i,
 		       sd, (int)x.len, (char *)x.p);
 		int dup = order[i] == 2 || order[i] == 6 || order[i] == 9;
