@@ -219,14 +219,17 @@ static size_t gen_lines(char *buf, size_t max, unsigned *seed)
 	return n;
 }
 
-static size_t gen(char *buf, size_t max, unsigned *seed)
+/* 10 to 10 + most - 1 random pieces into buf; with nl > 0, each piece is a
+ * line feed instead one time in nl. */
+static size_t gen_pieces(char *buf, size_t max, unsigned *seed, const char *const *pieces, size_t npieces,
+			 int most, int nl)
 {
-	static const char *const pieces[] = { "{", "}", "[", "]", "\"", "\"a\"", "\\", ":", ",", "1",
-					      "\n{", "\n[", "\n", "\"x\":[1],", "{\"a\":", " ", "\\\"" };
 	size_t n = 0;
-	int k = 10 + rand_r(seed) % 400;
+	int k = 10 + rand_r(seed) % most;
 	for (int i = 0; i < k; i++) {
-		const char *p = pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])];
+		const char *p = pieces[(size_t)rand_r(seed) % npieces];
+		if (nl > 0 && rand_r(seed) % nl == 0)
+			p = "\n";
 		size_t l = strlen(p);
 		if (n + l >= max)
 			break;
@@ -234,6 +237,13 @@ static size_t gen(char *buf, size_t max, unsigned *seed)
 		n += l;
 	}
 	return n;
+}
+
+static size_t gen(char *buf, size_t max, unsigned *seed)
+{
+	static const char *const pieces[] = { "{", "}", "[", "]", "\"", "\"a\"", "\\", ":", ",", "1",
+					      "\n{", "\n[", "\n", "\"x\":[1],", "{\"a\":", " ", "\\\"" };
+	return gen_pieces(buf, max, seed, pieces, sizeof pieces / sizeof pieces[0], 400, 0);
 }
 
 /* Deep, long values with no backslash and few line feeds, so that most
@@ -244,19 +254,7 @@ static size_t gen_fast(char *buf, size_t max, unsigned *seed)
 {
 	static const char *const pieces[] = { "{", "}", "[", "]", "\"", "\"a\"", ":", ",", "1", "{\"b\":[",
 					      "]}", "\"x\":[1],", "{\"a\":", " ", "\"}]\"", "\"{[\"", "abc" };
-	size_t n = 0;
-	int k = 10 + rand_r(seed) % 600;
-	for (int i = 0; i < k; i++) {
-		const char *p = pieces[rand_r(seed) % (sizeof pieces / sizeof pieces[0])];
-		if (rand_r(seed) % 97 == 0)
-			p = "\n";
-		size_t l = strlen(p);
-		if (n + l >= max)
-			break;
-		memcpy(buf + n, p, l);
-		n += l;
-	}
-	return n;
+	return gen_pieces(buf, max, seed, pieces, sizeof pieces / sizeof pieces[0], 600, 97);
 }
 
 /* The AVX2 block masks (the library's choice on this CPU, if it has AVX2)
