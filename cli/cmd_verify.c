@@ -46,13 +46,16 @@
  * nothing for it and reads it again with the scan from its start
  * (lar_reader_retry_at), dropping the records read after it, as a rewind
  * does.  So a batch holding such lines is never pinned: its bytes stay
- * held until it is settled, and the hold moves on only when nothing read
- * is left unsettled (at a SPAN_BYTES wait, or after a rewind).  Such a
- * rewind throws away the work done on the records after the line, so
- * after one the next records are scanned (TRUST_PAUSE_MIN of them, twice
- * as many after each further one, half as many after each batch read on
- * trust without one): input full of such lines is read about as without
- * trust, input with a few of them as with it.
+ * held until it is settled.  The hold could then move on only when nothing
+ * read is left unsettled (at a SPAN_BYTES wait, the workers idle); instead,
+ * once it spans TRUST_SPAN bytes, the next batch is read with the scan: it
+ * can be pinned, and when it is, the hold moves to its end (about one batch
+ * in five is scanned, on JSON Lines of receipts).  Going back to a line
+ * the parser rejected throws away the work done on the records after it,
+ * so after one the next records are scanned (TRUST_PAUSE_MIN of them,
+ * twice as many after each further one, half as many after each batch
+ * read on trust without one): input full of such lines is read about as
+ * without trust, input with a few of them as with it.
  *
  * Memory is bounded whatever the input size: SPAN_BYTES plus one record in
  * the reader, and two batches.  After a rewind, batches restart no larger
@@ -91,6 +94,7 @@
 #define BATCH_RECORDS 128          /* records in a batch at most */
 #define BATCH_BYTES (256u << 10)   /* a batch ends at the record that reaches this */
 #define SPAN_BYTES (2u << 20)      /* ... and so does a span (bytes the reader holds) */
+#define TRUST_SPAN (SPAN_BYTES / 2) /* lines on trust only while the span is below this */
 #define FIRST_BATCH 32             /* records in the first batch after a wait (two chunks: wakes a worker) */
 #define CHUNK 16                   /* records claimed at a time at most, */
 #define CHUNK_BYTES (32u << 10)    /* and no more after the one that reaches this */
@@ -658,7 +662,7 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 			nb->source = name;
 			/* lines on trust, as one job reads (see the top of the
 			 * file: pin() and settle() know them) */
-			lar_reader_tentative(rd, scan_left == 0);
+			lar_reader_tentative(rd, scan_left == 0 && lar_reader_offset(rd) - span_start < TRUST_SPAN);
 			lar_status s = fill(nb, p->jobs, rd, limit, span_start, &e);
 			scan_left -= scan_left < nb->n ? scan_left : nb->n;
 			if (s == LAR_E_EOF) {
