@@ -10,11 +10,16 @@
  * durable, and when, is unchanged: SQLite still syncs exactly as before;
  * this only starts the disk sooner.
  *
- * The kicks go through a descriptor of our own.  Not for the ledger file
- * itself, which the checkpoint writes as much as the WAL: closing any
- * descriptor of a file drops every POSIX lock the process holds on it,
- * those of other connections to the ledger too (SQLite's own descriptors
- * are kept open for that reason); SQLite locks no WAL file.
+ * The checkpoint then writes as much into the ledger file, and its fsync
+ * waited as long; those writes are kicked the same way.
+ *
+ * A kick needs a descriptor of the file.  For the WAL it is one of our own.
+ * Not for the ledger: closing any descriptor of a file drops every POSIX
+ * lock the process holds on it, those of SQLite's connections to the
+ * ledger too (SQLite keeps its own descriptors open for that reason), so
+ * the ledger is kicked through SQLite's descriptor, found in /proc/self/fd
+ * by the file's device and inode when the file is opened, checked again
+ * before each kick and never closed here.  (SQLite locks no WAL file.)
  *
  * Everything else passes to the default VFS untouched.  Elsewhere than on
  * Linux there is no such call, and the default VFS is used as it is.
@@ -27,8 +32,11 @@
 #include <string.h>
 
 #ifdef __linux__
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* written-back bytes a kick: large enough that the calls cost nothing,
@@ -37,7 +45,10 @@
 
 struct wbfile {
 	sqlite3_file base; /* pMethods: one of wb_methods[], or NULL when the open failed */
-	int fd;            /* own descriptor of the same file for the kicks; -1: none */
+	int fd;            /* a descriptor of the same file for the kicks; -1: none */
+	int own;           /* fd is ours (the WAL's); else SQLite's (the ledger's) */
+	dev_t dev;         /* the file fd must still refer to (not own) */
+	ino_t ino;
 	sqlite3_int64 lo, hi; /* the range written since the last kick (lo == hi: none) */
 	sqlite3_file *real; /* the default VFS's file, just after this struct */
 };
@@ -53,10 +64,44 @@ static sqlite3_file *R(sqlite3_file *f)
 static int wb_close(sqlite3_file *f)
 {
 	struct wbfile *w = (struct wbfile *)f;
-	if (w->fd >= 0)
+	if (w->fd >= 0 && w->own)
 		close(w->fd);
 	w->fd = -1;
 	return R(f)->pMethods->xClose(R(f));
+}
+
+/* Start writing back w's range, through a descriptor that still refers to
+ * its file (SQLite's may have been closed and its number reused). */
+static void kick(struct wbfile *w)
+{
+	struct stat sb;
+	if (!w->own && (fstat(w->fd, &sb) != 0 || sb.st_dev != w->dev || sb.st_ino != w->ino)) {
+		w->fd = -1;
+		return;
+	}
+	(void)sync_file_range(w->fd, w->lo, w->hi - w->lo, SYNC_FILE_RANGE_WRITE);
+}
+
+/* A descriptor of SQLite's that refers to the file `name` (its device and
+ * inode in *sb), or -1: the highest-numbered, most likely the one just
+ * opened (any will do, as all reach the same pages). */
+static int find_fd(const char *name, struct stat *sb)
+{
+	DIR *d;
+	struct dirent *de;
+	int found = -1;
+	if (stat(name, sb) != 0 || !S_ISREG(sb->st_mode) || (d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		struct stat fb;
+		if (*end == 0 && end != de->d_name && fd != dirfd(d) && fd > found && fd < 1L << 30 &&
+		    fstat((int)fd, &fb) == 0 && fb.st_dev == sb->st_dev && fb.st_ino == sb->st_ino)
+			found = (int)fd;
+	}
+	closedir(d);
+	return found;
 }
 
 static int wb_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
@@ -79,10 +124,11 @@ static int wb_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 		if (off + n > w->hi)
 			w->hi = off + n;
 	}
-	/* the frames written since the last kick are one run (the WAL grows at
-	 * its end, or starts again from its beginning) */
+	/* what was written since the last kick is one run (the WAL grows at
+	 * its end or starts again from its beginning; a checkpoint writes the
+	 * ledger's pages in order) */
 	if (w->hi - w->lo >= LEDGER_WB_BYTES) {
-		(void)sync_file_range(w->fd, w->lo, w->hi - w->lo, SYNC_FILE_RANGE_WRITE);
+		kick(w);
 		w->lo = w->hi = 0;
 	}
 	return rc;
@@ -189,9 +235,17 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flag
 		return rc; /* base.pMethods stays NULL: SQLite will not close it */
 	int v = w->real->pMethods->iVersion;
 	w->base.pMethods = &wb_methods[(v < 1 ? 1 : v > 3 ? 3 : v) - 1];
-	/* the WAL, written by the megabyte (and never locked: see the top) */
-	if (name != NULL && (flags & SQLITE_OPEN_WAL))
+	/* the two written by the megabyte (see the top for whose descriptor) */
+	if (name != NULL && (flags & SQLITE_OPEN_WAL)) {
 		w->fd = open(name, O_RDONLY | O_CLOEXEC);
+		w->own = 1;
+	} else if (name != NULL && (flags & SQLITE_OPEN_MAIN_DB)) {
+		struct stat sb;
+		if ((w->fd = find_fd(name, &sb)) >= 0) {
+			w->dev = sb.st_dev;
+			w->ino = sb.st_ino;
+		}
+	}
 	return rc;
 }
 
