@@ -153,6 +153,13 @@ def main():
                 if os.path.exists(work + ext):
                     os.remove(work + ext)
             shutil.copyfile(big, work)
+            # Read the copy through once, so the import finds it in the page
+            # cache as a ledger in daily use would be: writing 17 GB on a 24 GB
+            # machine evicts its own first pages, and the import then waited on
+            # the disk for the B-tree pages it reads (wall 1.7x its CPU time).
+            with open(work, 'rb') as f:
+                while f.read(1 << 24):
+                    pass
         ib = best([lar, 'import', '-q', '-d', work] + K + [inp], 1, setup=copy_big)
         row('import into a ledger of %d receipts' % a.big, ib, a.records)
         os.remove(work)
