@@ -288,6 +288,26 @@ cat "$T/bigtrust.jsonl" | "$BIN" verify --format json --jobs 2 -k "$RING" - >"$T
 check "big file with lines on trust rejected, standard input: --jobs 2 identical to --jobs 1" \
 	cmp -s "$T/s1" "$T/s2"
 
+# ---- memory: bounded whatever the input's size, standard input included ----
+# (issue 5: peak RSS <= 32 MB); 200 MB of good lines and of lines on trust
+# that are rejected, through a pipe, whose reads are short
+if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 &&
+	! grep -q "AddressSanitizer" "$BIN" 2>/dev/null; then
+	for kind in good trust; do
+		case $kind in
+		good) line=$G ;;
+		trust) line='{"a":1} {"b":2}' ;;
+		esac
+		yes "$line" | head -c 200000000 |
+			/usr/bin/time -o "$T/rss" -f %M "$BIN" verify -q --jobs 2 -k "$RING" - 2>/dev/null
+		rss=$(tail -n 1 "$T/rss") # after "Command exited with non-zero status 1"
+		check "200 MB of $kind lines on standard input, --jobs 2: peak RSS $rss kB <= 32 MB" \
+			test "$rss" -le 32768
+	done
+else
+	echo "skipped: peak RSS (no GNU time, or an ASan build)"
+fi
+
 # ---- errors: the same output, messages and exit status whatever N ----
 # errs NAME STDIN CMD...: CMD, with each @J@ in it replaced by 1, 2 and 4 and
 # standard input from the file STDIN; stdout, then stderr with the exit

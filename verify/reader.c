@@ -141,19 +141,19 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 		return 0;
 	if (r->holding && r->hold_off >= r->base && r->hold_off - r->base < keep_from)
 		keep_from = (size_t)(r->hold_off - r->base);
-	if (keep_from > 0 && (r->cap - r->end < READ_CHUNK || keep_from == r->end)) {
+	/* room for a read; under a hold (read-ahead), for twice the bytes kept,
+	 * so that the held bytes (moved to the front when the room runs out)
+	 * are moved about once per twice as many read, not at every read */
+	size_t want = READ_CHUNK;
+	if (r->holding && r->end - keep_from > want / 2)
+		want = 2 * (r->end - keep_from);
+	if (keep_from > 0 && (r->cap - r->end < want || keep_from == r->end)) {
 		memmove(r->buf, r->buf + keep_from, r->end - keep_from);
 		r->end -= keep_from;
 		r->pos -= keep_from;
 		r->base += keep_from;
 		*shift = keep_from;
 	}
-	/* room for a read; under a hold (read-ahead), for twice the bytes kept,
-	 * so that the held bytes (moved to the front when the room runs out)
-	 * are moved about once per twice as many read, not at every read */
-	size_t want = READ_CHUNK;
-	if (r->holding && r->end > want / 2)
-		want = 2 * r->end;
 	if (r->cap - r->end < want) {
 		/* grow only as far as one record at the cap needs (bounded RSS) */
 		size_t ncap = r->cap * 2;
