@@ -120,7 +120,7 @@ struct batch {
 	size_t n, cap;
 	size_t first;            /* records before it are dropped (SPEC §2.1 skip from the batch before) */
 	size_t trusted;          /* records read on trust (lar_reader_tentative) */
-	int pinned;              /* every record's resume is set (pin()) */
+	size_t pin_end;          /* records from first to before this have resume set (pin()) */
 	/* under the pool's mutex while published */
 	size_t next;             /* the next record to claim */
 	size_t done;             /* records verified (or dropped unverified) */
@@ -371,7 +371,7 @@ static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t 
 	b->n = 0;
 	b->first = 0;
 	b->trusted = 0;
-	b->pinned = 0;
+	b->pin_end = 0;
 	while (b->n < limit && b->data.len < BATCH_BYTES && lar_reader_offset(rd) - span_start < SPAN_BYTES) {
 		struct lar_record rec;
 		if ((s = lar_reader_next(rd, &rec, e)) != LAR_OK)
@@ -416,35 +416,38 @@ static size_t find_start(const struct batch *b, size_t from, uint64_t off)
 	return b->n;
 }
 
-/* Make settling b need none of its bytes but those after its last record,
- * so that the reader may let go of them: find now, while they are held,
- * where reading resumes if a record turns out not to be JSON (SPEC §2.1).
- * Returns 1 (b->pinned) when that is a record of b for each record but the
- * last, and the last can be resumed after from its end alone (the next
- * line starting with '{' or '[' is not inside it); 0 otherwise.  True of
- * one value per line, whether or not the values are receipts, when they
- * were scanned; never when b holds a line taken on trust, which may have to
- * be read again from its start. */
-static int pin(const struct lar_reader *rd, struct batch *b)
+/* Make settling b need as few of its bytes as can be told now, so that the
+ * reader may let go of the others: find now, while they are held, where
+ * reading resumes if a record turns out not to be JSON (SPEC §2.1), for
+ * each record up to the first line taken on trust (which may have to be
+ * read again from its start).  Returns the stream offset from which
+ * settling b needs the bytes: that line's start; the reader's offset when b
+ * holds none and its last record can be resumed after from its end alone
+ * (the next line starting with '{' or '[' is not inside it); UINT64_MAX
+ * when a record's resumption is not a record of b (the hold must stay). */
+static uint64_t pin(const struct lar_reader *rd, struct batch *b)
 {
 	if (b->n == 0)
-		return 0;
-	for (size_t i = b->first; i < b->n; i++)
-		if (b->recs[i].meta.tentative)
-			return 0;
-	for (size_t i = b->first; i + 1 < b->n; i++) {
+		return UINT64_MAX;
+	for (size_t i = b->first; i < b->n; i++) {
 		struct rec *r = &b->recs[i];
+		if (r->meta.tentative) {
+			b->pin_end = i;
+			return r->meta.start_off;
+		}
 		if (r->meta.broken)
 			continue; /* the reader resynchronised after it already */
+		if (i + 1 == b->n) {
+			if (r->meta.cand_off != 0)
+				return UINT64_MAX;
+			break;
+		}
 		r->resume = find_start(b, i + 1, lar_reader_resume_offset(rd, &r->meta));
 		if (r->resume == b->n)
-			return 0;
+			return UINT64_MAX;
 	}
-	const struct lar_record *last = &b->recs[b->n - 1].meta;
-	if (!last->broken && last->cand_off != 0)
-		return 0;
-	b->pinned = 1;
-	return 1;
+	b->pin_end = b->n - 1;
+	return lar_reader_offset(rd);
 }
 
 struct verify_run {
@@ -522,7 +525,7 @@ static enum settled settle(struct verify_run *vr, struct lar_reader *rd, struct 
 			continue;
 		uint64_t resume = UINT64_MAX;
 		size_t j;
-		if (b->pinned && i + 1 < b->n) {
+		if (i < b->pin_end) {
 			j = r->resume;
 		} else {
 			resume = lar_reader_resume_offset(rd, &r->meta);
@@ -644,12 +647,20 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 	for (;;) {
 		struct batch *nb = NULL;
 		int read_on = !eof;
-		if (cur == NULL || (read_on && pin(rd, cur))) {
-			/* settling needs no byte read so far but those after
-			 * cur's last record, where the reader is: hold from here */
+		uint64_t from = UINT64_MAX;
+		if (cur == NULL) {
 			lar_reader_release(rd);
 			lar_reader_hold(rd);
 			span_start = lar_reader_offset(rd);
+		} else if (read_on && (from = pin(rd, cur)) != UINT64_MAX) {
+			/* settling cur needs no byte read before from */
+			if (lar_reader_hold_from(rd, from) != LAR_OK) {
+				report_no_retry(vr, name);
+				rc = -1;
+				drop(p, cur);
+				break;
+			}
+			span_start = from;
 		} else if (lar_reader_offset(rd) - span_start >= SPAN_BYTES) {
 			/* held enough: settle cur before reading on, then read
 			 * a small batch first, as the workers wait for it */

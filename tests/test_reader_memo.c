@@ -27,6 +27,7 @@
 #define lar_reader_fail ref_reader_fail
 #define lar_reader_hold ref_reader_hold
 #define lar_reader_release ref_reader_release
+#define lar_reader_hold_from ref_reader_hold_from
 #define lar_reader_fail_at ref_reader_fail_at
 #define lar_reader_offset ref_reader_offset
 #define lar_reader_resume_offset ref_reader_resume_offset

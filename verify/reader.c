@@ -950,3 +950,11 @@ void lar_reader_release(struct lar_reader *r)
 {
 	r->holding = 0;
 }
+
+lar_status lar_reader_hold_from(struct lar_reader *r, uint64_t off)
+{
+	if (!r->holding || off < r->hold_off || off > r->base + r->pos)
+		return LAR_E_INVAL;
+	r->hold_off = off;
+	return LAR_OK;
+}

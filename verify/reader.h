@@ -69,6 +69,10 @@ void lar_reader_fail(struct lar_reader *r);
  */
 void lar_reader_hold(struct lar_reader *r);
 void lar_reader_release(struct lar_reader *r);
+/* Move the hold on to stream offset off, a byte held (at or after where the
+ * hold began, at or before the current position): bytes before it may be let
+ * go.  LAR_OK; LAR_E_INVAL otherwise (nothing changes). */
+lar_status lar_reader_hold_from(struct lar_reader *r, uint64_t off);
 void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
 
 /* Stream offset where reading would resume if rec (returned since the hold)
