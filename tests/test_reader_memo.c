@@ -74,7 +74,7 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
 		void (*fr)(struct lar_reader *), struct lar_buf *out)
 {
 	int fd = mem_fd(in, n);
-	struct lar_reader *r;
+	struct lar_reader *r = NULL;
 	if (nw(fd, "t", cap, &r, NULL) != LAR_OK)
 		abort();
 	struct lar_record rec;
@@ -98,7 +98,7 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
 static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *out)
 {
 	int fd = mem_fd(in, n);
-	struct lar_reader *r;
+	struct lar_reader *r = NULL;
 	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
 		abort();
 	lar_reader_tentative(r, tentative);
@@ -140,7 +140,7 @@ static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *
 static void run_ahead(const char *in, size_t n, size_t ahead, struct lar_buf *out)
 {
 	int fd = mem_fd(in, n);
-	struct lar_reader *r;
+	struct lar_reader *r = NULL;
 	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
 		abort();
 	lar_reader_hold(r);
