@@ -26,6 +26,7 @@
  * the line search and the parser reach them (1 MiB reads were measurably
  * slower: the copy evicted its own start) */
 #define READ_CHUNK (1u << 16)
+#define HOLD_ROOM_MAX (4u << 20) /* see fill() */
 #ifndef LAR_READER_NO_MEMO /* tests/test_reader_memo.c compiles a copy without the memo */
 #define LAR_READER_NO_MEMO 0
 #endif
@@ -143,10 +144,12 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 		keep_from = (size_t)(r->hold_off - r->base);
 	/* room for a read; under a hold (read-ahead), for twice the bytes kept,
 	 * so that the held bytes (moved to the front when the room runs out)
-	 * are moved about once per twice as many read, not at every read */
-	size_t want = READ_CHUNK;
-	if (r->holding && r->end - keep_from > want / 2)
-		want = 2 * (r->end - keep_from);
+	 * are moved about once per twice as many read, not at every read - but
+	 * not for a held span of HOLD_ROOM_MAX or more (a record near the cap):
+	 * that room would pass the cap below and be cut back at every read */
+	size_t want = READ_CHUNK, kept = r->end - keep_from;
+	if (r->holding && kept > want / 2 && kept < HOLD_ROOM_MAX)
+		want = 2 * kept;
 	if (keep_from > 0 && (r->cap - r->end < want || keep_from == r->end)) {
 		memmove(r->buf, r->buf + keep_from, r->end - keep_from);
 		r->end -= keep_from;
