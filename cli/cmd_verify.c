@@ -67,10 +67,10 @@
  * A read error met while reading ahead is not reported at once: the
  * batches read before it are settled first, and one of them may rewind the
  * reader to bytes it still holds, which are then read again, up to the
- * same error, as one job would.  From the first read error on, the input's
- * descriptor fails every read (fence()), so that second pass ends where
- * the first did even when the error would not recur (a socket reports a
- * reset once, then end of file).  Verdicts are written, counted and
+ * same error, as one job would: the reader never reads its descriptor again
+ * after an error (reader.h), so that second pass ends where the first did
+ * even when the error would not recur (a socket reports a reset once, then
+ * end of file).  Verdicts are written, counted and
  * flushed one record at a time, as one job does, so a write error stops at
  * the same record; and stdout is flushed before each error message, so
  * that the two interleave alike when they go to the same file.
@@ -78,7 +78,6 @@
  * Not for: the checks themselves (verify/receipt.c).
  */
 #include <assert.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -591,45 +590,10 @@ static int verify_serial(struct verify_run *vr, struct lar_reader *rd, const cha
 	return rc;
 }
 
-/* From a read error on, make every read of fd fail, so that reading held
- * bytes again after a rewind ends where reading first ended (see the top
- * of the file): fd becomes the write end of a pipe, which read() refuses
- * (EBADF).  Returns a duplicate of fd's own descriptor for unfence(), or
- * -1 when this cannot be done (a second pass then ends at the error only
- * if it recurs). */
-static int fence(int fd)
-{
-	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0), pp[2];
-	if (own < 0)
-		return -1;
-	if (pipe(pp) != 0) {
-		close(own);
-		return -1;
-	}
-	int ok = dup2(pp[1], fd) >= 0;
-	close(pp[0]);
-	close(pp[1]);
-	if (!ok) {
-		close(own);
-		return -1;
-	}
-	return own;
-}
-
-/* Give fd back its own file (a no-op when own is -1); for standard input,
- * which may be named again (`verify - -`). */
-static void unfence(int fd, int own)
-{
-	if (own < 0)
-		return;
-	dup2(own, fd);
-	close(own);
-}
-
 /* Several jobs: read, verify and write in overlapping batches (see the top
  * of the file).  0, or -1 on an error that stops this input (already
  * reported). */
-static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd, const char *name)
+static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, const char *name)
 {
 	struct pool *p = &vr->pool;
 	struct batch *cur = NULL; /* published, the next to settle */
@@ -639,7 +603,6 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 	struct lar_err e = { 0 };
 	struct lar_err read_err = { 0 }; /* the first read error, reported after all before it */
 	int read_failed = 0;
-	int own_fd = -1;          /* fd's own file while fence() has it */
 	uint64_t span_start = 0;  /* the reader holds every byte from here */
 	size_t scan_left = 0;     /* records to read with the scan before lines on trust again */
 	size_t pause = TRUST_PAUSE_MIN; /* scan_left after the next line on trust that is not one value */
@@ -681,11 +644,10 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 			} else if (s != LAR_OK) {
 				/* settle what was read first; a rewind reads
 				 * held bytes again, up to the same error (which a
-				 * second pass meets again, fenced: not reported twice) */
+				 * second pass meets again: not reported twice) */
 				if (!read_failed) {
 					read_err = e;
 					read_failed = 1;
-					own_fd = fence(fd);
 				}
 				eof = 1;
 			}
@@ -736,7 +698,6 @@ static int verify_parallel(struct verify_run *vr, struct lar_reader *rd, int fd,
 		rc = -1;
 	}
 	lar_reader_release(rd);
-	unfence(fd, own_fd);
 	return rc;
 }
 
@@ -750,7 +711,7 @@ static int verify_stream(struct verify_run *vr, int fd, const char *name)
 		report_lar(vr, name, &e);
 		return -1;
 	}
-	int rc = vr->pool.jobs == 1 ? verify_serial(vr, rd, name) : verify_parallel(vr, rd, fd, name);
+	int rc = vr->pool.jobs == 1 ? verify_serial(vr, rd, name) : verify_parallel(vr, rd, name);
 	lar_reader_free(rd);
 	return rc;
 }
