@@ -89,6 +89,22 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
 	close(fd);
 }
 
+/* Write "line broken" or "line len ok" for record m (its bytes at p) and
+ * return 1; 0 when the strict parser rejects it (the caller writes that). */
+static int judged(const struct lar_record *m, const uint8_t *p, struct lar_arena *a, struct lar_buf *out)
+{
+	const struct lar_json *v;
+	if (m->broken) {
+		lar_buf_printf(out, "%llu broken\n", (unsigned long long)m->line);
+		return 1;
+	}
+	lar_arena_reset(a);
+	if (lar_json_parse(p, m->len, a, &v, NULL) != LAR_OK)
+		return 0;
+	lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)m->line, m->len);
+	return 1;
+}
+
 /*
  * Read everything the way `verify` does, the strict parser judging each
  * record: "line len ok", "line notjson" (then lar_reader_fail, SPEC §2.1) or
@@ -107,16 +123,8 @@ static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *
 	struct lar_record rec;
 	size_t k = 0;
 	while (lar_reader_next(r, &rec, NULL) == LAR_OK && k++ < 100000) {
-		if (rec.broken) {
-			lar_buf_printf(out, "%llu broken\n", (unsigned long long)rec.line);
+		if (judged(&rec, rec.p, &a, out))
 			continue;
-		}
-		const struct lar_json *v;
-		lar_arena_reset(&a);
-		if (lar_json_parse(rec.p, rec.len, &a, &v, NULL) == LAR_OK) {
-			lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)rec.line, rec.len);
-			continue;
-		}
 		if (rec.tentative) {
 			if (lar_reader_retry(r, &rec) != LAR_OK)
 				abort();
@@ -163,16 +171,8 @@ static void run_ahead(const char *in, size_t n, size_t ahead, struct lar_buf *ou
 		}
 		for (size_t i = 0; i < nb; i++) {
 			const struct lar_record *m = &batch[i].meta;
-			const struct lar_json *v;
-			lar_arena_reset(&a);
-			if (m->broken) {
-				lar_buf_printf(out, "%llu broken\n", (unsigned long long)m->line);
+			if (judged(m, (const uint8_t *)batch[i].bytes, &a, out))
 				continue;
-			}
-			if (lar_json_parse((const uint8_t *)batch[i].bytes, m->len, &a, &v, NULL) == LAR_OK) {
-				lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)m->line, m->len);
-				continue;
-			}
 			if (m->tentative) {
 				if (lar_reader_retry_at(r, m) != LAR_OK)
 					abort();
