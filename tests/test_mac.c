@@ -2,8 +2,11 @@
  * test_mac.c - unit tests of the OpenSSL wrapper (verify/mac.c): RFC 4231
  * HMAC-SHA256 cases 1-7 through pre-keyed contexts (reused, duplicated,
  * shared between threads) and one-shot; every Wycheproof HMAC-SHA256 case
- * when $LAR_SHARED/vectors is present; SHA-256 known answers; fingerprints
- * (SPEC §3); hex and constant-time equality.
+ * when $LAR_SHARED/vectors is present; every message length 0..300 under
+ * keys of 0..200 bytes through interleaved contexts, against the one-shot
+ * (OpenSSL's own HMAC) and against digests computed outside this project;
+ * a context handed from thread to thread; SHA-256 known answers and every
+ * length 0..300; fingerprints (SPEC §3); hex and constant-time equality.
  * Not for: timing (a benchmark is not a test).
  */
 #include "mac.h"
@@ -235,6 +238,134 @@ static void test_threads(void)
 	lar_mac_key_free(k);
 }
 
+/* Test bytes: a message and a key source that are neither periodic in the
+ * block size nor all one value. */
+static uint8_t lmsg[300], lkey[200];
+
+static void lengths_init(void)
+{
+	for (size_t i = 0; i < sizeof lmsg; i++)
+		lmsg[i] = (uint8_t)(i * 131 + 7);
+	for (size_t i = 0; i < sizeof lkey; i++)
+		lkey[i] = (uint8_t)(i * 37 + 1);
+}
+
+/* Key lengths around the 64-byte block: 0, shorter than the output, one
+ * block, one more (hashed first), and several blocks. */
+static const size_t klens[] = { 0, 1, 20, 31, 32, 33, 55, 63, 64, 65, 100, 131, 200 };
+#define NKEYS (sizeof klens / sizeof klens[0])
+
+/* Every message length 0..300 (empty, around 55/56/64 where SHA-256's padding
+ * changes, several blocks) under every key length, through one context per
+ * key used for all messages, the contexts interleaved: each MAC equals the
+ * one-shot, and all of them together hash to what Python's hmac module gives
+ * for the same bytes. */
+static void test_lengths(void)
+{
+	/* python3: keys lkey[:kl], messages lmsg[:L]; for L in 0..300, for kl in
+	 * klens: acc += hmac.new(key, msg, hashlib.sha256).digest();
+	 * print(hashlib.sha256(acc).hexdigest()) */
+	static const char want_hex[] = "8c2ad1fd472469d6cf81018c4caf15d0d83cd129d0798d2b374c9dfc4869bdc7";
+	static uint8_t acc[301 * NKEYS * LAR_MAC_LEN];
+	struct lar_mac_key *k[NKEYS] = { 0 };
+	struct lar_mac_ctx *c[NKEYS] = { 0 };
+	uint8_t m[LAR_MAC_LEN], ref[LAR_MAC_LEN], d[32];
+	size_t n = 0;
+	int made = 1, bad = 0;
+
+	for (size_t j = 0; j < NKEYS; j++) {
+		const uint8_t *key = klens[j] > 0 ? lkey : NULL;
+		if (lar_mac_key_new(key, klens[j], &k[j], NULL) != LAR_OK ||
+		    lar_mac_ctx_new(k[j], &c[j], NULL) != LAR_OK)
+			made = 0;
+		/* the template is only copied: freeing it at once changes nothing */
+		lar_mac_key_free(k[j]);
+		k[j] = NULL;
+	}
+	CHECK(made);
+	if (!made)
+		goto out;
+	for (size_t len = 0; len <= sizeof lmsg; len++) {
+		for (size_t j = 0; j < NKEYS; j++) {
+			const uint8_t *key = klens[j] > 0 ? lkey : NULL;
+			if (lar_mac_compute(c[j], len > 0 ? lmsg : NULL, len, m) != LAR_OK ||
+			    lar_mac_oneshot(key, klens[j], lmsg, len, ref) != LAR_OK ||
+			    memcmp(m, ref, LAR_MAC_LEN) != 0) {
+				if (bad++ < 5)
+					fprintf(stderr, "key %zu bytes, message %zu bytes: MACs differ\n",
+						klens[j], len);
+			}
+			memcpy(acc + n, m, LAR_MAC_LEN);
+			n += LAR_MAC_LEN;
+		}
+	}
+	CHECKM(bad == 0, "%d of %zu MACs differ from the one-shot", bad, n / LAR_MAC_LEN);
+	CHECK(n == sizeof acc);
+	CHECK(lar_sha256(acc, n, d) == LAR_OK);
+	CHECKM(matches(d, want_hex), "the MACs of every length hash to Python's value");
+out:
+	for (size_t j = 0; j < NKEYS; j++)
+		lar_mac_ctx_free(c[j]);
+}
+
+/* One context handed from thread to thread (each joined before the next
+ * starts, as a worker pool hands work on): its state after another thread's
+ * MACs is just as good. */
+struct handoff {
+	struct lar_mac_ctx *c;
+	size_t len; /* message length this thread uses */
+	int bad;
+};
+
+static void *handoff_worker(void *arg)
+{
+	struct handoff *h = arg;
+	uint8_t m[LAR_MAC_LEN], ref[LAR_MAC_LEN];
+
+	for (int r = 0; r < 3; r++) {
+		if (lar_mac_compute(h->c, lmsg, h->len, m) != LAR_OK ||
+		    lar_mac_oneshot(lkey, 65, lmsg, h->len, ref) != LAR_OK ||
+		    memcmp(m, ref, LAR_MAC_LEN) != 0)
+			h->bad++;
+	}
+	return NULL;
+}
+
+static void test_handoff(void)
+{
+	struct lar_mac_key *k = NULL;
+	struct lar_mac_ctx *c = NULL;
+	int bad = 0;
+
+	CHECK(lar_mac_key_new(lkey, 65, &k, NULL) == LAR_OK);
+	CHECK(k != NULL && lar_mac_ctx_new(k, &c, NULL) == LAR_OK);
+	if (c == NULL)
+		goto out;
+	for (size_t i = 0; i < 4; i++) {
+		struct handoff h = { c, 63 + 97 * i, 0 };
+		pthread_t id;
+		if (pthread_create(&id, NULL, handoff_worker, &h) != 0) {
+			CHECK(0);
+			break;
+		}
+		pthread_join(id, NULL);
+		bad += h.bad;
+		if (i == 1) {
+			/* the key freed while its context moves between threads */
+			lar_mac_key_free(k);
+			k = NULL;
+		}
+	}
+	/* and back on the thread that made it */
+	struct handoff h = { c, 0, 0 };
+	handoff_worker(&h);
+	bad += h.bad;
+	CHECKM(bad == 0, "%d wrong MACs from a context used by one thread after another", bad);
+out:
+	lar_mac_ctx_free(c);
+	lar_mac_key_free(k);
+}
+
 /* A string member of a Wycheproof test case, or NULL. */
 static const char *field(const cJSON *tc, const char *name)
 {
@@ -367,6 +498,24 @@ static void test_sha256(void)
 	CHECK(lar_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d) == LAR_OK);
 	lar_hex_lower(d, 32, hex);
 	CHECK(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+	/* FIPS 180-2: one million 'a' (15,625 blocks, then a padding block) */
+	static uint8_t million[1000000];
+	memset(million, 'a', sizeof million);
+	CHECK(lar_sha256(million, sizeof million, d) == LAR_OK);
+	lar_hex_lower(d, 32, hex);
+	CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+
+	/* every length 0..300: the digests together hash to Python's value
+	 * (python3: b''.join(hashlib.sha256(lmsg[:L]).digest() for L in range(301))) */
+	static uint8_t acc[301 * 32];
+	int ok = 1;
+	for (size_t len = 0; len <= sizeof lmsg; len++)
+		ok &= lar_sha256(lmsg, len, acc + 32 * len) == LAR_OK;
+	CHECK(ok);
+	CHECK(lar_sha256(acc, sizeof acc, d) == LAR_OK);
+	lar_hex_lower(d, 32, hex);
+	CHECKM(strcmp(hex, "7722024365d27836079cbf29de35d060b9383d7c713083199661392f983216d4") == 0,
+	       "SHA-256 of every length 0..300");
 }
 
 static void test_fingerprint(void)
@@ -441,8 +590,11 @@ static void test_misc(void)
 int main(void)
 {
 	rfc_init();
+	lengths_init();
 	test_threads(); /* first, so the algorithm fetch races */
 	test_rfc4231();
+	test_lengths();
+	test_handoff();
 	test_wycheproof();
 	test_sha256();
 	test_fingerprint();

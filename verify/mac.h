@@ -3,9 +3,10 @@
  * includes OpenSSL (SPEC §1.2, §3).
  *
  * A struct lar_mac_key is a pre-keyed HMAC-SHA256 template made once per
- * secret; a struct lar_mac_ctx is a working copy for one thread, re-initialised
- * for every message without re-hashing the key.  The EVP_MAC algorithm is
- * fetched once per process.
+ * secret (the hash states after K ^ ipad and K ^ opad); a struct lar_mac_ctx
+ * is a working copy for one thread, which starts every message from those
+ * states without re-hashing the key.  lar_mac_compute and lar_sha256
+ * allocate nothing and look nothing up: they are the per-record path.
  *
  * Not for: deciding which secret to try (keyring.c / receipt.c do that).
  */
@@ -21,13 +22,16 @@ struct lar_mac_key;
 struct lar_mac_ctx;
 
 /* Make a pre-keyed template from secret[0..len) (len may be 0 only in tests;
- * the keyring refuses empty secrets).  The secret bytes are not kept beyond
- * what OpenSSL holds internally.  *out is owned by the caller. */
+ * the keyring refuses empty secrets).  The secret bytes themselves are not
+ * kept, only the key-equivalent pad states, which lar_mac_key_free wipes.
+ * *out is owned by the caller. */
 lar_status lar_mac_key_new(const uint8_t *secret, size_t len, struct lar_mac_key **out, struct lar_err *e);
 void lar_mac_key_free(struct lar_mac_key *k); /* accepts NULL */
 
-/* Working context for one thread.  Thread-safe with respect to other
- * contexts of the same key.  *out is owned by the caller. */
+/* Working context for one thread, holding its own copy of k's pad states:
+ * it may outlive k, and is thread-safe with respect to other contexts of the
+ * same key.  One thread at a time may use it.  *out is owned by the caller;
+ * lar_mac_ctx_free wipes it. */
 lar_status lar_mac_ctx_new(const struct lar_mac_key *k, struct lar_mac_ctx **out, struct lar_err *e);
 void lar_mac_ctx_free(struct lar_mac_ctx *c); /* accepts NULL */
 
