@@ -342,7 +342,7 @@ static void test_handoff(void)
 	if (c == NULL)
 		goto out;
 	for (size_t i = 0; i < 4; i++) {
-		struct handoff h = { c, 63 + 97 * i, 0 };
+		struct handoff h = { c, 63 + 79 * i, 0 }; /* 63 .. 300 = sizeof lmsg */
 		pthread_t id;
 		if (pthread_create(&id, NULL, handoff_worker, &h) != 0) {
 			CHECK(0);
