@@ -2,7 +2,8 @@
  * test_json.c - unit tests of the strict JSON layer (json.h): the parser's
  * strictness rules, JSONTestSuite, a differential check against cJSON, the
  * canonical writer of SPEC §1.4 (checked byte for byte against the golden
- * receipts), the plain and pretty writers, and the tree accessors.
+ * receipts), the plain and pretty writers, the tree accessors, and parses
+ * that build only what a filter keeps (lar_json_parse_kept).
  *
  * Every parse gets its input in a malloc'd block of exactly its length, so
  * AddressSanitizer catches any read past src+len.
@@ -1096,6 +1097,8 @@ static int cmpname(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int kept_same_all(const char *text, size_t n);
+
 static void test_jsontestsuite(void)
 {
 	char path[4096];
@@ -1134,6 +1137,7 @@ static void test_jsontestsuite(void)
 		struct lar_json_error e = {LAR_JSONF_NONE, 0};
 		const struct lar_json *v = parse_n(text, len, &st, &e);
 		const char *nm = names[k];
+		CHECKM(kept_same_all(text, len), "%s: the same verdict and kept tree under each filter", nm);
 		if (nm[0] == 'y') {
 			y++;
 			size_t r;
@@ -1429,6 +1433,220 @@ static void test_memo(void)
 	lar_json_memo_free(memo);
 }
 
+/* ---- building only what the caller reads (lar_json_parse_kept) ---- */
+
+static const struct lar_json_keep keep_none = { 0, NULL };
+static const struct lar_json_kept names_a[] = { { "a", 1, NULL } };
+static const struct lar_json_keep keep_a = { 1, names_a };
+static const struct lar_json_keep keep_x;
+static const struct lar_json_kept names_x[] = {
+	{ "o", 1, &keep_a }, { "a", 1, NULL }, { "b", 1, &keep_none }, { "x", 1, &keep_x }, { "z", 1, NULL },
+};
+static const struct lar_json_keep keep_x = { sizeof names_x / sizeof *names_x, names_x };
+static const struct lar_json_keep *const filters[] = { &keep_none, &keep_a, &keep_x };
+
+/* What lar_json_parse_kept must build under keep, written as lar_json_write
+ * writes it: the whole tree v with the left-out values dropped (json.h). */
+static void write_kept(struct lar_buf *out, const struct lar_json *v, const struct lar_json_keep *keep)
+{
+	if (keep == NULL || (v->type != LAR_JSON_OBJECT && v->type != LAR_JSON_ARRAY)) {
+		lar_json_write(out, v);
+		return;
+	}
+	if (v->type == LAR_JSON_ARRAY || keep->n == 0) {
+		lar_buf_put(out, v->type == LAR_JSON_ARRAY ? "[]" : "{}", 2);
+		return;
+	}
+	lar_buf_putc(out, '{');
+	int first = 1;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct lar_json_member *m = &v->u.members[i];
+		const struct lar_json_keep *sub = NULL;
+		int named = 0;
+		for (size_t j = 0; j < keep->n && !named; j++) {
+			if (keep->names[j].len == m->keylen && memcmp(keep->names[j].name, m->key, m->keylen) == 0) {
+				named = 1;
+				sub = keep->names[j].sub;
+			}
+		}
+		int container = m->value.type == LAR_JSON_OBJECT || m->value.type == LAR_JSON_ARRAY;
+		if (container && !named)
+			continue;
+		if (!first)
+			lar_buf_putc(out, ',');
+		first = 0;
+		lar_json_write_string(out, m->key, m->keylen);
+		lar_buf_putc(out, ':');
+		write_kept(out, &m->value, container ? sub : NULL);
+	}
+	lar_buf_putc(out, '}');
+}
+
+/* d[0..n) parsed whole (then filtered by write_kept) into y and with
+ * lar_json_parse_kept (memo may be NULL) into x; 1 when they agree - the
+ * same status, fault and offset, the same kept tree. */
+static int kept_vs_whole(const uint8_t *d, size_t n, const struct lar_json_keep *keep, struct lar_json_memo *memo,
+			 struct lar_arena *a1, struct lar_arena *a2, struct lar_buf *x, struct lar_buf *y)
+{
+	const struct lar_json *v1 = NULL, *v2 = NULL;
+	struct lar_json_error e1, e2;
+	lar_arena_reset(a1);
+	lar_arena_reset(a2);
+	lar_buf_reset(x);
+	lar_buf_reset(y);
+	lar_status s1 = lar_json_parse_kept(d, n, a1, memo, keep, &v1, &e1);
+	lar_status s2 = lar_json_parse(d, n, a2, &v2, &e2);
+	lar_buf_printf(x, "%d %d %zu ", (int)s1, (int)e1.fault, e1.offset);
+	lar_buf_printf(y, "%d %d %zu ", (int)s2, (int)e2.fault, e2.offset);
+	if (s1 == LAR_OK)
+		lar_json_write(x, v1);
+	if (s2 == LAR_OK)
+		write_kept(y, v2, keep);
+	return x->len == y->len && memcmp(x->p, y->p, x->len) == 0;
+}
+
+/* kept_vs_whole under each filter, from an exact-size copy of text */
+static int kept_same_all(const char *text, size_t n)
+{
+	struct lar_arena a1, a2;
+	struct lar_buf x, y;
+	lar_arena_init(&a1, 0);
+	lar_arena_init(&a2, 0);
+	lar_buf_init(&x, 0);
+	lar_buf_init(&y, 0);
+	uint8_t *exact = malloc(n ? n : 1);
+	memcpy(exact, text, n);
+	int same = 1;
+	for (size_t f = 0; f < sizeof filters / sizeof *filters; f++)
+		same &= kept_vs_whole(exact, n, filters[f], NULL, &a1, &a2, &x, &y);
+	free(exact);
+	lar_buf_free(&x);
+	lar_buf_free(&y);
+	lar_arena_free(&a1);
+	lar_arena_free(&a2);
+	return same;
+}
+
+static void test_kept(void)
+{
+	struct lar_json_memo *memo;
+	CHECK(lar_json_memo_new(&memo) == LAR_OK);
+	struct lar_arena a1, a2;
+	lar_arena_init(&a1, 0);
+	lar_arena_init(&a2, 0);
+	struct lar_buf x, y;
+	lar_buf_init(&x, 0);
+	lar_buf_init(&y, 0);
+
+	/* documents of repeated names: left-out values hold duplicates, bad
+	 * literals and escapes; with and without the memo */
+	unsigned seed = 11;
+	int differ = 0;
+	char doc[1024];
+	for (int t = 0; t < 60000; t++) {
+		size_t n = gen_doc(doc, sizeof doc, &seed);
+		const struct lar_json_keep *k = filters[t % 3];
+		if (!kept_vs_whole((const uint8_t *)doc, n, k, t & 4 ? memo : NULL, &a1, &a2, &x, &y) &&
+		    differ++ < 3)
+			fprintf(stderr, "kept differs on '%.*s':\n  %.*s\n  %.*s\n", (int)n, doc, (int)x.len,
+				(char *)x.p, (int)y.len, (char *)y.p);
+	}
+	CHECKM(differ == 0, "%d of 60000 documents parsed differently under a filter", differ);
+
+	/* every position of a few documents replaced by each of these bytes, or
+	 * cut there: the left-out parts are as strict as the rest, faults at the
+	 * same offsets */
+	static const char *const docs[] = {
+		"{\"x\":{\"b\":1,\"a\":[1,\"\\u00e9\",{\"c\":\"\\\\\"}],\"c\":null,\"o\":{\"a\":[2]}},"
+		"\"y\":[{\"d\":1e5,\"e\":-0.5}],\"z\":\"s\\n\",\"b\":{\"q\":true}}",
+		"{\"t\":{\"\\u0061\":1,\"b\":{\"c\":[[],{}]},\"a\":2},\"a\":[\"\\ud83d\\ude00\",false]}",
+		"[{\"a\":1},{\"b\":[1,2,{\"a\":\"\xc3\xa9\"}]},\"\\\"\"]",
+		"{\"b\":{\"k\":\"\\u0000\"},\"o\":{\"z\":1,\"a\":{\"y\":2,\"x\":3,\"y\":4}}}",
+	};
+	static const char subst[] = "\"\\{}[],:0-au \x01\xc3\x80\x7f" "e.";
+	differ = 0;
+	size_t cases = 0;
+	char buf[512];
+	for (size_t di = 0; di < sizeof docs / sizeof *docs; di++) {
+		size_t len = strlen(docs[di]);
+		for (size_t pos = 0; pos < len; pos++) {
+			for (size_t si = 0; si <= sizeof subst - 1; si++) {
+				memcpy(buf, docs[di], len);
+				size_t n = len;
+				if (si == sizeof subst - 1)
+					n = pos; /* cut */
+				else
+					buf[pos] = subst[si];
+				uint8_t *exact = malloc(n ? n : 1); /* ASan: nothing read past the end */
+				memcpy(exact, buf, n);
+				for (size_t f = 0; f < 3; f++) {
+					cases++;
+					if (!kept_vs_whole(exact, n, filters[f], (pos & 1) ? memo : NULL, &a1, &a2,
+							   &x, &y) && differ++ < 3)
+						fprintf(stderr, "kept differs on '%.*s':\n  %.*s\n  %.*s\n", (int)n,
+							buf, (int)x.len, (char *)x.p, (int)y.len, (char *)y.p);
+				}
+				free(exact);
+			}
+		}
+	}
+	CHECKM(differ == 0, "%d of %zu changed documents parsed differently under a filter", differ, cases);
+
+	/* duplicate names of a left-out object, the first escaped: found, at the
+	 * later name's quote as for a whole parse */
+	static const char dup[] = "{\"x\":{\"\\u0061\":1,\"b\":2,\"a\":3},\"a\":1}";
+	CHECK(kept_vs_whole((const uint8_t *)dup, sizeof dup - 1, &keep_a, NULL, &a1, &a2, &x, &y));
+	{
+		const struct lar_json *dv;
+		struct lar_json_error de;
+		lar_arena_reset(&a1);
+		lar_status ds = lar_json_parse_kept((const uint8_t *)dup, sizeof dup - 1, &a1, NULL, &keep_a, &dv,
+						    &de);
+		CHECKM(ds == LAR_E_SYNTAX && de.fault == LAR_JSONF_DUPLICATE && de.offset == 23,
+		       "left-out duplicate: %d %s at %zu", (int)ds, lar_json_fault_name(de.fault), de.offset);
+	}
+
+	/* what is left out holds no memory but the names of the object being
+	 * checked: a million-element array, a megabyte string of escapes in an
+	 * array and an object of 1,000 names fit an arena of 256 KiB (whose
+	 * scratch stacks may hold 64 KiB each) that a whole parse overflows */
+	size_t big = 1000000;
+	char *s = malloc(4 * big + 200000);
+	size_t n = 0;
+	n += (size_t)sprintf(s + n, "{\"z\":\"kept\",\"arr\":[");
+	for (size_t i = 0; i < big; i++)
+		n += (size_t)sprintf(s + n, "%s0", i ? "," : "");
+	n += (size_t)sprintf(s + n, "],\"esc\":[\"");
+	for (size_t i = 0; i < big / 2; i++)
+		s[n++] = '\\', s[n++] = 'n';
+	n += (size_t)sprintf(s + n, "\"],\"obj\":{");
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)sprintf(s + n, "%s\"k%d\":[%d]", i ? "," : "", (i * 7919) % 1000, i);
+	n += (size_t)sprintf(s + n, "}}");
+	struct lar_arena small;
+	lar_arena_init(&small, 256 * 1024);
+	const struct lar_json *v = NULL;
+	lar_status st = lar_json_parse_kept((const uint8_t *)s, n, &small, NULL, &keep_x, &v, NULL);
+	CHECKM(st == LAR_OK && v != NULL && v->type == LAR_JSON_OBJECT && v->n == 1 &&
+	       lar_json_str_eq(lar_json_get(v, "z"), "kept"), "left-out values fit a 256 KiB arena: %d", (int)st);
+	lar_arena_reset(&small);
+	st = lar_json_parse((const uint8_t *)s, n, &small, &v, NULL);
+	CHECKM(st == LAR_E_NOMEM, "the whole tree does not: %d", (int)st);
+	/* and a left-out object with a duplicate among its 1,000 names is still rejected */
+	memcpy(strstr(s, "\"k1\":"), "\"k0\"", 4);
+	lar_arena_reset(&small);
+	st = lar_json_parse_kept((const uint8_t *)s, n, &small, NULL, &keep_x, &v, NULL);
+	CHECKM(st == LAR_E_SYNTAX, "a duplicate among 1,000 left-out names: %d", (int)st);
+	lar_arena_free(&small);
+	free(s);
+
+	lar_buf_free(&x);
+	lar_buf_free(&y);
+	lar_arena_free(&a1);
+	lar_arena_free(&a2);
+	lar_json_memo_free(memo);
+}
+
 /* ---- golden receipts ---- */
 
 /* Tiny base64url (no padding) decoder for the test; -1 on a bad character. */
@@ -1558,6 +1776,7 @@ int main(void)
 	test_canonical();
 	test_parse_canonical();
 	test_memo();
+	test_kept();
 	test_plain();
 	test_jsontestsuite();
 	test_golden();

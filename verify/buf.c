@@ -188,6 +188,27 @@ void lar_arena_reset(struct lar_arena *a)
 	}
 }
 
+void lar_arena_mark(const struct lar_arena *a, struct lar_arena_mark *m)
+{
+	m->head = a->head;
+	m->used = a->head != NULL ? a->head->used : 0;
+	m->used_total = a->used_total;
+}
+
+void lar_arena_release(struct lar_arena *a, const struct lar_arena_mark *m)
+{
+	struct lar_arena_block *b = a->head;
+	while (b != m->head) { /* blocks are listed newest first */
+		struct lar_arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	a->head = b;
+	if (b != NULL)
+		b->used = m->used;
+	a->used_total = m->used_total;
+}
+
 void lar_arena_free(struct lar_arena *a)
 {
 	if (a == NULL)

@@ -128,6 +128,33 @@ lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena 
 			       struct lar_json_memo *memo, const struct lar_json **out,
 			       struct lar_json_error *err, int *canonical);
 
+/*
+ * Building only what the caller reads (lar_json_parse_kept).  Of an object
+ * under a filter, the members whose values are objects or arrays are kept
+ * when keep names them, with the kept entry's sub as their own filter (NULL:
+ * built whole), and left out of the tree otherwise; scalar members are always
+ * kept (they cost one node).  An array under a filter, and an object under an
+ * empty one (n 0), are left out whole.  A value left out is checked exactly
+ * as strictly - every rule above, duplicate names included - but builds
+ * nothing: a response's large tool result, or a hostile record's millions of
+ * values, holds no memory beyond the duplicate check of one object's names.
+ * A left-out object has n 0, and so has a left-out array; an object's n
+ * counts its kept members.
+ */
+struct lar_json_kept {
+	const char *name;
+	size_t len;
+	const struct lar_json_keep *sub;
+};
+struct lar_json_keep {
+	size_t n;
+	const struct lar_json_kept *names;
+};
+/* As lar_json_parse_memo (canonical == NULL), building only what keep names. */
+lar_status lar_json_parse_kept(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,
+			       const struct lar_json_keep *keep, const struct lar_json **out,
+			       struct lar_json_error *err);
+
 /* Member of an object by exact, case-sensitive name; NULL when obj is NULL,
  * not an object, or has no such member. */
 const struct lar_json *lar_json_get(const struct lar_json *obj, const char *name);

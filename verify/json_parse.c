@@ -71,7 +71,10 @@ struct parser {
 	size_t nmems, capmems;
 	uint32_t *tab; /* hash table of the duplicate check: member index + 1, 0 free */
 	size_t captab;
-	size_t scratch_max; /* bytes any one scratch stack may hold (the arena's bound) */
+	size_t scratch_max; /* bytes any one scratch stack may hold (a quarter of the arena's bound) */
+	const struct lar_json_keep *next_keep; /* the filter of the next object or array opened */
+	unsigned skip;   /* > 0: inside a value left out of the tree (checked, not built) */
+	int discard;     /* parse_escaped checks the string and keeps nothing */
 	int want_canon;  /* lar_json_parse_canonical: track canon */
 	int canon;       /* so far the text is its own canonical form (SPEC §1.4) */
 	enum lar_json_fault fault;
@@ -220,17 +223,26 @@ static int parse_escaped(struct parser *ps, const uint8_t *start, const uint8_t 
 		else
 			q++;
 	}
-	uint8_t *dst = lar_arena_alloc(ps->a, (size_t)(q - start));
-	if (dst == NULL)
-		return nomem(ps);
-	memcpy(dst, start, (size_t)(bs - start));
-	uint8_t *d = dst + (bs - start);
+	/* a string left out of the tree (ps->discard) is decoded into a small
+	 * buffer over and over: checked, but never held (plain bytes do not
+	 * advance, and every other step starts again at the buffer's start) */
+	uint8_t sink[8], *dst = sink;
+	size_t step = 0;
+	if (!ps->discard) {
+		dst = lar_arena_alloc(ps->a, (size_t)(q - start));
+		if (dst == NULL)
+			return nomem(ps);
+		memcpy(dst, start, (size_t)(bs - start));
+		step = 1;
+	}
+	uint8_t *d = step ? dst + (bs - start) : sink;
 	p = bs;
 	while (p < q) {
 		uint8_t c = *p;
 		switch (strcls[c]) {
 		case 0:
-			*d++ = c;
+			*d = c;
+			d += step;
 			p++;
 			continue;
 		case 3:
@@ -239,6 +251,8 @@ static int parse_escaped(struct parser *ps, const uint8_t *start, const uint8_t 
 			int n = utf8_len(p, end);
 			if (n <= 0)
 				return n < 0 ? fail_end(ps) : fail(ps, LAR_JSONF_UTF8, p);
+			if (!step)
+				d = sink;
 			memcpy(d, p, (size_t)n);
 			d += n;
 			p += n;
@@ -250,6 +264,8 @@ static int parse_escaped(struct parser *ps, const uint8_t *start, const uint8_t 
 		/* a backslash: RFC 8259 §7 escapes */
 		if (p + 1 >= q)
 			return q == end ? fail_end(ps) : fail(ps, LAR_JSONF_ESCAPE, p);
+		if (!step)
+			d = sink;
 		switch (p[1]) {
 		case '"': *d++ = '"'; break;
 		case '\\': *d++ = '\\'; break;
@@ -309,8 +325,8 @@ static int parse_escaped(struct parser *ps, const uint8_t *start, const uint8_t 
 	if (q == end)
 		return fail_end(ps);
 	ps->p = q + 1;
-	*out = (const char *)dst;
-	*outn = (size_t)(d - dst);
+	*out = step ? (const char *)dst : NULL;
+	*outn = step ? (size_t)(d - dst) : 0;
 	return 0;
 }
 
@@ -418,7 +434,7 @@ static int parse_string_any(struct parser *ps, const char **out, size_t *outn)
 			if (parse_escaped(ps, start, p, out, outn) != 0)
 				return -1;
 			/* the text between the quotes against the escaping of SPEC §1.4 */
-			if (ps->canon && ps->want_canon &&
+			if (ps->canon && ps->want_canon && !ps->discard &&
 			    !lar_json_canonical_string_is(start, (size_t)(ps->p - 1 - start), *out, *outn))
 				ps->canon = 0;
 			return 0;
@@ -853,12 +869,143 @@ static void memo_store(const struct parser *ps, struct memo_obj *mo, const struc
 	mo->n = (uint16_t)n;
 }
 
+/*
+ * Values left out of the tree (lar_json_parse_kept): the same grammar, the
+ * same strings, the same duplicate check, nothing built.  An object's names
+ * wait on the scratch stack for its duplicate check, decoded names in the
+ * arena until the object closes; strings that are values are never held.
+ */
+static int skip_array(struct parser *ps, struct lar_json *v, int depth)
+{
+	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
+		return fail(ps, LAR_JSONF_DEPTH, ps->p);
+	ps->next_keep = NULL;
+	ps->skip++;
+	ps->p++;
+	skipws(ps);
+	if (ps->p < ps->end && *ps->p == ']') {
+		ps->p++;
+	} else {
+		for (;;) {
+			struct lar_json item;
+			if (parse_value(ps, &item, depth + 1) != 0)
+				return -1;
+			skipws(ps);
+			if (ps->p >= ps->end)
+				return fail_end(ps);
+			if (*ps->p == ',') {
+				ps->p++;
+				skipws(ps);
+				continue;
+			}
+			if (*ps->p == ']')
+				break;
+			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+		}
+		ps->p++;
+	}
+	ps->skip--;
+	v->type = LAR_JSON_ARRAY;
+	v->n = 0;
+	v->u.items = no_items;
+	return 0;
+}
+
+static int skip_object(struct parser *ps, struct lar_json *v, int depth)
+{
+	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
+		return fail(ps, LAR_JSONF_DEPTH, ps->p);
+	struct lar_arena_mark mark;
+	lar_arena_mark(ps->a, &mark);
+	size_t base = ps->nmems;
+	int ascending = 1;
+	ps->next_keep = NULL;
+	ps->skip++;
+	ps->p++;
+	skipws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		goto done;
+	}
+	for (;;) {
+		struct lar_json_member m;
+		const uint8_t *keyat = ps->p;
+		if (keyat >= ps->end)
+			return fail_end(ps);
+		if (*keyat != '"')
+			return fail(ps, LAR_JSONF_SYNTAX, keyat);
+		if (parse_string(ps, &m.key, &m.keylen) != 0)
+			return -1;
+		/* SPEC §2.3: duplicate names, as in parse_object */
+		if (ascending && ps->nmems > base) {
+			int c = keycmp(&ps->mems[ps->nmems - 1], &m);
+			if (c == 0)
+				return fail(ps, LAR_JSONF_DUPLICATE, keyat);
+			ascending = c < 0;
+		}
+		skipws(ps);
+		if (ps->p >= ps->end)
+			return fail_end(ps);
+		if (*ps->p != ':')
+			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+		ps->p++;
+		skipws(ps);
+		if (parse_value(ps, &m.value, depth + 1) != 0)
+			return -1;
+		/* the name joins the stack once its value (which may use the stack) is done */
+		if (ps->nmems == ps->capmems &&
+		    grow(ps, (void **)&ps->mems, &ps->capmems, sizeof *ps->mems, ps->mems_inline) != 0)
+			return -1;
+		ps->mems[ps->nmems++] = m;
+		skipws(ps);
+		if (ps->p >= ps->end)
+			return fail_end(ps);
+		if (*ps->p == ',') {
+			ps->p++;
+			skipws(ps);
+			continue;
+		}
+		if (*ps->p == '}')
+			break;
+		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+	}
+	const uint8_t *close = ps->p++;
+	if (!ascending && dupcheck(ps, ps->mems + base, ps->nmems - base, close) != 0)
+		return -1;
+	ps->nmems = base;
+	lar_arena_release(ps->a, &mark);
+done:
+	ps->skip--;
+	v->type = LAR_JSON_OBJECT;
+	v->n = 0;
+	v->u.members = no_members;
+	return 0;
+}
+
+/* Whether a member named key[0..n) is kept by filter k: 1 with *sub set, or 0. */
+static int kept(const struct lar_json_keep *k, const char *key, size_t n, const struct lar_json_keep **sub)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		if (k->names[i].len == n && lar_mem_eq(k->names[i].name, key, n)) {
+			*sub = k->names[i].sub;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A member value left out of the tree (a sentinel past the public types). */
+#define LEFT_OUT ((enum lar_json_type)(LAR_JSON_OBJECT + 1))
+
 static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 {
 	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
 		return fail(ps, LAR_JSONF_DEPTH, ps->p);
 	size_t base = ps->nmems;
 	int ascending = 1;
+	const struct lar_json_keep *keep = ps->next_keep; /* lar_json_parse_kept's filter */
+	size_t left_out = 0;
+	ps->next_keep = NULL;
 	/* the names of this object in the last record: while they repeat, the
 	 * same bytes give the same names, the same order and no duplicate */
 	size_t obj = ps->nobj++;
@@ -951,8 +1098,19 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		} else if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
 			/* the nested object's members overwrite this slot: keep the name */
 			struct lar_json_member whole = { m->key, m->keylen, { 0, 0, { NULL } } };
-			if (parse_value(ps, &whole.value, depth + 1) != 0)
-				return -1;
+			const struct lar_json_keep *sub = NULL;
+			if (keep != NULL && !kept(keep, m->key, m->keylen, &sub)) {
+				ps->skip++; /* a container the caller does not read */
+				if (parse_value(ps, &whole.value, depth + 1) != 0)
+					return -1;
+				ps->skip--;
+				whole.value.type = LEFT_OUT;
+				left_out++;
+			} else {
+				ps->next_keep = sub;
+				if (parse_value(ps, &whole.value, depth + 1) != 0)
+					return -1;
+			}
 			ps->mems[ps->nmems] = whole; /* the stack may have moved */
 		} else if (parse_value(ps, &m->value, depth + 1) != 0) {
 			return -1;
@@ -976,23 +1134,31 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 	}
 	const uint8_t *close = ps->p++;
 	size_t n = ps->nmems - base;
-	struct lar_json_member *members = lar_arena_alloc(ps->a, n * sizeof *members);
-	if (members == NULL)
-		return nomem(ps);
-	memcpy(members, ps->mems + base, n * sizeof *members);
-	ps->nmems = base;
+	const struct lar_json_member *all = ps->mems + base; /* every name, left out or kept */
 	int same = mo != NULL && hits == n && n == mo->n; /* names checked before */
-	if (!same && !ascending && dupcheck(ps, members, n, close) != 0)
+	if (!same && !ascending && dupcheck(ps, all, n, close) != 0)
 		return -1;
 	if (mo != NULL) {
 		if (!same) /* replace the way used least recently */
 			way = ps->memo->recent[obj] ^ 1;
 		ps->memo->recent[obj] = (uint8_t)way;
 		if (!same)
-			memo_store(ps, &ps->memo->obj[obj][way], members, n);
+			memo_store(ps, &ps->memo->obj[obj][way], all, n);
 	}
+	struct lar_json_member *members = lar_arena_alloc(ps->a, (n - left_out) * sizeof *members);
+	if (members == NULL)
+		return nomem(ps);
+	if (left_out == 0) {
+		memcpy(members, all, n * sizeof *members);
+	} else {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (all[i].value.type != LEFT_OUT)
+				members[k++] = all[i];
+	}
+	ps->nmems = base;
 	v->type = LAR_JSON_OBJECT;
-	v->n = n;
+	v->n = n - left_out;
 	v->u.members = members;
 	return 0;
 }
@@ -1003,11 +1169,19 @@ static int parse_value(struct parser *ps, struct lar_json *v, int depth)
 		return fail_end(ps);
 	switch (*ps->p) {
 	case '{':
+		if (ps->skip || (ps->next_keep != NULL && ps->next_keep->n == 0))
+			return skip_object(ps, v, depth);
 		return parse_object(ps, v, depth);
 	case '[':
-		return parse_array(ps, v, depth);
+		return ps->skip || ps->next_keep != NULL ? skip_array(ps, v, depth) : parse_array(ps, v, depth);
 	case '"':
 		v->type = LAR_JSON_STRING;
+		if (ps->skip) {
+			ps->discard = 1;
+			int r = parse_string(ps, &v->u.s, &v->n);
+			ps->discard = 0;
+			return r;
+		}
 		return parse_string(ps, &v->u.s, &v->n);
 	case 't':
 		return parse_literal(ps, "true", 4, LAR_JSON_TRUE, v);
@@ -1025,7 +1199,8 @@ static int parse_value(struct parser *ps, struct lar_json *v, int depth)
 }
 
 static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,
-			const struct lar_json **out, struct lar_json_error *err, int *canonical)
+			const struct lar_json_keep *keep, const struct lar_json **out, struct lar_json_error *err,
+			int *canonical)
 {
 	struct parser ps;
 	struct lar_json v, *root;
@@ -1039,9 +1214,14 @@ static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, str
 	ps.nvals = ps.nmems = 0;
 	ps.tab = ps.tab_inline;
 	ps.captab = INLINE_TAB;
-	ps.scratch_max = a->max ? a->max : SIZE_MAX;
+	/* a quarter of the arena's bound: a container's entries wait here before
+	 * their copy in the arena, and both count towards what a record holds */
+	ps.scratch_max = a->max ? a->max / 4 : SIZE_MAX;
 	ps.memo = memo;
 	ps.nobj = 0;
+	ps.next_keep = keep;
+	ps.skip = 0;
+	ps.discard = 0;
 	ps.want_canon = canonical != NULL;
 	ps.canon = 1;
 	ps.fault = LAR_JSONF_NONE;
@@ -1092,13 +1272,13 @@ out:
 lar_status lar_json_parse(const uint8_t *src, size_t len, struct lar_arena *a,
 			  const struct lar_json **out, struct lar_json_error *err)
 {
-	return parse(src, len, a, NULL, out, err, NULL);
+	return parse(src, len, a, NULL, NULL, out, err, NULL);
 }
 
 lar_status lar_json_parse_canonical(const uint8_t *src, size_t len, struct lar_arena *a,
 				    const struct lar_json **out, struct lar_json_error *err, int *canonical)
 {
-	return parse(src, len, a, NULL, out, err, canonical);
+	return parse(src, len, a, NULL, NULL, out, err, canonical);
 }
 
 lar_status lar_json_memo_new(struct lar_json_memo **out)
@@ -1116,7 +1296,14 @@ lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena 
 			       struct lar_json_memo *memo, const struct lar_json **out,
 			       struct lar_json_error *err, int *canonical)
 {
-	return parse(src, len, a, memo, out, err, canonical);
+	return parse(src, len, a, memo, NULL, out, err, canonical);
+}
+
+lar_status lar_json_parse_kept(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,
+			       const struct lar_json_keep *keep, const struct lar_json **out,
+			       struct lar_json_error *err)
+{
+	return parse(src, len, a, memo, keep, out, err, NULL);
 }
 
 const char *lar_json_fault_name(enum lar_json_fault f)

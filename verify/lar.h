@@ -100,6 +100,14 @@ void lar_arena_init(struct lar_arena *a, size_t max);
 void *lar_arena_alloc(struct lar_arena *a, size_t n); /* NULL on oom / over max */
 void lar_arena_reset(struct lar_arena *a);
 void lar_arena_free(struct lar_arena *a);
+/* A point to give back to: lar_arena_release() frees what was allocated
+ * after lar_arena_mark() (and nothing before it). */
+struct lar_arena_mark {
+	struct lar_arena_block *head;
+	size_t used, used_total;
+};
+void lar_arena_mark(const struct lar_arena *a, struct lar_arena_mark *m);
+void lar_arena_release(struct lar_arena *a, const struct lar_arena_mark *m);
 
 /*
  * a[0..n) == b[0..n), inline: the names and ids a receipt is made of are

@@ -23,7 +23,17 @@
 #include "b64url.h"
 #include "mac.h"
 
-#define ARENA_MAX (256u * 1024 * 1024)
+/*
+ * The most a verifier's arena - one record's envelope and payload trees - and
+ * each scratch stack of the parser may hold (json_parse.c).  A record is at
+ * most 16 MiB (reader.h), and what the envelope parse builds is only what
+ * lar_receipt_verify reads (env_keep): a real record needs a few kilobytes,
+ * a payload's escaped strings at most their decoded length (under 12 MiB),
+ * and the scratch stacks a quarter of the bound.  A record that would need more is malformed_input, a payload that would
+ * need more malformed_payload (RFC 8259 §9 lets a parser bound what it
+ * accepts), so that a hostile record cannot take hundreds of megabytes.
+ */
+#define ARENA_MAX (24u * 1024 * 1024)
 
 static const char *const reason_names[LAR_REASON_COUNT] = {
 	[LAR_R_MALFORMED_INPUT] = "malformed_input",
@@ -708,6 +718,23 @@ static void env_members(const struct lar_json *obj, struct env_members *em)
 	}
 }
 
+/*
+ * What the envelope parse builds (json.h, lar_json_parse_kept): the members
+ * env_members reads, the body whole (body_agrees compares any member the
+ * payload has too), nothing inside the values read as strings, and nothing
+ * of the rest of a response - the tool's result, say - which is checked as
+ * strictly but held nowhere.
+ */
+#define KEPT(s, sub) { s, sizeof s - 1, sub }
+static const struct lar_json_keep nothing = { 0, NULL };
+static const struct lar_json_keep env_keep;
+static const struct lar_json_kept env_names[] = {
+	KEPT("payload", &nothing),   KEPT("signature", &nothing),	   KEPT("receipt", &env_keep),
+	KEPT("version", &nothing),   KEPT("signatureAlgorithm", &nothing), KEPT("keyId", &nothing),
+	KEPT("body", NULL),
+};
+static const struct lar_json_keep env_keep = { sizeof env_names / sizeof env_names[0], env_names };
+
 /* *out = the string value v, or 0 when v is absent or not a string. */
 static int str_of(const struct lar_json *v, struct lar_str *out)
 {
@@ -724,7 +751,7 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 	lar_arena_reset(&v->arena);
 
 	const struct lar_json *root, *env;
-	if (lar_json_parse_memo(rec, len, &v->arena, v->env_memo, &root, NULL, NULL) != LAR_OK) {
+	if (lar_json_parse_kept(rec, len, &v->arena, v->env_memo, &env_keep, &root, NULL) != LAR_OK) {
 		out->not_json = 1;
 		set_fail(out, LAR_R_MALFORMED_INPUT);
 		return LAR_OK;
