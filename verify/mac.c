@@ -150,6 +150,7 @@ lar_status lar_mac_compute(struct lar_mac_ctx *c, const void *msg, size_t n, uin
 		goto out;
 	st = LAR_OK;
 out:
+	/* hygiene only: the inner hash is not key-equivalent, and 32 bytes cost nothing to wipe */
 	OPENSSL_cleanse(ih, sizeof ih);
 	return st;
 }
