@@ -3,7 +3,9 @@
  * Whatever it accepts, cJSON (more lenient) must accept too, and the plain
  * writer's output must parse back to an equal tree.  And the names memo
  * changes nothing: the input cut at each 0x1E byte into documents, parsed in
- * turn with one memo, gives what parsing each without it gives.
+ * turn with one memo, gives what parsing each without it gives.  And a
+ * parse that leaves values out (lar_json_parse_kept) accepts and rejects
+ * exactly what a whole parse does, with the same fault at the same offset.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -51,9 +53,30 @@ static void memo_same(const uint8_t *data, size_t size)
 	lar_json_memo_free(memo);
 }
 
+static const struct lar_json_keep none = { 0, NULL };
+static const struct lar_json_keep some;
+static const struct lar_json_kept some_names[] = { { "a", 1, NULL }, { "b", 1, &none }, { "c", 1, &some } };
+static const struct lar_json_keep some = { 3, some_names };
+
+static void kept_same(const uint8_t *data, size_t size)
+{
+	struct lar_arena a;
+	lar_arena_init(&a, 64u << 20);
+	const struct lar_json *v1, *v2;
+	struct lar_json_error e1, e2;
+	const struct lar_json_keep *k = size > 0 && data[0] & 2 ? &some : &none;
+	lar_status s1 = lar_json_parse_kept(data, size, &a, NULL, k, &v1, &e1);
+	lar_arena_reset(&a);
+	lar_status s2 = lar_json_parse(data, size, &a, &v2, &e2);
+	if (s2 != LAR_E_NOMEM && (s1 != s2 || e1.fault != e2.fault || e1.offset != e2.offset))
+		abort();
+	lar_arena_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	memo_same(data, size);
+	kept_same(data, size);
 	struct lar_arena a, b;
 	const struct lar_json *v, *w;
 	lar_arena_init(&a, 64u << 20);
