@@ -3,9 +3,10 @@
 # §4.3): import of the golden sample twice (counts, an identical ledger, a
 # re-delivered receipt counted as present, rejects kept), mode 0600, exit
 # statuses, kill -9 during large imports (integrity ok, every file wholly in
-# or out, a rerun completes it), two concurrent imports, a second import
-# waiting for the first, export (order, inclusive --from/--to, CSV read back
-# by Python's csv module, atomic -o), and report reconcile/dupes findings.
+# or out, a rerun completes it), a write that fails part-way, two concurrent
+# imports, a second import waiting for the first, export (order, inclusive
+# --from/--to, CSV read back by Python's csv module, atomic -o), and report
+# reconcile/dupes findings.
 # Not for: the SQL details (test_ledger.c) or report sums (test_report.c).
 set -u
 export LC_ALL=C TZ=UTC
@@ -123,6 +124,26 @@ check "the rerun stores what is missing and finds the rest" \
 run "$BIN" export -d "$K" --format jsonl
 check "after the rerun every receipt is stored once" test "$(lines "$T/out")" = $((4 * NBIG))
 integrity "$K" "after the rerun"
+
+# ---- a write that fails part-way (here: past a file size limit) ----
+# The WAL is written by a thread of its own (ledger/ledger_vfs.c): a write
+# of it that fails must still fail the file's commit, and leave the ledger
+# as it was.  SIGXFSZ is ignored, so the write past the limit gets EFBIG.
+F=$T/fsize.db
+run "$BIN" import -q -d "$F" --key "$KEYSPEC" "$T/big5.jsonl"
+expect_rc 0 "import before the size-limited one"
+run bash -c 'trap "" XFSZ; ulimit -f 8192; exec "$@"' sh "$BIN" import -q -d "$F" --key "$KEYSPEC" \
+	"$T/big6.jsonl"
+expect_rc 2 "import whose WAL cannot grow past 8 MiB"
+check "the failed write is named" grep -q -i "error\|full" "$T/err"
+integrity "$F" "after the failed import"
+run "$BIN" export -d "$F" --format jsonl
+check "after the failed import only the file before it is stored" test "$(lines "$T/out")" = $NBIG
+run "$BIN" import -q -d "$F" --key "$KEYSPEC" --format json "$T/big6.jsonl"
+expect_rc 0 "the same import without the limit"
+run "$BIN" export -d "$F" --format jsonl
+check "after it both files are stored" test "$(lines "$T/out")" = $((2 * NBIG))
+integrity "$F" "after the import without the limit"
 
 # ---- import stores exactly what verify decides, batch after batch ----
 # Around and across import's batches of 1024 records: values that are not
