@@ -129,17 +129,20 @@ lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uin
 			  enum lar_ledger_outcome *outcome, struct lar_err *e);
 
 /*
- * The lookup keys of an ok or flag verdict (schemas/ledger.sql), which
- * lar_ledger_add() computes itself: two SHA-256 a receipt, which an importer
+ * The lookup keys of an ok or flag verdict (schemas/ledger.sql), and the
+ * hashes of its summary groups, which lar_ledger_add() computes itself: two
+ * SHA-256 a receipt and two hashes of eight fields, which an importer
  * that verifies on other threads can have them compute there
  * (lar_ledger_keys needs no ledger and is safe on any thread) and hand to
  * lar_ledger_add_keyed(), which is lar_ledger_add() without computing them.
- * Keys that are not v's are a programmer error: lookups would miss.
+ * Keys that are not v's are a programmer error: lookups would miss (and
+ * wrong group hashes would split a file's sums into more rows).
  */
 struct lar_ledger_keys {
 	int64_t receipt; /* of its receiptId */
 	int64_t charge;  /* of its (tool, paying project, idempotency key), when charged */
 	int charged;     /* a Charged receipt with an idempotency key (SPEC §4 report dupes) */
+	uint64_t group[2]; /* hashes of its groups in the two summary tables (in memory only) */
 };
 lar_status lar_ledger_keys(const struct lar_verdict *v, struct lar_ledger_keys *out, struct lar_err *e);
 lar_status lar_ledger_add_keyed(struct lar_ledger *l, const struct lar_verdict *v, const struct lar_ledger_keys *k,

@@ -12,10 +12,12 @@
 #include "ledger_int.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mac.h"
 
@@ -134,13 +136,57 @@ static uint64_t hash_step(uint64_t h, const void *p, size_t n)
 	return mix(h, w ^ (uint64_t)n << 56);
 }
 
-static void sum_init(struct sumtab *t, const struct sum_kind *kind)
+/* The seed of the summary tables' hash: one per process, drawn when first
+ * needed, so that no input can be made to put its groups in one chain, and
+ * the same on every thread, so that lar_ledger_keys() can hash a receipt's
+ * groups on the thread that verified it. */
+static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
+static uint64_t group_seed;
+
+static void seed_init(void)
 {
 	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	group_seed = mix(mix((uint64_t)(uintptr_t)&ts, (uint64_t)ts.tv_nsec),
+			 (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 32);
+}
+
+/* The group of a receipt in the summary table of kind: its fields' values
+ * out of all[] (every sum_field's value), and their hash. */
+static uint64_t group_of(const struct sum_kind *kind, const struct lar_str *all, struct lar_str *f)
+{
+	uint64_t h;
+	pthread_once(&seed_once, seed_init);
+	h = group_seed;
+	for (size_t i = 0; i < kind->nfields; i++) {
+		f[i] = all[kind->fields[i]];
+		/* the length (or a null mark) keeps ("ab","c") apart from ("a","bc") */
+		h = mix(h, f[i].p ? (uint64_t)f[i].n : UINT64_MAX);
+		if (f[i].p)
+			h = hash_step(h, f[i].p, f[i].n);
+	}
+	return h;
+}
+
+/* Every sum_field's value of an authentic verdict; day is its createdAt's
+ * first ten characters. */
+static void group_fields(const struct lar_verdict *v, const char *day, struct lar_str *all)
+{
+	const struct lar_payload *p = &v->p;
+	all[SF_DAY] = (struct lar_str){ day, 10 };
+	all[SF_STATUS] = p->status;
+	all[SF_TOOL] = p->mcp_tool_id;
+	all[SF_SLUG] = p->tool_slug;
+	all[SF_METHOD] = p->tool_method_name;
+	all[SF_PROJECT] = p->paying_project_id;
+	all[SF_AGENT] = p->agent_id;
+	all[SF_KEY] = v->key_id;
+}
+
+static void sum_init(struct sumtab *t, const struct sum_kind *kind)
+{
 	memset(t, 0, sizeof *t);
 	t->kind = kind;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t->seed = mix(mix((uint64_t)(uintptr_t)t, (uint64_t)ts.tv_nsec), (uint64_t)ts.tv_sec);
 	lar_arena_init(&t->arena, 0);
 }
 
@@ -149,6 +195,7 @@ static void sum_clear(struct sumtab *t)
 	if (t->slots != NULL)
 		memset(t->slots, 0, SUM_SLOTS * sizeof *t->slots);
 	t->ngroups = 0;
+	t->bytes = 0;
 	lar_arena_reset(&t->arena);
 }
 
@@ -272,27 +319,19 @@ static int str_same(struct lar_str a, struct lar_str b)
 }
 
 /* Count a newly stored receipt in its group of t.  all[] holds every
- * sum_field's value for the receipt. */
-static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct lar_str *all,
+ * sum_field's value for the receipt, h the group's hash (group_of()). */
+static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct lar_str *all, uint64_t h,
 			  const struct lar_verdict *v, struct lar_err *e)
 {
 	const struct lar_payload *p = &v->p;
 	size_t nf = t->kind->nfields;
 	struct lar_str f[SUM_MAX_FIELDS];
-	uint64_t h = t->seed;
-	for (size_t i = 0; i < nf; i++) {
+	for (size_t i = 0; i < nf; i++)
 		f[i] = all[t->kind->fields[i]];
-		/* the length (or a null mark) keeps ("ab","c") apart from ("a","bc") */
-		h = mix(h, f[i].p ? (uint64_t)f[i].n : UINT64_MAX);
-		if (f[i].p)
-			h = hash_step(h, f[i].p, f[i].n);
-	}
-	if (t->groups == NULL) {
-		t->groups = malloc(SUM_MAX_GROUPS * sizeof *t->groups);
-		t->slots = calloc(SUM_SLOTS, sizeof *t->slots);
-		if (t->groups == NULL || t->slots == NULL)
-			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
-	}
+	if (t->groups == NULL && (t->groups = malloc(SUM_MAX_GROUPS * sizeof *t->groups)) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	if (t->slots == NULL && (t->slots = calloc(SUM_SLOTS, sizeof *t->slots)) == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 	size_t mask = SUM_SLOTS - 1, i = (size_t)h & mask;
 	struct sgroup *g = NULL;
 	for (; t->slots[i] != 0; i = (i + 1) & mask) {
@@ -306,11 +345,14 @@ static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct l
 		}
 	}
 	if (g == NULL) {
-		if (t->ngroups == SUM_MAX_GROUPS) {
+		size_t need = 0;
+		for (size_t k = 0; k < nf; k++)
+			need += f[k].p ? f[k].n + 1 : 0;
+		if (t->ngroups == SUM_MAX_GROUPS || (t->ngroups > 0 && t->bytes + need > SUM_MAX_BYTES)) {
 			lar_status st = sum_flush(l, t, e);
 			if (st != LAR_OK)
 				return st;
-			return sum_add(l, t, all, v, e);
+			return sum_add(l, t, all, h, v, e);
 		}
 		g = &t->groups[t->ngroups];
 		memset(g, 0, sizeof *g);
@@ -326,6 +368,7 @@ static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct l
 			g->f[k].p = c;
 		}
 		t->slots[i] = (uint32_t)++t->ngroups;
+		t->bytes += need;
 	}
 	g->s.count++;
 	g->s.gross_sats += p->gross_sats;
@@ -1062,10 +1105,11 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 		return st;
 	if ((st = ledger_stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
 		return st;
+	/* every parameter is bound again for each receipt: clearing them after
+	 * the step (39 releases) would be work thrown away */
 	bind_receipt(l, s, v, day, flags, line);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
 		return ledger_fail(l, e, rc, "store receipt");
 	int64_t id = sqlite3_last_insert_rowid(l->db);
@@ -1080,18 +1124,11 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 		    (st = run_ints(l, ST_ADD_DOUBLE, id, 0, "record double charge", e)) != LAR_OK)
 			return st;
 	}
-	struct lar_str all[SUM_MAX_FIELDS] = {
-		[SF_DAY] = { day, 10 },
-		[SF_STATUS] = p->status,
-		[SF_TOOL] = p->mcp_tool_id,
-		[SF_SLUG] = p->tool_slug,
-		[SF_METHOD] = p->tool_method_name,
-		[SF_PROJECT] = p->paying_project_id,
-		[SF_AGENT] = p->agent_id,
-		[SF_KEY] = v->key_id,
-	};
+	struct lar_str all[SUM_MAX_FIELDS];
+	group_fields(v, day, all);
 	if ((st = order_add(l, day, p->created, p->receipt_id, id, e)) != LAR_OK ||
-	    (st = sum_add(l, &l->fine, all, v, e)) != LAR_OK || (st = sum_add(l, &l->tool, all, v, e)) != LAR_OK)
+	    (st = sum_add(l, &l->fine, all, k->group[0], v, e)) != LAR_OK ||
+	    (st = sum_add(l, &l->tool, all, k->group[1], v, e)) != LAR_OK)
 		return st;
 	return LAR_OK;
 }
@@ -1119,6 +1156,11 @@ lar_status lar_ledger_keys(const struct lar_verdict *v, struct lar_ledger_keys *
 	    (out->charged &&
 	     (st = charge_key(p->mcp_tool_id, p->paying_project_id, p->idempotency_key, &out->charge, e)) != LAR_OK))
 		return st;
+	/* SPEC §1.3: createdAt starts with its UTC day (authentic() checked) */
+	struct lar_str all[SUM_MAX_FIELDS], f[SUM_MAX_FIELDS];
+	group_fields(v, p->created_at.p, all);
+	out->group[0] = group_of(&sum_fine, all, f);
+	out->group[1] = group_of(&sum_tool, all, f);
 	return LAR_OK;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ledger.h"
+#include "ledger_int.h" /* the summary bounds, which test_many_groups passes */
 #include "mac.h"
 #include "tap.h"
 
@@ -654,24 +655,27 @@ static void test_reject_bounds(void)
 	CHECK(path_int(p, "SELECT count(*) FROM reject WHERE hex(substr(excerpt, 1, 3)) = '01080F'") == 2);
 }
 
-/* More groups in one file than the in-memory summary holds: it flushes
- * part-way and the sums still come out right; a rollback drops them all. */
-static void test_many_groups(void)
+/* More groups in one file than the in-memory summary holds (ngroups over
+ * SUM_MAX_GROUPS, or agent ids of agent_len bytes whose groups pass
+ * SUM_MAX_BYTES): it flushes part-way and the sums still come out right;
+ * with `rollback`, a first pass rolled back leaves no row. */
+static void many_groups(const char *name, int nreceipts, int ngroups, int agent_len, int rollback)
 {
-	const char *p = tmpfile_path("groups.db");
+	const char *p = tmpfile_path(name);
 	struct lar_ledger *l = open_ok(p, 0);
 	struct lar_err e = { 0 };
 	if (l == NULL)
 		return;
-	char rid[64], agent[64];
+	char rid[64], agent[1100];
 	struct spec s = { .rid = rid, .agent = agent, .gross = 9, .fee = 1, .net = 8 };
 	struct lar_verdict v;
 	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = rollback ? 0 : 1; pass < 2; pass++) {
 		CHECK(lar_ledger_file_begin(l, "groups.jsonl", &e) == LAR_OK);
-		for (int i = 0; i < 40000; i++) {
+		for (int i = 0; i < nreceipts; i++) {
 			snprintf(rid, sizeof rid, "mcp_receipt_%d_%d", pass, i);
-			snprintf(agent, sizeof agent, "agent-%d", i % 30000); /* 30000 groups, some twice */
+			/* ngroups groups, some twice */
+			snprintf(agent, sizeof agent, "%0*d", agent_len, i % ngroups);
 			s.flags = i % 7 == 0 ? 1u << LAR_R_AMOUNT_MISMATCH : 0;
 			mkv(&v, &s);
 			if (lar_ledger_add(l, &v, (uint64_t)i + 1, NULL, &e) != LAR_OK) {
@@ -688,14 +692,24 @@ static void test_many_groups(void)
 	}
 	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
 	lar_ledger_close(l);
-	CHECK(path_int(p, "SELECT count(*) FROM receipt") == 40000);
-	/* 30000 groups, some in two rows (partial sums of both sides of a flush) */
-	CHECK(path_int(p, "SELECT count(*) FROM (SELECT 1 FROM day_summary GROUP BY agent_id)") == 30000);
-	CHECK(path_int(p, "SELECT count(*) FROM day_summary") > 30000);
-	CHECK(path_int(p, "SELECT sum(receipts) FROM day_summary") == 40000);
-	CHECK(path_int(p, "SELECT receipts FROM day_tool_summary") == 40000);
-	CHECK(path_int(p, "SELECT sum(discrepancies) FROM day_summary") == (40000 + 6) / 7);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt") == nreceipts);
+	/* ngroups groups, some in two rows (partial sums of both sides of a flush) */
+	CHECK(path_int(p, "SELECT count(*) FROM (SELECT 1 FROM day_summary GROUP BY agent_id)") == ngroups);
+	CHECK(path_int(p, "SELECT count(*) FROM day_summary") > ngroups);
+	CHECK(path_int(p, "SELECT sum(receipts) FROM day_summary") == nreceipts);
+	CHECK(path_int(p, "SELECT receipts FROM day_tool_summary") == nreceipts);
+	CHECK(path_int(p, "SELECT sum(discrepancies) FROM day_summary") == (nreceipts + 6) / 7);
 	CHECK(summary_mismatches(p) == 0 && order_mismatches(p) == 0);
+}
+
+static void test_many_groups(void)
+{
+	/* 30,000 groups of 1 KB agent ids: over SUM_MAX_BYTES */
+	_Static_assert(30000 * 1000 > SUM_MAX_BYTES && 30000 < SUM_MAX_GROUPS, "flushed by bytes");
+	many_groups("groups-bytes.db", 40000, 30000, 1000, 1);
+	/* short agent ids, more groups than SUM_MAX_GROUPS */
+	_Static_assert(SUM_MAX_GROUPS + 8000 < 150000, "flushed by count");
+	many_groups("groups-count.db", 150000, SUM_MAX_GROUPS + 8000, 1, 0);
 }
 
 static double now_s(void)
