@@ -631,6 +631,36 @@ static int grow(struct parser *ps, void **stack, size_t *cap, size_t size, void 
 
 static int parse_value(struct parser *ps, struct lar_json *v, int depth);
 
+/* After a value in a container closed by close: 1 when a ',' was taken (a
+ * value follows), 0 on close (not taken), -1 on anything else. */
+static inline int after_value(struct parser *ps, uint8_t close)
+{
+	skipws(ps);
+	if (ps->p >= ps->end)
+		return fail_end(ps);
+	if (*ps->p == ',') {
+		ps->p++;
+		skipws(ps);
+		return 1;
+	}
+	if (*ps->p == close)
+		return 0;
+	return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+}
+
+/* The ':' after a member name, with any whitespace around it. */
+static inline int name_colon(struct parser *ps)
+{
+	skipws(ps);
+	if (ps->p >= ps->end)
+		return fail_end(ps);
+	if (*ps->p != ':')
+		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
+	ps->p++;
+	skipws(ps);
+	return 0;
+}
+
 static int parse_array(struct parser *ps, struct lar_json *v, int depth)
 {
 	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
@@ -659,17 +689,11 @@ static int parse_array(struct parser *ps, struct lar_json *v, int depth)
 			return -1;
 		}
 		ps->nvals++;
-		skipws(ps);
-		if (ps->p >= ps->end)
-			return fail_end(ps);
-		if (*ps->p == ',') {
-			ps->p++;
-			skipws(ps);
-			continue;
-		}
-		if (*ps->p == ']')
+		int more = after_value(ps, ']');
+		if (more < 0)
+			return -1;
+		if (!more)
 			break;
-		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
 	}
 	ps->p++;
 	size_t n = ps->nvals - base;
@@ -890,17 +914,11 @@ static int skip_array(struct parser *ps, struct lar_json *v, int depth)
 			struct lar_json item;
 			if (parse_value(ps, &item, depth + 1) != 0)
 				return -1;
-			skipws(ps);
-			if (ps->p >= ps->end)
-				return fail_end(ps);
-			if (*ps->p == ',') {
-				ps->p++;
-				skipws(ps);
-				continue;
-			}
-			if (*ps->p == ']')
+			int more = after_value(ps, ']');
+			if (more < 0)
+				return -1;
+			if (!more)
 				break;
-			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
 		}
 		ps->p++;
 	}
@@ -943,31 +961,18 @@ static int skip_object(struct parser *ps, struct lar_json *v, int depth)
 				return fail(ps, LAR_JSONF_DUPLICATE, keyat);
 			ascending = c < 0;
 		}
-		skipws(ps);
-		if (ps->p >= ps->end)
-			return fail_end(ps);
-		if (*ps->p != ':')
-			return fail(ps, LAR_JSONF_SYNTAX, ps->p);
-		ps->p++;
-		skipws(ps);
-		if (parse_value(ps, &m.value, depth + 1) != 0)
+		if (name_colon(ps) != 0 || parse_value(ps, &m.value, depth + 1) != 0)
 			return -1;
 		/* the name joins the stack once its value (which may use the stack) is done */
 		if (ps->nmems == ps->capmems &&
 		    grow(ps, (void **)&ps->mems, &ps->capmems, sizeof *ps->mems, ps->mems_inline) != 0)
 			return -1;
 		ps->mems[ps->nmems++] = m;
-		skipws(ps);
-		if (ps->p >= ps->end)
-			return fail_end(ps);
-		if (*ps->p == ',') {
-			ps->p++;
-			skipws(ps);
-			continue;
-		}
-		if (*ps->p == '}')
+		int more = after_value(ps, '}');
+		if (more < 0)
+			return -1;
+		if (!more)
 			break;
-		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
 	}
 	const uint8_t *close = ps->p++;
 	if (!ascending && dupcheck(ps, ps->mems + base, ps->nmems - base, close) != 0)
@@ -1082,14 +1087,8 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 	colon:
 		if (ps->end - ps->p >= 2 && ps->p[0] == ':' && ps->p[1] > ' ') {
 			ps->p++; /* compact JSON, the usual case: no whitespace to skip */
-		} else {
-			skipws(ps);
-			if (ps->p >= ps->end)
-				return fail_end(ps);
-			if (*ps->p != ':')
-				return fail(ps, LAR_JSONF_SYNTAX, ps->p);
-			ps->p++;
-			skipws(ps);
+		} else if (name_colon(ps) != 0) {
+			return -1;
 		}
 		if (ps->p < ps->end && *ps->p == '"') { /* the usual value, without a call */
 			m->value.type = LAR_JSON_STRING;
@@ -1120,17 +1119,11 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 			ps->p++;
 			continue;
 		}
-		skipws(ps);
-		if (ps->p >= ps->end)
-			return fail_end(ps);
-		if (*ps->p == ',') {
-			ps->p++;
-			skipws(ps);
-			continue;
-		}
-		if (*ps->p == '}')
+		int more = after_value(ps, '}');
+		if (more < 0)
+			return -1;
+		if (!more)
 			break;
-		return fail(ps, LAR_JSONF_SYNTAX, ps->p);
 	}
 	const uint8_t *close = ps->p++;
 	size_t n = ps->nmems - base;
