@@ -32,6 +32,9 @@ extern const char lar_ledger_schema_text[];
 #define LEDGER_APP_ID 1279349315
 #define LEDGER_PAGE_SIZE "65536" /* of a new ledger */
 #define LEDGER_CACHE_KIB "65536" /* page cache per connection: 64 MiB at most */
+/* An import file's cache: an eighth of the ledger, between these (KiB). */
+#define IMPORT_CACHE_MIN_KIB 8192
+#define IMPORT_CACHE_MAX_KIB 65536
 
 /* The schema hard-codes these bit numbers (flag_bits & 12288). */
 _Static_assert(LAR_R_NONCANONICAL_PAYLOAD == 10 && LAR_R_AMOUNT_MISMATCH == 12 && LAR_R_FEE_MISMATCH == 13 &&
@@ -690,6 +693,39 @@ int64_t lar_ledger_run_id(const struct lar_ledger *l)
 	return l->run_id;
 }
 
+/*
+ * The page cache for the file about to be imported: an eighth of the
+ * ledger, at least IMPORT_CACHE_MIN_KIB and at most IMPORT_CACHE_MAX_KIB.
+ * What an import reads again is the index pages where its rows go, at
+ * scattered places (receipt_order and the lookup keys, about a sixteenth of
+ * a ledger); the receipts, and a new ledger's indexes, are written once in
+ * order and spill to the WAL whatever the cache.  A cache larger than
+ * that only costs its first touch: 64 MiB of a new ledger's import were
+ * 14,000 page faults of its writing thread (of 35,000) and 56 MB of its
+ * peak RSS, for nothing.
+ */
+static lar_status size_cache(struct lar_ledger *l, struct lar_err *e)
+{
+	int64_t pages, page_size;
+	lar_status st;
+	if ((st = ledger_query_int(l, "PRAGMA page_count", &pages, e)) != LAR_OK ||
+	    (st = ledger_query_int(l, "PRAGMA page_size", &page_size, e)) != LAR_OK)
+		return st;
+	int64_t kib = pages * page_size / 8 / 1024;
+	if (kib < IMPORT_CACHE_MIN_KIB)
+		kib = IMPORT_CACHE_MIN_KIB;
+	if (kib > IMPORT_CACHE_MAX_KIB)
+		kib = IMPORT_CACHE_MAX_KIB;
+	if (kib == l->cache_kib)
+		return LAR_OK;
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld", (long long)kib);
+	if ((st = ledger_exec(l, sql, "begin file", e)) != LAR_OK)
+		return st;
+	l->cache_kib = kib;
+	return LAR_OK;
+}
+
 lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struct lar_err *e)
 {
 	lar_status st;
@@ -704,7 +740,7 @@ lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struc
 	 * waited for here (busy timeout) rather than failing mid-file. */
 	if ((st = ledger_run(l, ST_BEGIN, "begin file", e)) != LAR_OK)
 		return st;
-	if ((st = ledger_store_begin(l, e)) != LAR_OK) {
+	if ((st = size_cache(l, e)) != LAR_OK || (st = ledger_store_begin(l, e)) != LAR_OK) {
 		ledger_run(l, ST_ROLLBACK, "rollback", NULL);
 		return st;
 	}

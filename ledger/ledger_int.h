@@ -155,6 +155,7 @@ struct lar_ledger {
 	unsigned flags;
 	int busy_ms;
 	int version;
+	int64_t cache_kib; /* page cache size set by the last file_begin (0: the open's) */
 	int64_t run_id; /* 0: no run open */
 	int in_file;
 	int in_read; /* lar_ledger_read_begin nesting */
