@@ -1606,10 +1606,10 @@ static void test_kept(void)
 		       "left-out duplicate: %d %s at %zu", (int)ds, lar_json_fault_name(de.fault), de.offset);
 	}
 
-	/* what is left out holds no memory but the names of the object being
+	/* what is left out holds no memory but the names of the objects being
 	 * checked: a million-element array, a megabyte string of escapes in an
-	 * array and an object of 1,000 names fit an arena of 256 KiB (whose
-	 * scratch stacks may hold 64 KiB each) that a whole parse overflows */
+	 * array and an object of 1,000 names fit an arena of 256 KiB (the bound
+	 * of each scratch stack too) that a whole parse overflows */
 	size_t big = 1000000;
 	char *s = malloc(4 * big + 200000);
 	size_t n = 0;

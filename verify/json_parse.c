@@ -71,7 +71,7 @@ struct parser {
 	size_t nmems, capmems;
 	uint32_t *tab; /* hash table of the duplicate check: member index + 1, 0 free */
 	size_t captab;
-	size_t scratch_max; /* bytes any one scratch stack may hold (a quarter of the arena's bound) */
+	size_t scratch_max; /* bytes any one scratch stack may hold (the arena's bound) */
 	const struct lar_json_keep *next_keep; /* the filter of the next object or array opened */
 	unsigned skip;   /* > 0: inside a value left out of the tree (checked, not built) */
 	int discard;     /* parse_escaped checks the string and keeps nothing */
@@ -1207,9 +1207,7 @@ static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, str
 	ps.nvals = ps.nmems = 0;
 	ps.tab = ps.tab_inline;
 	ps.captab = INLINE_TAB;
-	/* a quarter of the arena's bound: a container's entries wait here before
-	 * their copy in the arena, and both count towards what a record holds */
-	ps.scratch_max = a->max ? a->max / 4 : SIZE_MAX;
+	ps.scratch_max = a->max ? a->max : SIZE_MAX;
 	ps.memo = memo;
 	ps.nobj = 0;
 	ps.next_keep = keep;

@@ -25,15 +25,13 @@
 
 /*
  * The most a verifier's arena - one record's envelope and payload trees - and
- * each scratch stack of the parser may hold (json_parse.c).  A record is at
- * most 16 MiB (reader.h), and what the envelope parse builds is only what
- * lar_receipt_verify reads (env_keep): a real record needs a few kilobytes,
- * a payload's escaped strings at most their decoded length (under 12 MiB),
- * and the scratch stacks a quarter of the bound.  A record that would need more is malformed_input, a payload that would
- * need more malformed_payload (RFC 8259 §9 lets a parser bound what it
- * accepts), so that a hostile record cannot take hundreds of megabytes.
+ * each scratch stack of the parser may hold (json_parse.c).  No record under
+ * the 16 MiB cap (reader.h) reaches it, so it decides no verdict: SPEC §2.3
+ * bounds neither the body nor the payload, whose unknown members "are
+ * allowed and kept" (§1.3).  What keeps a record's memory small is that the
+ * envelope parse builds only what lar_receipt_verify reads (env_keep).
  */
-#define ARENA_MAX (24u * 1024 * 1024)
+#define ARENA_MAX (256u * 1024 * 1024)
 
 static const char *const reason_names[LAR_REASON_COUNT] = {
 	[LAR_R_MALFORMED_INPUT] = "malformed_input",
