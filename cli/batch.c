@@ -307,7 +307,7 @@ static void *pipeline_main(void *arg)
 {
 	struct pipeline *pl = arg;
 	size_t limit = BATCH_RECORDS;
-	for (int i = 0;; i ^= 1) {
+	for (int i = 0;; i = (i + 1) % PIPELINE_BATCHES) {
 		pthread_mutex_lock(&pl->mu);
 		while (!pl->stop && pl->ready[i])
 			pthread_cond_wait(&pl->cv, &pl->mu);
@@ -357,8 +357,8 @@ int pipeline_start(struct pipeline *pl, struct lar_reader *rd, struct pool *pool
 	memset(pl, 0, sizeof *pl);
 	pl->rd = rd;
 	pl->pool = pool;
-	batch_init(&pl->b[0]);
-	batch_init(&pl->b[1]);
+	for (int i = 0; i < PIPELINE_BATCHES; i++)
+		batch_init(&pl->b[i]);
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->cv, NULL);
 	if (pthread_create(&pl->th, NULL, pipeline_main, pl) != 0) {
@@ -379,7 +379,7 @@ struct batch *pipeline_next(struct pipeline *pl)
 		pthread_cond_wait(&pl->cv, &pl->mu);
 	if (pl->ready[pl->next]) {
 		b = &pl->b[pl->next];
-		pl->next ^= 1;
+		pl->next = (pl->next + 1) % PIPELINE_BATCHES;
 	}
 	pthread_mutex_unlock(&pl->mu);
 	return b;
@@ -388,7 +388,7 @@ struct batch *pipeline_next(struct pipeline *pl)
 void pipeline_release(struct pipeline *pl, struct batch *b)
 {
 	pthread_mutex_lock(&pl->mu);
-	pl->ready[b == &pl->b[1]] = 0;
+	pl->ready[b - pl->b] = 0;
 	pthread_cond_broadcast(&pl->cv);
 	pthread_mutex_unlock(&pl->mu);
 }
@@ -405,8 +405,8 @@ lar_status pipeline_finish(struct pipeline *pl, struct lar_err *e)
 	lar_status s = pl->err;
 	if (s != LAR_OK && e != NULL)
 		*e = pl->e;
-	batch_free(&pl->b[0]);
-	batch_free(&pl->b[1]);
+	for (int i = 0; i < PIPELINE_BATCHES; i++)
+		batch_free(&pl->b[i]);
 	pthread_mutex_destroy(&pl->mu);
 	pthread_cond_destroy(&pl->cv);
 	return s;

@@ -145,8 +145,13 @@ void pool_free(struct pool *p);
 
 /*
  * A pipeline runs the reading side of one input on a thread of its own:
- * fill a batch, verify it with the pool, settle it, hand it over; two
- * batches, so the caller's thread uses one while the next is made.
+ * fill a batch, verify it with the pool, settle it, hand it over; a ring of
+ * PIPELINE_BATCHES batches, so the caller's thread uses one while the next
+ * ones are made.  With two (one ahead), import's storing thread waited for
+ * its next batch about a tenth of the time on a machine whose two cores the
+ * import's four threads share with other work: the reading side is faster
+ * on average but loses the core in turns; more batches ahead let it get
+ * ahead when it has the core.
  *
  *   pipeline_start(pl, rd, pool)
  *   while ((b = pipeline_next(pl)) != NULL) { use b; pipeline_release(pl, b); }
@@ -158,11 +163,13 @@ void pool_free(struct pool *p);
  * be read to its end (LAR_E_IO, LAR_E_NOMEM), otherwise verification
  * failed (LAR_E_NOMEM, LAR_E_CRYPTO).
  */
+#define PIPELINE_BATCHES 4
+
 struct pipeline {
 	struct lar_reader *rd;
 	struct pool *pool;
-	struct batch b[2];
-	int ready[2];    /* batch i is verified and not yet released */
+	struct batch b[PIPELINE_BATCHES];
+	int ready[PIPELINE_BATCHES]; /* batch i is verified and not yet released */
 	int next;        /* the batch pipeline_next() returns next */
 	int done;        /* the thread made its last batch */
 	int stop;        /* the caller asked the thread to stop */
