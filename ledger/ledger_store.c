@@ -192,8 +192,19 @@ static void sum_init(struct sumtab *t, const struct sum_kind *kind)
 
 static void sum_clear(struct sumtab *t)
 {
-	if (t->slots != NULL)
+	size_t mask = SUM_SLOTS - 1;
+	if (t->slots != NULL && t->ngroups >= SUM_SLOTS / 64) {
 		memset(t->slots, 0, SUM_SLOTS * sizeof *t->slots);
+	} else if (t->slots != NULL) {
+		/* a file of few groups (each file clears the table): only their
+		 * slots, each found from its hash (every one of them is there) */
+		for (size_t g = 0; g < t->ngroups; g++) {
+			size_t i = (size_t)t->groups[g].hash & mask;
+			while (t->slots[i] != g + 1)
+				i = (i + 1) & mask;
+			t->slots[i] = 0;
+		}
+	}
 	t->ngroups = 0;
 	t->bytes = 0;
 	lar_arena_reset(&t->arena);
