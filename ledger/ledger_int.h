@@ -97,7 +97,8 @@ struct sgroup {
 struct sumtab {
 	const struct sum_kind *kind;
 	struct sgroup *groups; /* SUM_MAX_GROUPS, allocated on first use */
-	uint32_t *slots; /* SUM_SLOTS: index + 1 into groups, 0 = empty */
+	uint64_t *slots; /* SUM_SLOTS: index + 1 into groups (0 = empty), the hash's
+			    top 32 bits above it (a tag) */
 	size_t ngroups;
 	size_t bytes; /* of the groups' fields in the arena */
 	struct lar_arena arena;
