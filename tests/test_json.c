@@ -1435,15 +1435,19 @@ static void test_memo(void)
 
 /* ---- building only what the caller reads (lar_json_parse_kept) ---- */
 
-static const struct lar_json_keep keep_none = { 0, NULL };
+static const struct lar_json_keep keep_none = { 0, NULL, 0 };
+static const struct lar_json_keep keep_scalars = { 0, NULL, 1 };
 static const struct lar_json_kept names_a[] = { { "a", 1, NULL } };
-static const struct lar_json_keep keep_a = { 1, names_a };
-static const struct lar_json_keep keep_x;
+static const struct lar_json_keep keep_a = { 1, names_a, 0 };
+static const struct lar_json_keep keep_x, keep_xs;
 static const struct lar_json_kept names_x[] = {
 	{ "o", 1, &keep_a }, { "a", 1, NULL }, { "b", 1, &keep_none }, { "x", 1, &keep_x }, { "z", 1, NULL },
+	{ "s", 1, &keep_scalars }, { "y", 1, &keep_xs },
 };
-static const struct lar_json_keep keep_x = { sizeof names_x / sizeof *names_x, names_x };
-static const struct lar_json_keep *const filters[] = { &keep_none, &keep_a, &keep_x };
+static const struct lar_json_keep keep_x = { sizeof names_x / sizeof *names_x, names_x, 0 };
+static const struct lar_json_keep keep_xs = { sizeof names_x / sizeof *names_x, names_x, 1 };
+static const struct lar_json_keep *const filters[] = { &keep_none, &keep_a, &keep_x, &keep_xs, &keep_scalars };
+#define NFILTERS (sizeof filters / sizeof *filters)
 
 /* What lar_json_parse_kept must build under keep, written as lar_json_write
  * writes it: the whole tree v with the left-out values dropped (json.h). */
@@ -1453,7 +1457,7 @@ static void write_kept(struct lar_buf *out, const struct lar_json *v, const stru
 		lar_json_write(out, v);
 		return;
 	}
-	if (v->type == LAR_JSON_ARRAY || keep->n == 0) {
+	if (v->type == LAR_JSON_ARRAY || (keep->n == 0 && !keep->scalars)) {
 		lar_buf_put(out, v->type == LAR_JSON_ARRAY ? "[]" : "{}", 2);
 		return;
 	}
@@ -1470,14 +1474,14 @@ static void write_kept(struct lar_buf *out, const struct lar_json *v, const stru
 			}
 		}
 		int container = m->value.type == LAR_JSON_OBJECT || m->value.type == LAR_JSON_ARRAY;
-		if (container && !named)
+		if (!named && (container || !keep->scalars))
 			continue;
 		if (!first)
 			lar_buf_putc(out, ',');
 		first = 0;
 		lar_json_write_string(out, m->key, m->keylen);
 		lar_buf_putc(out, ':');
-		write_kept(out, &m->value, container ? sub : NULL);
+		write_kept(out, &m->value, sub);
 	}
 	lar_buf_putc(out, '}');
 }
@@ -1545,7 +1549,7 @@ static void test_kept(void)
 	char doc[1024];
 	for (int t = 0; t < 60000; t++) {
 		size_t n = gen_doc(doc, sizeof doc, &seed);
-		const struct lar_json_keep *k = filters[t % 3];
+		const struct lar_json_keep *k = filters[t % NFILTERS];
 		if (!kept_vs_whole((const uint8_t *)doc, n, k, t & 4 ? memo : NULL, &a1, &a2, &x, &y) &&
 		    differ++ < 3)
 			fprintf(stderr, "kept differs on '%.*s':\n  %.*s\n  %.*s\n", (int)n, doc, (int)x.len,
@@ -1579,7 +1583,7 @@ static void test_kept(void)
 					buf[pos] = subst[si];
 				uint8_t *exact = malloc(n ? n : 1); /* ASan: nothing read past the end */
 				memcpy(exact, buf, n);
-				for (size_t f = 0; f < 3; f++) {
+				for (size_t f = 0; f < NFILTERS; f++) {
 					cases++;
 					if (!kept_vs_whole(exact, n, filters[f], (pos & 1) ? memo : NULL, &a1, &a2,
 							   &x, &y) && differ++ < 3)

@@ -130,17 +130,20 @@ lar_status lar_json_parse_memo(const uint8_t *src, size_t len, struct lar_arena 
 
 /*
  * Building only what the caller reads (lar_json_parse_kept).  Of an object
- * under a filter, the members whose values are objects or arrays are kept
- * when keep names them, with the kept entry's sub as their own filter (NULL:
- * built whole), and left out of the tree otherwise; scalar members are always
- * kept (they cost one node).  An array under a filter, and an object under an
- * empty one (n 0), are left out whole.  A value left out is checked exactly
- * as strictly - every rule above, duplicate names included - but builds
+ * under a filter, the members that keep names are built, each value under the
+ * entry's sub as its own filter (NULL: built whole); so are, when the filter
+ * sets scalars, all members whose values are not objects or arrays (they cost
+ * one node each, and no name lookup); every other member is left out of the
+ * tree.  An array under a filter, and an object under an empty one (n 0,
+ * scalars 0), are left out whole.  A value left out is checked exactly as
+ * strictly - every rule above, duplicate names included - but builds
  * nothing: a response's large tool result, or a hostile record's millions of
- * values, holds no memory beyond the duplicate check of one object's names.
- * A left-out object has n 0, and so has a left-out array; an object's n
- * counts its kept members.
+ * values, holds no memory beyond the duplicate check of the names of the
+ * objects open at one time.  An object's n counts its kept members; an array
+ * or object left out whole has n 0 (its type is kept).  A filter names at most
+ * LAR_JSON_KEEP_MAX members.
  */
+#define LAR_JSON_KEEP_MAX 127
 struct lar_json_kept {
 	const char *name;
 	size_t len;
@@ -149,6 +152,7 @@ struct lar_json_kept {
 struct lar_json_keep {
 	size_t n;
 	const struct lar_json_kept *names;
+	int scalars; /* 1: members whose values are not containers are all kept */
 };
 /* As lar_json_parse_memo (canonical == NULL), building only what keep names. */
 lar_status lar_json_parse_kept(const uint8_t *src, size_t len, struct lar_arena *a, struct lar_json_memo *memo,

@@ -987,28 +987,28 @@ done:
 	return 0;
 }
 
-/* Whether a member named key[0..n) is kept by filter k: 1 with *sub set, or 0. */
-static int kept(const struct lar_json_keep *k, const char *key, size_t n, const struct lar_json_keep **sub)
+/* The entry of filter k that names key[0..n), or -1 (left out). */
+static int kept_index(const struct lar_json_keep *k, const char *key, size_t n)
 {
-	for (size_t i = 0; i < k->n; i++) {
-		if (k->names[i].len == n && lar_mem_eq(k->names[i].name, key, n)) {
-			*sub = k->names[i].sub;
-			return 1;
-		}
-	}
-	return 0;
+	for (size_t i = 0; i < k->n && i < LAR_JSON_KEEP_MAX; i++)
+		if (k->names[i].len == n && lar_mem_eq(k->names[i].name, key, n))
+			return (int)i;
+	return -1;
 }
 
 /* A member value left out of the tree (a sentinel past the public types). */
 #define LEFT_OUT ((enum lar_json_type)(LAR_JSON_OBJECT + 1))
 
-static int parse_object(struct parser *ps, struct lar_json *v, int depth)
+/* An object; filtered: 1 when ps->next_keep is set (compiled twice, so that
+ * an object without a filter pays nothing for them). */
+static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth, const int filtered)
 {
 	if (depth >= LAR_JSON_MAX_DEPTH) /* SPEC §2.3: nesting deeper than 64 */
 		return fail(ps, LAR_JSONF_DEPTH, ps->p);
 	size_t base = ps->nmems;
 	int ascending = 1;
-	const struct lar_json_keep *keep = ps->next_keep; /* lar_json_parse_kept's filter */
+	const struct lar_json_keep *keep = filtered ? ps->next_keep : NULL; /* lar_json_parse_kept's */
+	int by_name = keep != NULL && !keep->scalars; /* every member looked up */
 	size_t left_out = 0;
 	ps->next_keep = NULL;
 	/* the names of this object in the last record: while they repeat, the
@@ -1090,6 +1090,21 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		} else if (name_colon(ps) != 0) {
 			return -1;
 		}
+		int entry = 0;
+		if (filtered && (by_name || (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')))) {
+			entry = kept_index(keep, m->key, m->keylen);
+			if (entry < 0) { /* a member the caller does not read */
+				struct lar_json_member out = { m->key, m->keylen, { 0, 0, { NULL } } };
+				ps->skip++;
+				if (parse_value(ps, &out.value, depth + 1) != 0)
+					return -1;
+				ps->skip--;
+				out.value.type = LEFT_OUT;
+				ps->mems[ps->nmems] = out; /* the stack may have moved */
+				left_out++;
+				goto next;
+			}
+		}
 		if (ps->p < ps->end && *ps->p == '"') { /* the usual value, without a call */
 			m->value.type = LAR_JSON_STRING;
 			if (parse_string(ps, &m->value.u.s, &m->value.n) != 0)
@@ -1097,23 +1112,14 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 		} else if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
 			/* the nested object's members overwrite this slot: keep the name */
 			struct lar_json_member whole = { m->key, m->keylen, { 0, 0, { NULL } } };
-			const struct lar_json_keep *sub = NULL;
-			if (keep != NULL && !kept(keep, m->key, m->keylen, &sub)) {
-				ps->skip++; /* a container the caller does not read */
-				if (parse_value(ps, &whole.value, depth + 1) != 0)
-					return -1;
-				ps->skip--;
-				whole.value.type = LEFT_OUT;
-				left_out++;
-			} else {
-				ps->next_keep = sub;
-				if (parse_value(ps, &whole.value, depth + 1) != 0)
-					return -1;
-			}
+			ps->next_keep = filtered ? keep->names[entry].sub : NULL;
+			if (parse_value(ps, &whole.value, depth + 1) != 0)
+				return -1;
 			ps->mems[ps->nmems] = whole; /* the stack may have moved */
 		} else if (parse_value(ps, &m->value, depth + 1) != 0) {
 			return -1;
 		}
+	next:
 		ps->nmems++;
 		if (ps->end - ps->p >= 2 && ps->p[0] == ',' && ps->p[1] > ' ') {
 			ps->p++;
@@ -1156,13 +1162,18 @@ static int parse_object(struct parser *ps, struct lar_json *v, int depth)
 	return 0;
 }
 
+static int parse_object(struct parser *ps, struct lar_json *v, int depth)
+{
+	return ps->next_keep != NULL ? object(ps, v, depth, 1) : object(ps, v, depth, 0);
+}
+
 static int parse_value(struct parser *ps, struct lar_json *v, int depth)
 {
 	if (ps->p >= ps->end)
 		return fail_end(ps);
 	switch (*ps->p) {
 	case '{':
-		if (ps->skip || (ps->next_keep != NULL && ps->next_keep->n == 0))
+		if (ps->skip || (ps->next_keep != NULL && ps->next_keep->n == 0 && !ps->next_keep->scalars))
 			return skip_object(ps, v, depth);
 		return parse_object(ps, v, depth);
 	case '[':

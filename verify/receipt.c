@@ -107,6 +107,7 @@ struct lar_verifier {
 	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
 	lar_time time[32];               /* and the instants of its K_TIME members */
 	struct layout pay_layout, body_layout;
+	size_t pay_future; /* the payload's members beyond SPEC §1.3 (check_schema) */
 	struct lar_json_memo *env_memo, *pay_memo; /* names of the last envelope and payload */
 };
 
@@ -306,6 +307,35 @@ static const struct {
 };
 
 /*
+ * What the envelope parse builds (json.h, lar_json_parse_kept): of the record,
+ * of the envelope in it, of the body and of its attestation object, every
+ * member that is not an object or array (one node each, no name looked up),
+ * and of the objects and arrays only those lar_receipt_verify reads - the
+ * receipt, the body, the attestation object - with nothing inside the values
+ * read as strings or compared with a field of SPEC §1.3 (an object or array
+ * equals no value of §1.3).  The rest - a tool's result, say, or a body
+ * member's tree - is checked as strictly but held nowhere; the body members
+ * the payload has beyond §1.3 are compared from a whole parse made only when
+ * the payload has such members (future_agrees).  body_names and att_names are
+ * filled by ftab_build.
+ */
+#define KEPT(s, sub) { s, sizeof s - 1, sub }
+static const struct lar_json_keep nothing = { 0, NULL, 0 };
+static struct lar_json_kept body_names[NFIELDS + 1];
+static struct lar_json_kept att_names[sizeof att_body / sizeof att_body[0]];
+static struct lar_json_keep body_keep = { 0, body_names, 1 };
+static struct lar_json_keep att_keep = { 0, att_names, 1 };
+static const struct lar_json_keep env_keep;
+static const struct lar_json_kept env_names[] = {
+	/* the two objects first: only objects and arrays are looked up */
+	KEPT("receipt", &env_keep),  KEPT("body", &body_keep),		   KEPT("payload", &nothing),
+	KEPT("signature", &nothing), KEPT("signatureAlgorithm", &nothing), KEPT("keyId", &nothing),
+	KEPT("version", &nothing),
+};
+static const struct lar_json_keep env_keep = { sizeof env_names / sizeof env_names[0], env_names, 1 };
+_Static_assert(NFIELDS + 1 <= LAR_JSON_KEEP_MAX, "body_keep names too many members");
+
+/*
  * Index in fields[] of the member named key[0..n), or -1: an open-addressing
  * hash table over the names, built once (every payload and body member is
  * looked up, so this is on the hot path).
@@ -334,8 +364,16 @@ static void ftab_build(void)
 		ftab[h] = (int8_t)i;
 	}
 	f_created_at = field_index("createdAt", 9);
-	for (size_t j = 0; j < sizeof att_body / sizeof att_body[0]; j++)
+	for (size_t j = 0; j < sizeof att_body / sizeof att_body[0]; j++) {
 		att_field[j] = (int8_t)field_index(att_body[j].payload, strlen(att_body[j].payload));
+		att_names[j] = (struct lar_json_kept){ att_body[j].body, strlen(att_body[j].body), &nothing };
+	}
+	att_keep.n = sizeof att_body / sizeof att_body[0];
+	/* the attestation first: the one object a body holds */
+	body_names[0] = (struct lar_json_kept){ "attestation", 11, &att_keep };
+	for (size_t i = 0; i < NFIELDS; i++)
+		body_names[i + 1] = (struct lar_json_kept){ fields[i].name, flen[i], &nothing };
+	body_keep.n = NFIELDS + 1;
 }
 
 /* Build ftab once per process (lar_verifier_new calls it, so field_index
@@ -428,8 +466,9 @@ static int str_is(struct lar_str s, const char *lit)
  * each member is checked by kind.  0 ok, -1 violation.
  */
 static int check_schema(const struct lar_json *root, struct lar_str env_version, struct lar_payload *p,
-			const struct lar_json **slot, lar_time *time, struct layout *layout)
+			const struct lar_json **slot, lar_time *time, struct layout *layout, size_t *future)
 {
+	*future = 0;
 	memset(p, 0, sizeof *p);
 	for (size_t i = 0; i < NFIELDS; i++)
 		slot[i] = NULL;
@@ -439,8 +478,10 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 	for (size_t i = 0; i < root->n; i++) {
 		const struct lar_json_member *m = &root->u.members[i];
 		int idx = field_at(layout, i, m->key, m->keylen);
-		if (idx < 0)
-			continue; /* SPEC §1.3: future members are allowed and kept */
+		if (idx < 0) {
+			(*future)++; /* SPEC §1.3: future members are allowed and kept */
+			continue;
+		}
 		slot[idx] = &m->value; /* names are unique: the parser rejects duplicates */
 		present += fields[idx].attestation;
 	}
@@ -543,7 +584,7 @@ static inline int body_value_eq(enum kind kind, const struct lar_json *bv, const
 	return body_value_eq_slow(kind, bv, pv, pt);
 }
 
-static int key_is(const struct lar_json_member *m, const char *lit)
+static inline int key_is(const struct lar_json_member *m, const char *lit)
 {
 	size_t n = strlen(lit);
 	return m->keylen == n && lar_mem_eq(m->key, lit, n);
@@ -551,8 +592,8 @@ static int key_is(const struct lar_json_member *m, const char *lit)
 
 /* SPEC §1.5: 1 when the body agrees with the payload (or is absent).
  * slot[] holds the payload's known members (check_schema). */
-static int body_agrees(const struct lar_json *body, const struct lar_json *payload, const struct lar_payload *p,
-		       const struct lar_json *const *slot, const lar_time *time, struct layout *layout)
+static int body_agrees(const struct lar_json *body, const struct lar_payload *p, const struct lar_json *const *slot,
+		       const lar_time *time, struct layout *layout)
 {
 	if (body == NULL || body->type == LAR_JSON_NULL)
 		return 1;
@@ -586,7 +627,21 @@ static int body_agrees(const struct lar_json *body, const struct lar_json *paylo
 			}
 			continue;
 		}
-		/* a future member: compare when the payload has it too */
+	}
+	return 1;
+}
+
+/* SPEC §1.5: 1 when each member of body (from a whole parse) that is neither
+ * a field of §1.3 nor the attestation agrees with the payload's member of the
+ * same name, if it has one. */
+static int future_agrees(const struct lar_json *body, const struct lar_json *payload)
+{
+	if (body == NULL || body->type != LAR_JSON_OBJECT)
+		return 1; /* judged by body_agrees */
+	for (size_t i = 0; i < body->n; i++) {
+		const struct lar_json_member *m = &body->u.members[i];
+		if (field_index(m->key, m->keylen) >= 0 || key_is(m, "attestation"))
+			continue;
 		for (size_t j = 0; j < payload->n; j++) {
 			const struct lar_json_member *pm = &payload->u.members[j];
 			if (pm->keylen == m->keylen && lar_mem_eq(pm->key, m->key, m->keylen)) {
@@ -658,29 +713,13 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 		set_fail(out, LAR_R_MALFORMED_PAYLOAD);
 		return LAR_OK;
 	}
-	if (check_schema(tree, env_version, &out->p, v->slot, v->time, &v->pay_layout) != 0) {
+	if (check_schema(tree, env_version, &out->p, v->slot, v->time, &v->pay_layout, &v->pay_future) != 0) {
 		set_fail(out, LAR_R_SCHEMA_VIOLATION);
 		return LAR_OK;
 	}
 	out->payload_json = json;
 	out->payload_json_len = len;
 	out->payload_tree = tree;
-	return LAR_OK;
-}
-
-static lar_status finish_flags(struct lar_verifier *v, const struct lar_json *body, struct lar_verdict *out)
-{
-	uint32_t flags = 0;
-	/* noncanonical_payload: SPEC §1.4, checked by the parser (check_decoded) */
-	if (!v->payload_canonical)
-		flags |= bit(LAR_R_NONCANONICAL_PAYLOAD);
-	if (!body_agrees(body, out->payload_tree, &out->p, v->slot, v->time, &v->body_layout))
-		flags |= bit(LAR_R_BODY_MISMATCH);
-	lar_status s = payload_flags(v, &out->p, &flags);
-	if (s != LAR_OK)
-		return s;
-	out->reasons = flags;
-	out->status = flags ? LAR_V_FLAG : LAR_V_OK;
 	return LAR_OK;
 }
 
@@ -725,21 +764,54 @@ static void env_members(const struct lar_json *obj, struct env_members *em)
 }
 
 /*
- * What the envelope parse builds (json.h, lar_json_parse_kept): the members
- * env_members reads, the body whole (body_agrees compares any member the
- * payload has too), nothing inside the values read as strings, and nothing
- * of the rest of a response - the tool's result, say - which is checked as
- * strictly but held nowhere.
+ * The rare payload with members beyond SPEC §1.3, whose body members of the
+ * same names the envelope parse left out: *agree = future_agrees on the body
+ * of a whole parse of record rec[0..len).  LAR_E_NOMEM when that parse does
+ * not fit (as when the whole record was parsed first: malformed_input).
+ * Out of line: it is not the path verify takes.
  */
-#define KEPT(s, sub) { s, sizeof s - 1, sub }
-static const struct lar_json_keep nothing = { 0, NULL };
-static const struct lar_json_keep env_keep;
-static const struct lar_json_kept env_names[] = {
-	KEPT("payload", &nothing),   KEPT("signature", &nothing),	   KEPT("receipt", &env_keep),
-	KEPT("version", &nothing),   KEPT("signatureAlgorithm", &nothing), KEPT("keyId", &nothing),
-	KEPT("body", NULL),
-};
-static const struct lar_json_keep env_keep = { sizeof env_names / sizeof env_names[0], env_names };
+__attribute__((noinline)) static lar_status future_body_agrees(struct lar_verifier *v, const uint8_t *rec,
+								size_t len, const struct lar_json *payload, int *agree)
+{
+	const struct lar_json *root;
+	lar_status s = lar_json_parse(rec, len, &v->arena, &root, NULL);
+	if (s != LAR_OK)
+		return s;
+	struct env_members em;
+	env_members(root, &em); /* an object: the kept parse of the same text found the envelope */
+	if ((em.payload == NULL || em.signature == NULL) && em.receipt != NULL)
+		env_members(em.receipt, &em);
+	*agree = future_agrees(em.body, payload);
+	return LAR_OK;
+}
+
+static lar_status finish_flags(struct lar_verifier *v, const uint8_t *rec, size_t len, const struct lar_json *body,
+			       struct lar_verdict *out)
+{
+	uint32_t flags = 0;
+	/* noncanonical_payload: SPEC §1.4, checked by the parser (check_decoded) */
+	if (!v->payload_canonical)
+		flags |= bit(LAR_R_NONCANONICAL_PAYLOAD);
+	int agree = body_agrees(body, &out->p, v->slot, v->time, &v->body_layout);
+	if (agree && v->pay_future > 0 && rec != NULL) {
+		lar_status s = future_body_agrees(v, rec, len, out->payload_tree, &agree);
+		if (s == LAR_E_NOMEM) {
+			out->not_json = 1;
+			set_fail(out, LAR_R_MALFORMED_INPUT);
+			return LAR_OK;
+		}
+		if (s != LAR_OK)
+			return s;
+	}
+	if (!agree)
+		flags |= bit(LAR_R_BODY_MISMATCH);
+	lar_status s = payload_flags(v, &out->p, &flags);
+	if (s != LAR_OK)
+		return s;
+	out->reasons = flags;
+	out->status = flags ? LAR_V_FLAG : LAR_V_OK;
+	return LAR_OK;
+}
 
 /* *out = the string value v, or 0 when v is absent or not a string. */
 static int str_of(const struct lar_json *v, struct lar_str *out)
@@ -880,7 +952,7 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 	out->key_id = key_id;
 	out->payload_b64 = payload;
 	out->signature = sig;
-	return finish_flags(v, body, out);
+	return finish_flags(v, rec, len, body, out);
 }
 
 lar_status lar_receipt_check_payload(struct lar_verifier *v, const uint8_t *json, size_t len, struct lar_verdict *out)
@@ -891,7 +963,7 @@ lar_status lar_receipt_check_payload(struct lar_verifier *v, const uint8_t *json
 	lar_status s = check_decoded(v, json, len, none, out);
 	if (s != LAR_OK || out->status == LAR_V_FAIL)
 		return s;
-	return finish_flags(v, NULL, out);
+	return finish_flags(v, NULL, 0, NULL, out);
 }
 
 /* ---- sign (SPEC §1.2, §1.4, §1.5) ---- */
