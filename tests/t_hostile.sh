@@ -208,8 +208,8 @@ rm -f "$T/big-payload.json"
 # A response whose tool result is 6,000,000 numbers (12 MB) around a good
 # envelope is verified, and the result costs no memory (a whole parse tree
 # of it took 290 MB).  Names cost their duplicate check (man page): 700,000
-# names in one object (11 MB) about 60 MB.  The body is built whole, so a
-# hostile body still costs its tree, bounded by the 256 MiB arena.
+# names in one object (11 MB) about 50 MB.  Of the body only what is compared
+# with the payload is built: arrays there cost nothing either.
 ENV=$(tr -d '\n' <"$T/one.jsonl")
 { printf '{"result":['; yes 0 | head -n 6000000 | tr '\n' ','; printf '0],"receipt":%s}\n' "$ENV"; } >"$T/f"
 hostile "a response with a 6,000,000-number tool result" 0 "${V[@]}" "$T/f"
@@ -227,6 +227,13 @@ rss_under "a tool result of 700,000 names" 100000
 { printf '{"body":{'; for i in $(seq 38); do printf '"a%d":[' "$i"; yes 0 | head -n 199999 | tr '\n' ','; printf '0],'; done
   printf '"z":0}}\n'; } >"$T/f"
 hostile "a body of 38 arrays of 200,000 numbers" 1 "${V[@]}" "$T/f"
+rss_under "a body of 38 arrays of 200,000 numbers" 40000
+{ sed 's/,"body":{.*$//' "$T/one.jsonl" | tr -d '\n'; printf ',"body":{"zz":['
+  yes 0 | head -n 6000000 | tr '\n' ','; printf '0],"grossSats":[1,2]}}\n'; } >"$T/f"
+check "fixture: a good envelope with a 12 MB body" test "$(wc -c <"$T/f")" -gt 12000000
+hostile "a good envelope whose body holds 6,000,000 numbers" 1 "${V[@]}" --format json "$T/f"
+check "its verdict is body_mismatch (grossSats is an array)" grep -q '"status":"flag","reasons":\["body_mismatch"\]' "$T/out"
+rss_under "a good envelope whose body holds 6,000,000 numbers" 40000
 rm -f "$T/f2"
 
 # ---- a record over the 16 MiB cap, then a good line ----
