@@ -1081,6 +1081,7 @@ static void test_body(void)
 	/* members the payload has beyond SPEC §1.3 are compared whole, the
 	 * others ignored, whatever the records around them held */
 	pl_set(&p, "zzFuture", "{\"x\":[1,2],\"y\":null}");
+	pl_set(&p, "aaFuture", "7");
 	json = pl_json(&p, 0);
 	e = env_for(json, strlen(json), SECRET_A, KID);
 	const char *future[][2] = {
@@ -1090,6 +1091,11 @@ static void test_body(void)
 		{ "{\"zzFuture\":[1,2]}", "mismatch" },
 		{ "{\"zzOther\":[1,2],\"grossSats\":100}", "" },
 		{ "{\"grossSats\":101,\"zzFuture\":{\"x\":[1,2],\"y\":null}}", "mismatch" },
+		{ "{\"aaFuture\":7,\"zzOther\":{\"a\":[1]}}", "" },
+		{ "{\"aaFuture\":7.0}", "" },
+		{ "{\"aaFuture\":[7]}", "mismatch" },
+		{ "{\"aaFuture\":{\"7\":7},\"zzFuture\":{\"x\":[1,2],\"y\":null}}", "mismatch" },
+		{ "{\"aaFuture\":\"7\"}", "mismatch" },
 	};
 	for (int round = 0; round < 2; round++) {
 		for (size_t i = 0; i < sizeof future / sizeof *future; i++) {

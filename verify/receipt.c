@@ -766,15 +766,38 @@ static void env_members(const struct lar_json *obj, struct env_members *em)
 /*
  * The rare payload with members beyond SPEC §1.3, whose body members of the
  * same names the envelope parse left out: *agree = future_agrees on the body
- * of a whole parse of record rec[0..len).  LAR_E_NOMEM when that parse does
- * not fit (as when the whole record was parsed first: malformed_input).
- * Out of line: it is not the path verify takes.
+ * of record rec[0..len) parsed again, keeping of the body only the members
+ * of those names (a container only where the payload's value is one: it can
+ * equal nothing else).  A payload with more than FUTURE_MAX such members gets
+ * a whole parse.  LAR_E_NOMEM when the parse does not fit (then, as when the
+ * whole record was parsed first: malformed_input).  Out of line: it is not
+ * the path verify takes.
  */
+#define FUTURE_MAX 64
 __attribute__((noinline)) static lar_status future_body_agrees(struct lar_verifier *v, const uint8_t *rec,
 								size_t len, const struct lar_json *payload, int *agree)
 {
+	struct lar_json_kept names[FUTURE_MAX], env_names_f[4];
+	struct lar_json_keep body_f = { 0, names, 0 }, env_f = { 4, env_names_f, 0 };
+	const struct lar_json_keep *keep = &env_f;
+	for (size_t i = 0; i < payload->n && keep != NULL; i++) {
+		const struct lar_json_member *pm = &payload->u.members[i];
+		if (field_index(pm->key, pm->keylen) >= 0)
+			continue;
+		if (body_f.n == FUTURE_MAX) {
+			keep = NULL;
+			break;
+		}
+		int container = pm->value.type == LAR_JSON_OBJECT || pm->value.type == LAR_JSON_ARRAY;
+		names[body_f.n++] = (struct lar_json_kept){ pm->key, pm->keylen, container ? NULL : &nothing };
+	}
+	/* what env_members needs to find the body, in a response or not */
+	env_names_f[0] = (struct lar_json_kept){ "receipt", 7, &env_f };
+	env_names_f[1] = (struct lar_json_kept){ "body", 4, &body_f };
+	env_names_f[2] = (struct lar_json_kept){ "payload", 7, &nothing };
+	env_names_f[3] = (struct lar_json_kept){ "signature", 9, &nothing };
 	const struct lar_json *root;
-	lar_status s = lar_json_parse(rec, len, &v->arena, &root, NULL);
+	lar_status s = lar_json_parse_kept(rec, len, &v->arena, NULL, keep, &root, NULL);
 	if (s != LAR_OK)
 		return s;
 	struct env_members em;
