@@ -25,11 +25,15 @@
 
 /*
  * The most a verifier's arena - one record's envelope and payload trees - and
- * each scratch stack of the parser may hold (json_parse.c).  No record under
- * the 16 MiB cap (reader.h) reaches it, so it decides no verdict: SPEC §2.3
+ * each scratch stack of the parser may hold (json_parse.c).  It is kept as
+ * large as it was before the envelope parse was filtered, because SPEC §2.3
  * bounds neither the body nor the payload, whose unknown members "are
- * allowed and kept" (§1.3).  What keeps a record's memory small is that the
- * envelope parse builds only what lar_receipt_verify reads (env_keep).
+ * allowed and kept" (§1.3).  A record under the 16 MiB cap (reader.h) reaches
+ * it only through the arena's waste: a payload holding thousands of arrays of
+ * about 1,400 numbers (32 KB each, half a 64 KiB block wasted) fails as
+ * malformed_payload, as it did before (noted, not fixed).  What keeps a
+ * record's memory small is that the envelope parse builds only what
+ * lar_receipt_verify reads (env_keep).
  */
 #define ARENA_MAX (256u * 1024 * 1024)
 
