@@ -319,9 +319,9 @@ static const struct {
  * read as strings or compared with a field of SPEC §1.3 (an object or array
  * equals no value of §1.3).  The rest - a tool's result, say, or a body
  * member's tree - is checked as strictly but held nowhere; the body members
- * the payload has beyond §1.3 are compared from a whole parse made only when
- * the payload has such members (future_agrees).  body_names and att_names are
- * filled by ftab_build.
+ * the payload has beyond §1.3 are compared from a second parse that keeps
+ * them, made only when the payload has such members (future_body_agrees).
+ * body_names and att_names are filled by ftab_build.
  */
 #define KEPT(s, sub) { s, sizeof s - 1, sub }
 static const struct lar_json_keep nothing = { 0, NULL, 0 };
@@ -778,6 +778,7 @@ static void env_members(const struct lar_json *obj, struct env_members *em)
  * the path verify takes.
  */
 #define FUTURE_MAX 64
+_Static_assert(FUTURE_MAX <= LAR_JSON_KEEP_MAX, "FUTURE_MAX names too many members");
 __attribute__((noinline)) static lar_status future_body_agrees(struct lar_verifier *v, const uint8_t *rec,
 								size_t len, const struct lar_json *payload, int *agree)
 {
