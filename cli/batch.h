@@ -99,9 +99,9 @@ int batch_settle(struct batch *b, struct lar_reader *rd);
 typedef lar_status (*batch_fn)(void *ctx, struct batch *b, size_t i, int worker,
 				const struct lar_verdict *vd);
 
-/* A batch_fn: copy vd into b->recs[i].vd, its strings into the worker's
- * arena of b (payload_json and payload_tree are not kept: NULL).  ctx is
- * unused.  LAR_OK or LAR_E_NOMEM. */
+/* A batch_fn: copy vd into b->recs[i].vd, its strings and its decoded
+ * payload (payload_json) into the worker's arena of b (payload_tree is not
+ * kept: NULL).  ctx is unused.  LAR_OK or LAR_E_NOMEM. */
 lar_status batch_keep_verdict(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd);
 
 struct pool;

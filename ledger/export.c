@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "b64url.h"
 #include "csv.h"
 #include "json.h"
 
@@ -57,7 +56,6 @@ void lar_export_csv_row(struct lar_buf *out, const struct lar_ledger_receipt *r)
 
 void lar_export_jsonl_init(struct lar_export_jsonl *x)
 {
-	lar_buf_init(&x->payload, 0);
 	lar_arena_init(&x->arena, 0);
 }
 
@@ -65,7 +63,6 @@ void lar_export_jsonl_free(struct lar_export_jsonl *x)
 {
 	if (x == NULL)
 		return;
-	lar_buf_free(&x->payload);
 	lar_arena_free(&x->arena);
 }
 
@@ -82,18 +79,12 @@ lar_status lar_export_jsonl_row(struct lar_export_jsonl *x, struct lar_buf *out,
 				const struct lar_ledger_receipt *r, struct lar_err *e)
 {
 	const struct lar_json *tree;
-	size_t declen = r->payload_b64.p ? lar_b64url_declen(r->payload_b64.n) : SIZE_MAX;
-	size_t got;
 
-	if (declen == SIZE_MAX)
-		goto damaged;
-	lar_buf_reset(&x->payload);
-	if (lar_buf_reserve(&x->payload, declen + 1) != 0)
-		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
-	if (lar_b64url_decode(r->payload_b64.p, r->payload_b64.n, x->payload.p, &got) != LAR_OK)
+	/* the ledger keeps the payload decoded (schemas/ledger.sql) */
+	if (r->payload.p == NULL)
 		goto damaged;
 	lar_arena_reset(&x->arena);
-	lar_status st = lar_json_parse(x->payload.p, got, &x->arena, &tree, NULL);
+	lar_status st = lar_json_parse((const uint8_t *)r->payload.p, r->payload.n, &x->arena, &tree, NULL);
 	if (st == LAR_E_NOMEM)
 		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 	if (st != LAR_OK || tree->type != LAR_JSON_OBJECT)

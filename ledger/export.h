@@ -47,14 +47,13 @@ void lar_export_csv_row(struct lar_buf *out, const struct lar_ledger_receipt *r)
 
 /* Scratch memory of the JSON Lines writer, reused from row to row. */
 struct lar_export_jsonl {
-	struct lar_buf payload; /* decoded payload bytes */
-	struct lar_arena arena; /* its parse tree */
+	struct lar_arena arena; /* the stored payload's parse tree */
 };
 void lar_export_jsonl_init(struct lar_export_jsonl *x);
 void lar_export_jsonl_free(struct lar_export_jsonl *x); /* accepts NULL */
 
 /* One receipt as a JSON Lines row (ending in "\n").  LAR_OK; LAR_E_DB when
- * the stored payload text does not decode to a JSON object (a damaged
+ * the stored payload does not parse as a JSON object (a damaged
  * ledger); LAR_E_NOMEM.  out->oom is the caller's to check. */
 lar_status lar_export_jsonl_row(struct lar_export_jsonl *x, struct lar_buf *out,
 				const struct lar_ledger_receipt *r, struct lar_err *e);

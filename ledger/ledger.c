@@ -46,6 +46,7 @@ struct lar_ledger;
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e);
 static lar_status migrate_2_to_3(struct lar_ledger *l, struct lar_err *e);
 static lar_status migrate_3_to_4(struct lar_ledger *l, struct lar_err *e);
+static lar_status migrate_4_to_5(struct lar_ledger *l, struct lar_err *e);
 
 /*
  * Forward migrations: migrations[i] takes a ledger from schema version i + 1
@@ -57,12 +58,13 @@ static lar_status (*const migrations[])(struct lar_ledger *, struct lar_err *) =
 	migrate_1_to_2,
 	migrate_2_to_3,
 	migrate_3_to_4,
+	migrate_4_to_5,
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VERSION - 1,
 	       "one migration per schema version after the first");
 
-/* the v1 receipt columns, in parameter order ?1..?39 of ST_INSERT_RECEIPT */
-#define RECEIPT_COLUMNS                                                                                 \
+/* the receipt columns of schema versions 1 to 4 (the migrations' copies) */
+#define RECEIPT_COLUMNS_V4                                                                              \
 	"receipt_id, revenue_event_id, created_at, created_ticks, created_day, status, mcp_tool_id, "   \
 	"tool_slug, tool_name, tool_method_name, paying_project_id, agent_id, idempotency_key, "        \
 	"request_id, mcp_gate_session_id, mcp_gate_token_id, gross_sats, platform_fee_sats, net_sats, " \
@@ -70,6 +72,32 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VER
 	"attestation_source, attestation_network, attestation_subject_id, attestation_claims, "         \
 	"attestation_claims_sha256, verdict, flag_bits, flags, payload_b64, signature, key_id, "        \
 	"key_fingerprint, source, line, run_id"
+
+/* the receipt table of schema versions 2 to 4, which migrate_1_to_2 makes
+ * (migrate_4_to_5 then makes the current one from the schema text) */
+#define RECEIPT_TABLE_V4                                                                                 \
+	"CREATE TABLE receipt (id INTEGER PRIMARY KEY, receipt_id TEXT NOT NULL, "                        \
+	"revenue_event_id TEXT NOT NULL, created_at TEXT NOT NULL, created_ticks INTEGER NOT NULL, "       \
+	"created_day TEXT NOT NULL CHECK (created_day = substr(created_at, 1, 10)), status TEXT NOT NULL, " \
+	"mcp_tool_id TEXT NOT NULL, tool_slug TEXT NOT NULL, tool_name TEXT, tool_method_name TEXT NOT NULL, " \
+	"paying_project_id TEXT, agent_id TEXT, idempotency_key TEXT, request_id TEXT, "                   \
+	"mcp_gate_session_id TEXT, mcp_gate_token_id TEXT, gross_sats INTEGER NOT NULL, "                  \
+	"platform_fee_sats INTEGER NOT NULL, net_sats INTEGER NOT NULL, fee_basis_points INTEGER NOT NULL, " \
+	"version TEXT NOT NULL, attestation_kind TEXT, attestation_operation TEXT, "                       \
+	"attestation_observed_at TEXT, attestation_source TEXT, attestation_network TEXT, "                \
+	"attestation_subject_id TEXT, attestation_claims TEXT, attestation_claims_sha256 TEXT, "           \
+	"verdict TEXT NOT NULL CHECK (verdict IN ('ok', 'flag')), flag_bits INTEGER NOT NULL, "            \
+	"flags TEXT NOT NULL, payload_b64 TEXT NOT NULL, signature TEXT NOT NULL, key_id TEXT NOT NULL, "  \
+	"key_fingerprint TEXT NOT NULL, source TEXT NOT NULL, line INTEGER NOT NULL, "                     \
+	"run_id INTEGER NOT NULL REFERENCES import_run (id)) STRICT"
+
+/* the receipt columns, in parameter order ?1..?24 of ST_INSERT_RECEIPT
+ * (schema version 5) */
+#define RECEIPT_COLUMNS                                                                               \
+	"receipt_id, revenue_event_id, created_at, created_ticks, status, mcp_tool_id, tool_slug, "   \
+	"tool_name, tool_method_name, paying_project_id, agent_id, idempotency_key, request_id, "     \
+	"gross_sats, platform_fee_sats, net_sats, fee_basis_points, flag_bits, payload, signature, "  \
+	"key_id, key_fingerprint, file, line"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -100,20 +128,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_END] =
 		"UPDATE import_run SET ended_at = " NOW ", files = ?2, records = ?3, imported = ?4, "
 		"present = ?5, conflicts = ?6, flagged = ?7, rejected = ?8, skipped = ?9 WHERE id = ?1",
+	/* the id was chosen at file_begin (receipt.file of the file's rows) */
 	[ST_FILE_ROW] =
-		"INSERT INTO import_file (run_id, source, committed_at, records, imported, present, "
-		"conflicts, flagged, rejected, skipped) VALUES (?1, ?2, " NOW ", ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		"INSERT INTO import_file (id, run_id, source, committed_at, records, imported, present, "
+		"conflicts, flagged, rejected, skipped) VALUES (?10, ?1, ?2, " NOW ", ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_NEXT_FILE] = "SELECT coalesce(max(id), 0) + 1 FROM import_file",
 	[ST_INSERT_RECEIPT] =
 		"INSERT INTO receipt (" RECEIPT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
-		"?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)",
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
 	/* the receipts under a lookup key, at both levels (schemas/ledger.sql):
 	 * two plain seeks, ?3 = 0 and ?2 = 1; either is -1 when the filter of
 	 * that level rules the key out (no such level: that seek finds nothing
 	 * at once).  The key narrows the search, the text decides. */
 	[ST_FIND_RECEIPT_KEY] = "SELECT receipt FROM receipt_key WHERE level = ?3 AND key = ?1 "
 				"UNION ALL SELECT receipt FROM receipt_key WHERE level = ?2 AND key = ?1",
-	[ST_RECEIPT_PAYLOAD] = "SELECT payload_b64 FROM receipt WHERE id = ?1 AND receipt_id = ?2",
+	[ST_RECEIPT_PAYLOAD] = "SELECT payload FROM receipt WHERE id = ?1 AND receipt_id = ?2",
 	[ST_ADD_RECEIPT_KEY] = "INSERT INTO receipt_key (level, key, receipt) VALUES (0, ?1, ?2)",
 	[ST_FIND_CHARGE_KEY] = "SELECT receipt FROM charge_key WHERE level = ?3 AND key = ?1 "
 			       "UNION ALL SELECT receipt FROM charge_key WHERE level = ?2 AND key = ?1",
@@ -136,13 +165,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* the receipt count that level 0's size is weighed against */
 	[ST_MAX_RECEIPT] = "SELECT max(id) FROM receipt",
 	[ST_ADD_DOUBLE] = "INSERT INTO double_charge (receipt) VALUES (?1) ON CONFLICT DO NOTHING",
-	/* the same parameter numbers as ST_INSERT_RECEIPT, so one binder serves both */
 	[ST_INSERT_CONFLICT] =
 		"INSERT INTO conflict (receipt_id, created_at, status, gross_sats, "
-		"platform_fee_sats, net_sats, verdict, flag_bits, flags, payload_b64, signature, "
-		"key_id, key_fingerprint, source, line, run_id) VALUES (?1, ?3, ?6, ?17, ?18, ?19, "
-		"?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39) "
-		"ON CONFLICT (receipt_id, payload_b64) DO NOTHING",
+		"platform_fee_sats, net_sats, verdict, flag_bits, flags, payload, signature, "
+		"key_id, key_fingerprint, source, line, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+		"ON CONFLICT (receipt_id, payload) DO NOTHING",
 	[ST_INSERT_REJECT] =
 		"INSERT INTO reject (reason, source, line, record_len, record_hash, excerpt, run_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -244,6 +272,17 @@ struct lar_str ledger_col_str(sqlite3_stmt *s, int i)
 	const unsigned char *t = sqlite3_column_text(s, i);
 	r.n = (size_t)sqlite3_column_bytes(s, i);
 	r.p = t ? (const char *)t : "";
+	return r;
+}
+
+struct lar_str ledger_col_blob(sqlite3_stmt *s, int i)
+{
+	struct lar_str r = { NULL, 0 };
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return r;
+	const void *b = sqlite3_column_blob(s, i);
+	r.n = (size_t)sqlite3_column_bytes(s, i);
+	r.p = b ? (const char *)b : "";
 	return r;
 }
 
@@ -378,8 +417,8 @@ static lar_status exec_schema_stmt(struct lar_ledger *l, const char *start, stru
 static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 {
 	static const char *const creates[] = {
-		"CREATE INDEX receipt_discrepancy ", "CREATE TABLE receipt_key ",      "CREATE TABLE charge_key ",
-		"CREATE TABLE double_charge ",       "CREATE TABLE day_tool_summary ", "CREATE TABLE key_filter ",
+		"CREATE TABLE receipt_key ",      "CREATE TABLE charge_key ", "CREATE TABLE double_charge ",
+		"CREATE TABLE day_tool_summary ", "CREATE TABLE key_filter ",
 	};
 	lar_status st;
 	/* the two indexes that schema version 4 dropped (migrate_3_to_4) are
@@ -388,13 +427,19 @@ static lar_status migrate_1_to_2(struct lar_ledger *l, struct lar_err *e)
 		       "DROP INDEX receipt_order; DROP INDEX receipt_discrepancy; DROP INDEX receipt_charge_key; "
 		       "DROP INDEX day_summary_group; ALTER TABLE receipt RENAME TO receipt_v1",
 		       "migrate", e)) != LAR_OK ||
-	    (st = exec_schema_stmt(l, "CREATE TABLE receipt (", e)) != LAR_OK ||
+	    (st = ledger_exec(l, RECEIPT_TABLE_V4, "migrate", e)) != LAR_OK ||
 	    (st = ledger_exec(l,
-		       "INSERT INTO receipt (id, " RECEIPT_COLUMNS ") SELECT id, " RECEIPT_COLUMNS
+		       "INSERT INTO receipt (id, " RECEIPT_COLUMNS_V4 ") SELECT id, " RECEIPT_COLUMNS_V4
 		       " FROM receipt_v1 ORDER BY id; DROP TABLE receipt_v1; "
 		       "CREATE INDEX receipt_order ON receipt (created_day, created_ticks, receipt_id); "
 		       "CREATE INDEX day_summary_day ON day_summary (created_day)",
 		       "migrate", e)) != LAR_OK)
+		return st;
+	/* the index of version 2 to 4 (migrate_4_to_5 makes the current one) */
+	if ((st = ledger_exec(l,
+			      "CREATE INDEX receipt_discrepancy ON receipt (created_day, created_ticks, receipt_id) "
+			      "WHERE status = 'Charged' AND (flag_bits & 12288) != 0",
+			      "migrate", e)) != LAR_OK)
 		return st;
 	for (size_t i = 0; i < sizeof creates / sizeof creates[0]; i++)
 		if ((st = exec_schema_stmt(l, creates[i], e)) != LAR_OK)
@@ -462,6 +507,57 @@ static lar_status migrate_3_to_4(struct lar_ledger *l, struct lar_err *e)
 			   "gross_sats, platform_fee_sats, net_sats, discrepancies FROM day_summary_v3 ORDER BY 1; "
 			   "DROP TABLE day_summary_v3",
 			   "migrate", e);
+}
+
+/*
+ * Schema 4 -> 5: receipt and conflict keep the payload decoded (a BLOB, not
+ * its base64url text); receipt loses the columns derived from others
+ * (created_day, verdict, flags), those only the payload's readers need
+ * (version, mcpGateSessionId, mcpGateTokenId, the attestation group), and
+ * source and run_id for the import_file row they name.  A receipt whose
+ * (run, source) has no import_file row (none is missing in a ledger that
+ * imports wrote) gets one, with zero counts and the run's start as its
+ * time.  The discrepancy index is made on the day of created_at.  With
+ * foreign keys on, renaming receipt rewrites double_charge's reference to
+ * it, so double_charge is made again too (its rows copied); a payload that
+ * does not decode (a damaged ledger) fails the NOT NULL of payload, and
+ * the migration.
+ */
+static lar_status migrate_4_to_5(struct lar_ledger *l, struct lar_err *e)
+{
+	lar_status st;
+	if ((st = ledger_exec(l,
+			      "DROP INDEX receipt_discrepancy; ALTER TABLE double_charge RENAME TO double_charge_v4; "
+			      "ALTER TABLE receipt RENAME TO receipt_v4; ALTER TABLE conflict RENAME TO conflict_v4",
+			      "migrate", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE receipt (", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE INDEX receipt_discrepancy ", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE double_charge (", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE conflict (", e)) != LAR_OK)
+		return st;
+	return ledger_exec(
+		l,
+		"CREATE INDEX import_file_v4 ON import_file (run_id, source); "
+		"INSERT INTO import_file (run_id, source, committed_at, records, imported, present, conflicts, "
+		"flagged, rejected, skipped) SELECT run_id, source, (SELECT started_at FROM import_run "
+		"WHERE id = run_id), 0, 0, 0, 0, 0, 0, 0 FROM (SELECT DISTINCT run_id, source FROM receipt_v4 r "
+		"WHERE NOT EXISTS (SELECT 1 FROM import_file f WHERE f.run_id = r.run_id AND f.source = r.source)) "
+		"ORDER BY run_id, source; "
+		"INSERT INTO receipt (id, " RECEIPT_COLUMNS ") SELECT id, receipt_id, revenue_event_id, created_at, "
+		"created_ticks, status, mcp_tool_id, tool_slug, tool_name, tool_method_name, paying_project_id, "
+		"agent_id, idempotency_key, request_id, gross_sats, platform_fee_sats, net_sats, fee_basis_points, "
+		"flag_bits, lar_b64url_decode(payload_b64), signature, key_id, key_fingerprint, (SELECT min(f.id) "
+		"FROM import_file f WHERE f.run_id = r.run_id AND f.source = r.source), line FROM receipt_v4 r "
+		"ORDER BY id; "
+		"INSERT INTO conflict (id, receipt_id, created_at, status, gross_sats, platform_fee_sats, net_sats, "
+		"verdict, flag_bits, flags, payload, signature, key_id, key_fingerprint, source, line, run_id) "
+		"SELECT id, receipt_id, created_at, status, gross_sats, platform_fee_sats, net_sats, verdict, "
+		"flag_bits, flags, lar_b64url_decode(payload_b64), signature, key_id, key_fingerprint, source, "
+		"line, run_id FROM conflict_v4 ORDER BY id; "
+		"INSERT INTO double_charge (receipt) SELECT receipt FROM double_charge_v4 ORDER BY receipt; "
+		"DROP TABLE double_charge_v4; DROP TABLE receipt_v4; DROP TABLE conflict_v4; "
+		"DROP INDEX import_file_v4",
+		"migrate", e);
 }
 
 /* Bring the ledger to LAR_LEDGER_SCHEMA_VERSION, inside BEGIN IMMEDIATE so
@@ -587,6 +683,12 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 			st = ledger_fail(l, e, rc, "open");
 			goto out;
 		}
+	}
+	rc = sqlite3_create_function_v2(l->db, "lar_b64url_decode", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+					ledger_sql_b64url_decode, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		st = ledger_fail(l, e, rc, "open");
+		goto out;
 	}
 	if ((st = query_patient(l, "PRAGMA user_version", &ver, NULL, 0, e)) != LAR_OK ||
 	    (st = query_patient(l, "PRAGMA application_id", &app, NULL, 0, e)) != LAR_OK)
@@ -726,6 +828,22 @@ static lar_status size_cache(struct lar_ledger *l, struct lar_err *e)
 	return LAR_OK;
 }
 
+/* The id the open file's import_file row will get at commit, which its
+ * receipts name (receipt.file): the next one, as the write lock is held. */
+static lar_status next_file_id(struct lar_ledger *l, struct lar_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	lar_status st = ledger_stmt(l, ST_NEXT_FILE, &s, e);
+	if (st != LAR_OK)
+		return st;
+	int rc = sqlite3_step(s);
+	l->file_id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, e, rc, "begin file");
+	return LAR_OK;
+}
+
 lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struct lar_err *e)
 {
 	lar_status st;
@@ -740,7 +858,8 @@ lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struc
 	 * waited for here (busy timeout) rather than failing mid-file. */
 	if ((st = ledger_run(l, ST_BEGIN, "begin file", e)) != LAR_OK)
 		return st;
-	if ((st = size_cache(l, e)) != LAR_OK || (st = ledger_store_begin(l, e)) != LAR_OK) {
+	if ((st = size_cache(l, e)) != LAR_OK || (st = next_file_id(l, e)) != LAR_OK ||
+	    (st = ledger_store_begin(l, e)) != LAR_OK) {
 		ledger_run(l, ST_ROLLBACK, "rollback", NULL);
 		return st;
 	}
@@ -772,6 +891,7 @@ lar_status lar_ledger_file_commit(struct lar_ledger *l, struct lar_err *e)
 	sqlite3_bind_int64(s, 1, l->run_id);
 	ledger_bind_cstr(s, 2, l->source);
 	bind_counts(s, 3, &l->file);
+	sqlite3_bind_int64(s, 10, l->file_id);
 	st = ledger_run(l, ST_FILE_ROW, "record file", e);
 	sqlite3_clear_bindings(s);
 	if (st != LAR_OK || (st = ledger_run(l, ST_COMMIT, "commit file", e)) != LAR_OK)

@@ -40,7 +40,7 @@
 #include "lar.h"
 #include "receipt.h"
 
-#define LAR_LEDGER_SCHEMA_VERSION 4
+#define LAR_LEDGER_SCHEMA_VERSION 5
 #define LAR_LEDGER_DEFAULT_BUSY_MS 60000 /* SPEC §4.2: wait up to 60 s */
 #define LAR_LEDGER_EXCERPT_MAX 256 /* bytes of a rejected record kept */
 
@@ -120,9 +120,12 @@ lar_status lar_ledger_file_begin(struct lar_ledger *l, const char *source, struc
 /*
  * Store one authentic receipt: v->status must be LAR_V_OK or LAR_V_FLAG with
  * v->key, v->key_id, v->payload_b64, v->signature and v->p filled (as
- * lar_receipt_verify leaves them).  line is where the record starts.
- * *outcome (may be NULL) says what happened.  LAR_OK; LAR_E_STATE outside
- * a file; LAR_E_INVAL for a verdict that is not ok/flag or lacks a member;
+ * lar_receipt_verify leaves them).  The payload is stored decoded: from
+ * v->payload_json when it is set (it must be payload_b64 decoded, as
+ * lar_receipt_verify leaves it), else decoded here.  line is where the
+ * record starts.  *outcome (may be NULL) says what happened.  LAR_OK;
+ * LAR_E_STATE outside a file; LAR_E_INVAL for a verdict that is not
+ * ok/flag, lacks a member or whose payload is not strict base64url;
  * LAR_E_DB.  After an error the file should be rolled back.
  */
 lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uint64_t line,
@@ -195,13 +198,16 @@ struct lar_day_range {
 /*
  * One stored receipt, as export and the discrepancy list see it.  Slices
  * point into SQLite's memory and are valid only during the callback; p ==
- * NULL is a NULL column.  payload_b64 is the signed text, to be decoded by
- * whoever needs the payload's other members.
+ * NULL is a NULL column.  payload is the signed payload decoded (its
+ * canonical JSON bytes, not NUL-terminated: the base64url text that was
+ * signed is lar_b64url_encode of them), to be parsed by whoever needs the
+ * payload's other members.  verdict and flags are derived from flag_bits,
+ * source from the import_file row.
  */
 struct lar_ledger_receipt {
 	struct lar_str receipt_id, revenue_event_id, created_at, status, mcp_tool_id, tool_slug, tool_name,
 		tool_method_name, paying_project_id, agent_id, idempotency_key, request_id, key_id,
-		key_fingerprint, verdict, flags, payload_b64, signature, source;
+		key_fingerprint, verdict, flags, payload, signature, source;
 	int64_t created_ticks, gross_sats, platform_fee_sats, net_sats, fee_basis_points, line;
 	uint32_t flag_bits;
 };
@@ -278,7 +284,7 @@ lar_status lar_ledger_double_charges(struct lar_ledger *l, lar_ledger_receipt_fn
 
 /* One signed payload of a receiptId that has several. */
 struct lar_ledger_conflict {
-	struct lar_str receipt_id, created_at, status, payload_b64, source;
+	struct lar_str receipt_id, created_at, status, payload, source; /* payload decoded */
 	int64_t gross_sats, platform_fee_sats, net_sats, line;
 	int stored; /* 1: the payload in the receipt table; 0: a conflict row */
 };

@@ -33,6 +33,7 @@ enum stmt_id {
 	ST_RUN_BEGIN,
 	ST_RUN_END,
 	ST_FILE_ROW,
+	ST_NEXT_FILE,
 	ST_INSERT_RECEIPT,
 	ST_FIND_RECEIPT_KEY,
 	ST_RECEIPT_PAYLOAD,
@@ -161,6 +162,8 @@ struct lar_ledger {
 	int in_file;
 	int in_read; /* lar_ledger_read_begin nesting */
 	char *source; /* current file */
+	int64_t file_id; /* the import_file.id it gets at commit (receipt.file, schema 5) */
+	struct lar_buf payload; /* a payload decoded by the store (no payload_json given) */
 	uint64_t run_files;
 	struct lar_ledger_counts file, run;
 	sqlite3_stmt *st[ST_COUNT];
@@ -195,8 +198,13 @@ lar_status ledger_query_int(struct lar_ledger *l, const char *sql, int64_t *out,
 /* Bind a slice (NULL for p == NULL) or a C string, not copied. */
 int ledger_bind_str(sqlite3_stmt *s, int i, struct lar_str v);
 int ledger_bind_cstr(sqlite3_stmt *s, int i, const char *v);
-/* Column i as a slice (p == NULL for NULL), valid until the next step. */
+/* Column i as a slice (p == NULL for NULL), valid until the next step:
+ * as text, or (col_blob) a BLOB's bytes. */
 struct lar_str ledger_col_str(sqlite3_stmt *s, int i);
+struct lar_str ledger_col_blob(sqlite3_stmt *s, int i);
+/* The flags text of schemas/ledger.sql (reason codes of the flag bits in
+ * table order, separated by one space) of bits, into out[0..cap). */
+void ledger_flags_text(uint32_t bits, char *out, size_t cap);
 /* A count as an SQL integer. */
 int64_t ledger_clamp(uint64_t v);
 
@@ -220,6 +228,9 @@ void ledger_store_abort(struct lar_ledger *l);
 /* SQL functions lar_receipt_key(receipt_id) and lar_charge_key(tool,
  * project, key): the lookup keys, for the migration and the conflict query. */
 void ledger_sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* SQL function lar_b64url_decode(text): the bytes as a BLOB, NULL when the
+ * text is not strict base64url (the migration to schema version 5). */
+void ledger_sql_b64url_decode(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* Migration: build both key filters from level 1. */
 lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e);
 /* Migration: build both level-0 filters from level 0 and store them. */

@@ -50,13 +50,17 @@ static int64_t day_id(const char *d, int after)
 	return (n + (after ? 1 : 0)) << 32;
 }
 
+/* The receipt r's columns, and its file's source (schema version 5: the
+ * verdict and flags are derived from flag_bits by read_receipt). */
 #define EXPORT_COLUMNS                                                                                    \
 	"r.receipt_id, r.revenue_event_id, r.created_at, r.status, r.mcp_tool_id, r.tool_slug, r.tool_name, " \
 	"r.tool_method_name, r.paying_project_id, r.agent_id, r.idempotency_key, r.request_id, r.key_id, "    \
-	"r.key_fingerprint, r.verdict, r.flags, r.payload_b64, r.signature, r.source, r.created_ticks, "      \
+	"r.key_fingerprint, NULL, NULL, r.payload, r.signature, "                                          \
+	"(SELECT f.source FROM import_file f WHERE f.id = r.file), r.created_ticks, "                      \
 	"r.gross_sats, r.platform_fee_sats, r.net_sats, r.fee_basis_points, r.line, r.flag_bits"
 
-static void read_receipt(sqlite3_stmt *s, struct lar_ledger_receipt *r)
+/* A row of EXPORT_COLUMNS; flags[0..cap) holds its flags text. */
+static void read_receipt(sqlite3_stmt *s, struct lar_ledger_receipt *r, char *flags, size_t cap)
 {
 	r->receipt_id = ledger_col_str(s, 0);
 	r->revenue_event_id = ledger_col_str(s, 1);
@@ -72,9 +76,7 @@ static void read_receipt(sqlite3_stmt *s, struct lar_ledger_receipt *r)
 	r->request_id = ledger_col_str(s, 11);
 	r->key_id = ledger_col_str(s, 12);
 	r->key_fingerprint = ledger_col_str(s, 13);
-	r->verdict = ledger_col_str(s, 14);
-	r->flags = ledger_col_str(s, 15);
-	r->payload_b64 = ledger_col_str(s, 16);
+	r->payload = ledger_col_blob(s, 16);
 	r->signature = ledger_col_str(s, 17);
 	r->source = ledger_col_str(s, 18);
 	r->created_ticks = sqlite3_column_int64(s, 19);
@@ -84,6 +86,10 @@ static void read_receipt(sqlite3_stmt *s, struct lar_ledger_receipt *r)
 	r->fee_basis_points = sqlite3_column_int64(s, 23);
 	r->line = sqlite3_column_int64(s, 24);
 	r->flag_bits = (uint32_t)sqlite3_column_int64(s, 25);
+	/* an ok verdict has no flag reason, a flag verdict at least one */
+	r->verdict = r->flag_bits ? (struct lar_str){ "flag", 4 } : (struct lar_str){ "ok", 2 };
+	ledger_flags_text(r->flag_bits, flags, cap);
+	r->flags = (struct lar_str){ flags, strlen(flags) };
 }
 
 /* Prepare sql (a one-off statement, finalized by the caller); bind the day
@@ -110,9 +116,10 @@ static lar_status walk_receipts(struct lar_ledger *l, sqlite3_stmt *s, lar_ledge
 				struct lar_err *e)
 {
 	struct lar_ledger_receipt r;
+	char flags[512];
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		read_receipt(s, &r);
+		read_receipt(s, &r, flags, sizeof flags);
 		lar_status st = fn(ctx, &r);
 		if (st != LAR_OK)
 			return st;
@@ -142,12 +149,13 @@ lar_status lar_ledger_discrepancies(struct lar_ledger *l, const struct lar_day_r
 				    lar_ledger_receipt_fn fn, void *ctx, struct lar_err *e)
 {
 	sqlite3_stmt *s = NULL;
-	/* the WHERE repeats receipt_discrepancy's so that partial index serves it */
+	/* the WHERE repeats receipt_discrepancy's so that partial index serves
+	 * it, and its key expression (the day of created_at) */
 	lar_status st = prepare_ranged(l,
 				       "SELECT " EXPORT_COLUMNS " FROM receipt r "
 				       "WHERE status = 'Charged' AND (flag_bits & 12288) != 0 "
-				       "AND created_day >= ?1 AND created_day <= ?2 "
-				       "ORDER BY created_day, created_ticks, receipt_id",
+				       "AND substr(created_at, 1, 10) >= ?1 AND substr(created_at, 1, 10) <= ?2 "
+				       "ORDER BY substr(created_at, 1, 10), created_ticks, receipt_id",
 				       range, &s, e);
 	if (st == LAR_OK)
 		st = walk_receipts(l, s, fn, ctx, e);
@@ -376,14 +384,15 @@ lar_status lar_ledger_conflicts(struct lar_ledger *l, lar_ledger_conflict_fn fn,
 	lar_status st = LAR_OK;
 	rc = sqlite3_prepare_v2(
 		l->db,
-		"SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
+		"SELECT receipt_id, created_at, status, payload, source, gross_sats, "
 		"platform_fee_sats, net_sats, line, stored FROM ("
-		"SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
+		"SELECT receipt_id, created_at, status, payload, (SELECT f.source FROM import_file f "
+		"WHERE f.id = receipt.file) AS source, gross_sats, "
 		"platform_fee_sats, net_sats, line, 1 AS stored, 0 AS ord FROM receipt "
 		"WHERE id IN (SELECT k.receipt FROM conflict c CROSS JOIN receipt_key k "
 		"WHERE k.level IN (0, 1) AND k.key = lar_receipt_key(c.receipt_id)) "
 		"AND receipt_id IN (SELECT receipt_id FROM conflict) "
-		"UNION ALL SELECT receipt_id, created_at, status, payload_b64, source, gross_sats, "
+		"UNION ALL SELECT receipt_id, created_at, status, payload, source, gross_sats, "
 		"platform_fee_sats, net_sats, line, 0, id FROM conflict) "
 		"ORDER BY receipt_id, stored DESC, ord",
 		-1, &s, NULL);
@@ -396,7 +405,7 @@ lar_status lar_ledger_conflicts(struct lar_ledger *l, lar_ledger_conflict_fn fn,
 		c.receipt_id = ledger_col_str(s, 0);
 		c.created_at = ledger_col_str(s, 1);
 		c.status = ledger_col_str(s, 2);
-		c.payload_b64 = ledger_col_str(s, 3);
+		c.payload = ledger_col_blob(s, 3);
 		c.source = ledger_col_str(s, 4);
 		c.gross_sats = sqlite3_column_int64(s, 5);
 		c.platform_fee_sats = sqlite3_column_int64(s, 6);

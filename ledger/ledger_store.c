@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "b64url.h"
 #include "mac.h"
 
 /* The two summary tables (ledger_int.h, schemas/ledger.sql). */
@@ -51,7 +52,7 @@ static int64_t day_number(const char *d)
 	return n;
 }
 
-static void flags_text(uint32_t bits, char *out, size_t cap)
+void ledger_flags_text(uint32_t bits, char *out, size_t cap)
 {
 	size_t n = 0;
 	out[0] = 0;
@@ -66,53 +67,111 @@ static void flags_text(uint32_t bits, char *out, size_t cap)
 	}
 }
 
-/* Bind the ?1..?39 of ST_INSERT_RECEIPT (also used by ST_INSERT_CONFLICT,
- * whose parameter numbers are a subset). */
-static void bind_receipt(struct lar_ledger *l, sqlite3_stmt *s, const struct lar_verdict *v, const char *day,
-			 const char *flags, uint64_t line)
+/* Bind the ?1..?24 of ST_INSERT_RECEIPT: the receipt's columns (schema
+ * version 5: the payload decoded, pay; what has no column is in it). */
+static void bind_receipt(struct lar_ledger *l, sqlite3_stmt *s, const struct lar_verdict *v,
+			 struct lar_str pay, uint64_t line)
 {
 	const struct lar_payload *p = &v->p;
-	struct lar_str none = { NULL, 0 };
-	int att = p->has_attestation;
 	ledger_bind_str(s, 1, p->receipt_id);
 	ledger_bind_str(s, 2, p->revenue_event_id);
 	ledger_bind_str(s, 3, p->created_at);
 	sqlite3_bind_int64(s, 4, p->created);
-	sqlite3_bind_text(s, 5, day, 10, SQLITE_STATIC);
-	ledger_bind_str(s, 6, p->status);
-	ledger_bind_str(s, 7, p->mcp_tool_id);
-	ledger_bind_str(s, 8, p->tool_slug);
-	ledger_bind_str(s, 9, p->tool_name);
-	ledger_bind_str(s, 10, p->tool_method_name);
-	ledger_bind_str(s, 11, p->paying_project_id);
-	ledger_bind_str(s, 12, p->agent_id);
-	ledger_bind_str(s, 13, p->idempotency_key);
-	ledger_bind_str(s, 14, p->request_id);
-	ledger_bind_str(s, 15, p->mcp_gate_session_id);
-	ledger_bind_str(s, 16, p->mcp_gate_token_id);
-	sqlite3_bind_int64(s, 17, p->gross_sats);
-	sqlite3_bind_int64(s, 18, p->platform_fee_sats);
-	sqlite3_bind_int64(s, 19, p->net_sats);
-	sqlite3_bind_int64(s, 20, p->fee_basis_points);
-	ledger_bind_str(s, 21, p->version);
-	ledger_bind_str(s, 22, att ? p->attestation_kind : none);
-	ledger_bind_str(s, 23, att ? p->attestation_operation : none);
-	ledger_bind_str(s, 24, att ? p->attestation_observed_at : none);
-	ledger_bind_str(s, 25, att ? p->attestation_source : none);
-	ledger_bind_str(s, 26, att ? p->attestation_network : none);
-	ledger_bind_str(s, 27, att ? p->attestation_subject_id : none);
-	ledger_bind_str(s, 28, att ? p->attestation_claims : none);
-	ledger_bind_str(s, 29, att ? p->attestation_claims_sha256 : none);
-	ledger_bind_cstr(s, 30, v->status == LAR_V_FLAG ? "flag" : "ok");
-	sqlite3_bind_int64(s, 31, (int64_t)(v->reasons & ~((1u << LAR_R_FIRST_FLAG) - 1)));
-	ledger_bind_cstr(s, 32, flags);
-	ledger_bind_str(s, 33, v->payload_b64);
-	ledger_bind_str(s, 34, v->signature);
-	ledger_bind_str(s, 35, v->key_id);
-	ledger_bind_cstr(s, 36, v->key->fingerprint_hex);
-	ledger_bind_cstr(s, 37, l->source);
-	sqlite3_bind_int64(s, 38, ledger_clamp(line));
-	sqlite3_bind_int64(s, 39, l->run_id);
+	ledger_bind_str(s, 5, p->status);
+	ledger_bind_str(s, 6, p->mcp_tool_id);
+	ledger_bind_str(s, 7, p->tool_slug);
+	ledger_bind_str(s, 8, p->tool_name);
+	ledger_bind_str(s, 9, p->tool_method_name);
+	ledger_bind_str(s, 10, p->paying_project_id);
+	ledger_bind_str(s, 11, p->agent_id);
+	ledger_bind_str(s, 12, p->idempotency_key);
+	ledger_bind_str(s, 13, p->request_id);
+	sqlite3_bind_int64(s, 14, p->gross_sats);
+	sqlite3_bind_int64(s, 15, p->platform_fee_sats);
+	sqlite3_bind_int64(s, 16, p->net_sats);
+	sqlite3_bind_int64(s, 17, p->fee_basis_points);
+	sqlite3_bind_int64(s, 18, (int64_t)(v->reasons & ~((1u << LAR_R_FIRST_FLAG) - 1)));
+	sqlite3_bind_blob64(s, 19, pay.p, pay.n, SQLITE_STATIC);
+	ledger_bind_str(s, 20, v->signature);
+	ledger_bind_str(s, 21, v->key_id);
+	ledger_bind_cstr(s, 22, v->key->fingerprint_hex);
+	sqlite3_bind_int64(s, 23, l->file_id);
+	sqlite3_bind_int64(s, 24, ledger_clamp(line));
+}
+
+/* Bind the ?1..?16 of ST_INSERT_CONFLICT (a rare row: it keeps its verdict,
+ * flags, source and run as columns). */
+static void bind_conflict(struct lar_ledger *l, sqlite3_stmt *s, const struct lar_verdict *v,
+			  struct lar_str pay, const char *flags, uint64_t line)
+{
+	const struct lar_payload *p = &v->p;
+	ledger_bind_str(s, 1, p->receipt_id);
+	ledger_bind_str(s, 2, p->created_at);
+	ledger_bind_str(s, 3, p->status);
+	sqlite3_bind_int64(s, 4, p->gross_sats);
+	sqlite3_bind_int64(s, 5, p->platform_fee_sats);
+	sqlite3_bind_int64(s, 6, p->net_sats);
+	ledger_bind_cstr(s, 7, v->status == LAR_V_FLAG ? "flag" : "ok");
+	sqlite3_bind_int64(s, 8, (int64_t)(v->reasons & ~((1u << LAR_R_FIRST_FLAG) - 1)));
+	ledger_bind_cstr(s, 9, flags);
+	sqlite3_bind_blob64(s, 10, pay.p, pay.n, SQLITE_STATIC);
+	ledger_bind_str(s, 11, v->signature);
+	ledger_bind_str(s, 12, v->key_id);
+	ledger_bind_cstr(s, 13, v->key->fingerprint_hex);
+	ledger_bind_cstr(s, 14, l->source);
+	sqlite3_bind_int64(s, 15, ledger_clamp(line));
+	sqlite3_bind_int64(s, 16, l->run_id);
+}
+
+/*
+ * The signed payload decoded, as stored (schemas/ledger.sql, schema version
+ * 5): the verifier's own decoding when the verdict carries it, else decoded
+ * here into the handle's buffer (valid until the next call).  SPEC §2.3:
+ * the text was strict base64url, so it is exactly the encoding of these
+ * bytes.  LAR_OK; LAR_E_INVAL when the text is not strict base64url or the
+ * given bytes are not its length; LAR_E_NOMEM.
+ */
+static lar_status payload_bytes(struct lar_ledger *l, const struct lar_verdict *v, struct lar_str *out,
+				struct lar_err *e)
+{
+	size_t want = lar_b64url_declen(v->payload_b64.n), got = 0;
+	if (want == SIZE_MAX)
+		return lar_err_set(e, LAR_E_INVAL, "add: the payload is not base64url");
+	if (v->payload_json != NULL) {
+		if (v->payload_json_len != want)
+			return lar_err_set(e, LAR_E_INVAL, "add: the decoded payload is not the payload's");
+		*out = (struct lar_str){ (const char *)v->payload_json, want };
+		return LAR_OK;
+	}
+	lar_buf_reset(&l->payload);
+	if (lar_buf_reserve(&l->payload, want + 1) != 0)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	if (lar_b64url_decode(v->payload_b64.p, v->payload_b64.n, l->payload.p, &got) != LAR_OK || got != want)
+		return lar_err_set(e, LAR_E_INVAL, "add: the payload is not strict base64url");
+	*out = (struct lar_str){ (const char *)l->payload.p, got };
+	return LAR_OK;
+}
+
+void ledger_sql_b64url_decode(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	size_t n = t ? (size_t)sqlite3_value_bytes(argv[0]) : 0, want = lar_b64url_declen(n), got = 0;
+	(void)argc;
+	if (t == NULL || want == SIZE_MAX) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	uint8_t *out = sqlite3_malloc64(want + 1);
+	if (out == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (lar_b64url_decode(t, n, out, &got) != LAR_OK || got != want) {
+		sqlite3_free(out);
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_blob64(ctx, out, got, sqlite3_free);
 }
 
 /* A hash of the in-memory summary tables only (nothing stored): eight
@@ -1010,10 +1069,11 @@ static int cands_next(struct cands *c, int64_t *id)
  * Is receiptId v->p.receipt_id stored?  Its candidates are the receipts
  * under its lookup key; a key shared by another receiptId yields a
  * candidate whose text does not match.  *stored, and *same when the stored
- * signed payload text is v's.
+ * signed payload is v's (pay, decoded: the same bytes exactly when the
+ * same strict base64url text).
  */
-static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v, int64_t key, int *stored,
-			       int *same, struct lar_err *e)
+static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v, struct lar_str pay,
+			       int64_t key, int *stored, int *same, struct lar_err *e)
 {
 	sqlite3_stmt *f = NULL, *m = NULL;
 	lar_status st;
@@ -1031,10 +1091,9 @@ static lar_status find_receipt(struct lar_ledger *l, const struct lar_verdict *v
 		ledger_bind_str(m, 2, v->p.receipt_id);
 		rc = sqlite3_step(m);
 		if (rc == SQLITE_ROW) {
-			struct lar_str have = ledger_col_str(m, 0);
+			struct lar_str have = ledger_col_blob(m, 0);
 			*stored = 1;
-			*same = have.p != NULL && have.n == v->payload_b64.n &&
-				memcmp(have.p, v->payload_b64.p, have.n) == 0;
+			*same = have.p != NULL && have.n == pay.n && memcmp(have.p, pay.p, have.n) == 0;
 			rc = SQLITE_DONE;
 		}
 		sqlite3_reset(m);
@@ -1108,7 +1167,7 @@ static lar_status run_ints(struct lar_ledger *l, enum stmt_id id, int64_t a, int
 
 /* Store a receipt whose receiptId is not in the ledger yet, with its keys. */
 static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, const char *day,
-			    const char *flags, uint64_t line, const struct lar_ledger_keys *k, struct lar_err *e)
+			    struct lar_str pay, uint64_t line, const struct lar_ledger_keys *k, struct lar_err *e)
 {
 	const struct lar_payload *p = &v->p;
 	sqlite3_stmt *s = NULL;
@@ -1125,8 +1184,8 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 	if ((st = ledger_stmt(l, ST_INSERT_RECEIPT, &s, e)) != LAR_OK)
 		return st;
 	/* every parameter is bound again for each receipt: clearing them after
-	 * the step (39 releases) would be work thrown away */
-	bind_receipt(l, s, v, day, flags, line);
+	 * the step (24 releases) would be work thrown away */
+	bind_receipt(l, s, v, pay, line);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -1204,6 +1263,7 @@ lar_status lar_ledger_add_keyed(struct lar_ledger *l, const struct lar_verdict *
 	char day[11];
 	int rc;
 	enum lar_ledger_outcome oc;
+	struct lar_str pay = { NULL, 0 };
 
 	if (!l->in_file)
 		return lar_err_set(e, LAR_E_STATE, "add: no file open");
@@ -1213,16 +1273,17 @@ lar_status lar_ledger_add_keyed(struct lar_ledger *l, const struct lar_verdict *
 	 * first ten characters are the UTC day. */
 	memcpy(day, v->p.created_at.p, 10);
 	day[10] = 0;
-	flags_text(v->reasons, flags, sizeof flags);
+	if ((st = payload_bytes(l, v, &pay, e)) != LAR_OK)
+		return st;
 
 	/* SPEC §4.2: a receiptId already stored with the same signed payload is
 	 * present; with another payload, a conflict */
 	int stored, same;
-	if ((st = find_receipt(l, v, k->receipt, &stored, &same, e)) != LAR_OK)
+	if ((st = find_receipt(l, v, pay, k->receipt, &stored, &same, e)) != LAR_OK)
 		return st;
 
 	if (!stored) {
-		if ((st = store_new(l, v, day, flags, line, k, e)) != LAR_OK)
+		if ((st = store_new(l, v, day, pay, line, k, e)) != LAR_OK)
 			return st;
 		oc = LAR_LEDGER_IMPORTED;
 	} else if (same) {
@@ -1230,7 +1291,8 @@ lar_status lar_ledger_add_keyed(struct lar_ledger *l, const struct lar_verdict *
 	} else {
 		if ((st = ledger_stmt(l, ST_INSERT_CONFLICT, &s, e)) != LAR_OK)
 			return st;
-		bind_receipt(l, s, v, day, flags, line);
+		ledger_flags_text(v->reasons, flags, sizeof flags);
+		bind_conflict(l, s, v, pay, flags, line);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		sqlite3_clear_bindings(s);
@@ -1400,6 +1462,7 @@ void ledger_store_init(struct lar_ledger *l)
 	l->kf[0].keys = l->kf[1].keys = -1;
 	l->l0[0].keys = l->l0[1].keys = -1;
 	lar_arena_init(&l->order.arena, 0);
+	lar_buf_init(&l->payload, 0);
 }
 
 void ledger_store_free(struct lar_ledger *l)
@@ -1413,6 +1476,7 @@ void ledger_store_free(struct lar_ledger *l)
 	}
 	free(l->order.v);
 	lar_arena_free(&l->order.arena);
+	lar_buf_free(&l->payload);
 }
 
 lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)

@@ -1,4 +1,4 @@
--- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 4.
+-- ledger.sql - the la-receipt ledger (SPEC §4.2), schema version 5.
 --
 -- This text is the one source of the schema: ledger/ledger_schema.c
 -- carries it byte for byte (tests/test_ledger.c checks that) and ledger.c
@@ -16,8 +16,15 @@
 --  - Times are UTC.  created_at is the payload's own text
 --    'yyyy-MM-ddTHH:mm:ss.fffffffZ'; created_ticks counts 100 ns ticks since
 --    1970-01-01T00:00:00Z; created_day is 'YYYY-MM-DD', the first ten
---    characters of created_at, for day ranges.  Run times are
+--    characters of created_at, for day ranges (receipt has no such column
+--    from schema version 5 on: substr(created_at, 1, 10)).  Run times are
 --    'YYYY-MM-DDTHH:MM:SS.SSSZ' from the SQLite clock.
+--  - payload (schema version 5; payload_b64 before) is the signed payload
+--    decoded: the canonical JSON's bytes whose base64url text (RFC 4648 §5,
+--    no padding) the MAC covered.  SPEC §2.3 accepts only strict base64url
+--    (no padding, unused trailing bits zero), so the text is exactly the
+--    encoding of these bytes and export or a re-verification gets it back
+--    byte for byte; the bytes are about three quarters of the text.
 --  - flag_bits has bit (1 << n) set for reason n of SPEC §2.3 in table
 --    order: noncanonical_payload 10, body_mismatch 11, amount_mismatch 12,
 --    fee_mismatch 13, id_mismatch 14, attestation_mismatch 15,
@@ -39,7 +46,7 @@
 --    whole receipt table.
 
 PRAGMA application_id = 1279349315; -- 'LARC': marks the file as a la-receipt ledger
-PRAGMA user_version = 4;            -- schema version
+PRAGMA user_version = 5;            -- schema version
 
 -- One row per `la-receipt import` invocation.
 CREATE TABLE import_run (
@@ -76,14 +83,20 @@ CREATE TABLE import_file (
 -- Every authentic receipt (verdict ok or flag), once per receiptId (ledger.c
 -- looks a receiptId up in receipt_key before it stores one): the first
 -- signed payload seen for it.  Later different payloads go to conflict.
+-- Columns are kept for what reports, export's CSV and the lookups read;
+-- the payload's other members (version, mcpGateSessionId, mcpGateTokenId,
+-- the attestation group, members unknown to us) are read from payload
+-- (schema version 5; they had columns of their own before, as did
+-- created_day, verdict, flags, source and run_id, which are derived: the
+-- verdict is 'flag' exactly when flag_bits is not 0, flags is flag_bits as
+-- text, and source and run_id are those of the import_file row in file).
+-- An import writes fewer bytes and binds fewer values a receipt.
 CREATE TABLE receipt (
 	id                         INTEGER PRIMARY KEY, -- storage order
 	receipt_id                 TEXT NOT NULL,       -- receiptId
 	revenue_event_id           TEXT NOT NULL,       -- revenueEventId (guid)
 	created_at                 TEXT NOT NULL,       -- createdAt as signed
 	created_ticks              INTEGER NOT NULL,    -- createdAt in ticks (see above)
-	created_day                TEXT NOT NULL        -- createdAt's UTC day 'YYYY-MM-DD'
-		CHECK (created_day = substr(created_at, 1, 10)),
 	status                     TEXT NOT NULL,       -- status: 'Charged', 'Test' or another value
 	mcp_tool_id                TEXT NOT NULL,       -- mcpToolId (guid)
 	tool_slug                  TEXT NOT NULL,       -- toolSlug
@@ -93,32 +106,21 @@ CREATE TABLE receipt (
 	agent_id                   TEXT,                -- agentId
 	idempotency_key            TEXT,                -- idempotencyKey
 	request_id                 TEXT,                -- requestId
-	mcp_gate_session_id        TEXT,                -- mcpGateSessionId (guid)
-	mcp_gate_token_id          TEXT,                -- mcpGateTokenId (guid)
 	gross_sats                 INTEGER NOT NULL,    -- grossSats
 	platform_fee_sats          INTEGER NOT NULL,    -- platformFeeSats
 	net_sats                   INTEGER NOT NULL,    -- netSats
 	fee_basis_points           INTEGER NOT NULL,    -- feeBasisPoints
-	version                    TEXT NOT NULL,       -- version ('mcp-call-receipt-v1')
-	attestation_kind           TEXT,                -- attestationKind; the eight attestation
-	attestation_operation      TEXT,                -- attestationOperation  columns are all NULL
-	attestation_observed_at    TEXT,                -- attestationObservedAt when the payload
-	attestation_source         TEXT,                -- attestationSource     has no attestation
-	attestation_network        TEXT,                -- attestationNetwork    group
-	attestation_subject_id     TEXT,                -- attestationSubjectId (may be null alone)
-	attestation_claims         TEXT,                -- attestationClaims
-	attestation_claims_sha256  TEXT,                -- attestationClaimsSha256
-	verdict                    TEXT NOT NULL CHECK (verdict IN ('ok', 'flag')), -- SPEC §2.2
-	flag_bits                  INTEGER NOT NULL,    -- flag reasons as bits (see above)
-	flags                      TEXT NOT NULL,       -- flag reasons as text (see above)
-	payload_b64                TEXT NOT NULL,       -- the signed payload text as received; it
-	                                                -- alone keeps members unknown to us
+	flag_bits                  INTEGER NOT NULL,    -- flag reasons as bits (see above); 0: verdict ok
+	payload                    BLOB NOT NULL,       -- the signed payload, decoded (see above); it
+	                                                -- alone keeps the members without a column
 	signature                  TEXT NOT NULL,       -- the signature exactly as received
 	key_id                     TEXT NOT NULL,       -- envelope keyId whose secret matched
 	key_fingerprint            TEXT NOT NULL,       -- that secret's fingerprint (SPEC §3)
-	source                     TEXT NOT NULL,       -- input file it was first imported from
-	line                       INTEGER NOT NULL,    -- line in source where the record starts
-	run_id                     INTEGER NOT NULL REFERENCES import_run (id) -- run that stored it
+	file                       INTEGER NOT NULL,    -- import_file.id of the file it was first
+	                                                -- imported from (that row is written when the
+	                                                -- file commits, so this is not a declared
+	                                                -- foreign key)
+	line                       INTEGER NOT NULL     -- line in that file where the record starts
 ) STRICT;
 
 -- export: every receipt in createdAt order within a day range (schema
@@ -135,8 +137,9 @@ CREATE TABLE receipt_order (
 	PRIMARY KEY (created_day, created_ticks, receipt_id)
 ) STRICT, WITHOUT ROWID;
 
--- report reconcile: the discrepant Charged receipts of a day range.
-CREATE INDEX receipt_discrepancy ON receipt (created_day, created_ticks, receipt_id)
+-- report reconcile: the discrepant Charged receipts of a day range (by the
+-- day of created_at: schema version 5 has no created_day column).
+CREATE INDEX receipt_discrepancy ON receipt (substr(created_at, 1, 10), created_ticks, receipt_id)
 	WHERE status = 'Charged' AND (flag_bits & 12288) != 0;
 
 -- The lookup keys of import, in two levels so that an import into a large
@@ -210,14 +213,14 @@ CREATE TABLE conflict (
 	verdict           TEXT NOT NULL CHECK (verdict IN ('ok', 'flag')), -- its verdict
 	flag_bits         INTEGER NOT NULL,    -- its flag reasons as bits
 	flags             TEXT NOT NULL,       -- its flag reasons as text
-	payload_b64       TEXT NOT NULL,       -- its signed payload text as received
+	payload           BLOB NOT NULL,       -- its signed payload, decoded (as receipt.payload)
 	signature         TEXT NOT NULL,       -- its signature as received
 	key_id            TEXT NOT NULL,       -- its envelope keyId
 	key_fingerprint   TEXT NOT NULL,       -- fingerprint of the secret that matched
 	source            TEXT NOT NULL,       -- input file it was first seen in
 	line              INTEGER NOT NULL,    -- line in source
 	run_id            INTEGER NOT NULL REFERENCES import_run (id), -- run that stored it
-	UNIQUE (receipt_id, payload_b64)
+	UNIQUE (receipt_id, payload)
 ) STRICT;
 
 -- Every failed record (verdict fail).  Only input bytes are kept, never

@@ -103,13 +103,16 @@ for round in 1 2 3 4 5; do
 	[ -e "$K" ] || continue
 	integrity "$K" "after kill -9, round $round"
 	if [ $have_sqlite = 1 ]; then
+		# receipt.file names the import_file row of the file (schema version 5)
 		whole=$(sqlite3 "$K" "SELECT count(*) FROM
-			(SELECT source, count(*) AS c FROM receipt GROUP BY source) WHERE c != $NBIG")
+			(SELECT file, count(*) AS c FROM receipt GROUP BY file) WHERE c != $NBIG")
 		check "after kill -9, round $round: every file wholly in or out" test "$whole" = 0
 		files=$(sqlite3 "$K" "SELECT count(DISTINCT source) FROM import_file")
-		srcs=$(sqlite3 "$K" "SELECT count(DISTINCT source) FROM receipt")
+		srcs=$(sqlite3 "$K" "SELECT count(DISTINCT f.source) FROM receipt r
+			JOIN import_file f ON f.id = r.file")
+		orphans=$(sqlite3 "$K" "SELECT count(*) FROM receipt WHERE file NOT IN (SELECT id FROM import_file)")
 		check "after kill -9, round $round: import_file lists exactly the files stored" \
-			test "$files" = "$srcs"
+			test "$files" = "$srcs" -a "$orphans" = 0
 	else
 		run "$BIN" export -d "$K" --format jsonl
 		check "after kill -9, round $round: a whole number of files" \

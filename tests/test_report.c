@@ -41,7 +41,7 @@ struct rec {
 	const char *status, *tool, *slug, *method, *project, *agent, *key, *keyid;
 	int64_t gross, fee, net;
 	uint32_t flags;
-	char payload[600];
+	char payload[600]; /* the signed payload's bytes (receipt id when empty) */
 };
 
 static struct lar_str S(const char *s) {
@@ -53,6 +53,22 @@ static struct lar_key_entry key_a = { .key_id = "kid-a",
 				      .key_id_len = 5,
 				      .fingerprint_hex = "aaaaaaaaaaaaaaaa" };
 
+/* base64url of a payload's bytes, in one of a few buffers (a verdict's
+ * strings must last until it is stored: the ledger decodes and stores them) */
+static struct lar_str b64(const char *payload)
+{
+	static char buf[8][8192];
+	static int k;
+	char *o = buf[k++ % 8];
+	size_t n = strlen(payload);
+	if (lar_b64url_enclen(n) > sizeof buf[0]) {
+		fprintf(stderr, "test payload too long\n");
+		exit(2);
+	}
+	struct lar_str r = { o, lar_b64url_encode((const uint8_t *)payload, n, o) };
+	return r;
+}
+
 static void to_verdict(const struct rec *r, struct lar_verdict *v)
 {
 	memset(v, 0, sizeof *v);
@@ -60,7 +76,7 @@ static void to_verdict(const struct rec *r, struct lar_verdict *v)
 	v->reasons = r->flags;
 	v->key = &key_a;
 	v->key_id = S(r->keyid ? r->keyid : "kid-a");
-	v->payload_b64 = S(r->payload[0] ? r->payload : r->rid);
+	v->payload_b64 = b64(r->payload[0] ? r->payload : r->rid);
 	v->signature = S("s");
 	struct lar_payload *p = &v->p;
 	p->receipt_id = S(r->rid);
@@ -628,12 +644,6 @@ static lar_status row_fn(void *ctx, const struct lar_ledger_receipt *r)
 	return lar_export_jsonl_row(&w->x, &w->jsonl, r, NULL);
 }
 
-static void b64(const char *json, char *out)
-{
-	size_t n = lar_b64url_encode((const uint8_t *)json, strlen(json), out);
-	out[n] = 0;
-}
-
 static void test_export_rows(void)
 {
 	struct lar_ledger *l = new_ledger("export.db");
@@ -642,15 +652,15 @@ static void test_export_rows(void)
 		   10, NULL);
 	rs[0].agent = "agent \"quoted\", with comma";
 	rs[0].flags = (1u << LAR_R_FEE_MISMATCH) | (1u << LAR_R_NONCANONICAL_PAYLOAD);
-	b64("{\n  \"receiptId\": \"mcp_receipt_1\",\n  \"grossSats\": 10,\n  \"futureMember\": {\"a\": [1, "
-	    "\"caf\xc3\xa9\"]},\n  \"agentId\": \"line\\nbreak\"\n}\n",
-	    rs[0].payload);
+	snprintf(rs[0].payload, sizeof rs[0].payload, "%s",
+		 "{\n  \"receiptId\": \"mcp_receipt_1\",\n  \"grossSats\": 10,\n  \"futureMember\": {\"a\": [1, "
+		 "\"caf\xc3\xa9\"]},\n  \"agentId\": \"line\\nbreak\"\n}\n");
 	rs[1] = mk("mcp_receipt_0", "2026-01-01T09:00:00.0000000Z", "Charged", T1, NULL, NULL, -3, NULL);
 	rs[1].net = 5;
-	b64("{\"receiptId\":\"mcp_receipt_0\",\"flags\":\"payload member with a reserved name\"}",
-	    rs[1].payload);
+	snprintf(rs[1].payload, sizeof rs[1].payload, "%s",
+		 "{\"receiptId\":\"mcp_receipt_0\",\"flags\":\"payload member with a reserved name\"}");
 	rs[2] = mk("mcp_receipt_2", "2026-01-02T09:00:00.0000000Z", "Charged", T1, NULL, NULL, 1, NULL);
-	snprintf(rs[2].payload, sizeof rs[2].payload, "not*base64");
+	snprintf(rs[2].payload, sizeof rs[2].payload, "not JSON");
 	store(l, rs, 2);
 
 	struct rows w;
@@ -710,10 +720,18 @@ static void test_export_rows(void)
 	}
 	CHECK(n == 2);
 
-	/* a damaged stored payload is an error, not garbage output */
+	/* a payload text that is not strict base64url is not stored (the
+	 * ledger keeps the payload decoded: no text could give it back) */
 	struct lar_verdict v;
 	to_verdict(&rs[2], &v);
+	v.payload_b64 = S("not*base64");
 	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK && lar_ledger_file_begin(l, "x", &e) == LAR_OK);
+	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_E_INVAL);
+	v.payload_b64 = S("bm90IEpTT05"); /* "not JSON" with a trailing bit set (SPEC §2.3) */
+	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_E_INVAL);
+
+	/* a damaged stored payload is an error, not garbage output */
+	to_verdict(&rs[2], &v);
 	CHECK(lar_ledger_add(l, &v, 1, NULL, &e) == LAR_OK);
 	CHECK(lar_ledger_file_commit(l, &e) == LAR_OK && lar_ledger_run_end(l, &e) == LAR_OK);
 	struct lar_day_range day2 = { "2026-01-02", NULL };
