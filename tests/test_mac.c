@@ -584,6 +584,21 @@ static void test_misc(void)
 		CHECKM(lar_mac_equal(a, b, 32) == 0, "difference at byte %d", i);
 		b[i] ^= 0x80;
 	}
+	/* every bit of every byte, at lengths with and without a tail past the
+	 * 8-byte words: a difference is seen only within the n bytes compared */
+	int missed = 0, extra = 0;
+	for (size_t n = 1; n <= 32; n++) {
+		for (size_t i = 0; i < 32; i++) {
+			for (int bit = 0; bit < 8; bit++) {
+				b[i] ^= (uint8_t)(1u << bit);
+				int eq = lar_mac_equal(a, b, n);
+				missed += i < n && eq;
+				extra += i >= n && !eq;
+				b[i] ^= (uint8_t)(1u << bit);
+			}
+		}
+	}
+	CHECKM(missed == 0 && extra == 0, "lar_mac_equal: %d differences missed, %d seen past n", missed, extra);
 
 	uint8_t s[5] = { 1, 2, 3, 4, 5 };
 	lar_wipe(s, 4);

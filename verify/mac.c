@@ -134,25 +134,57 @@ void lar_mac_ctx_free(struct lar_mac_ctx *c)
 	OPENSSL_clear_free(c, sizeof *c);
 }
 
+/* A 32-bit word to 4 bytes, big-endian (FIPS 180-4 §3.1). */
+static inline void put_be32(uint8_t *p, uint32_t w)
+{
+	p[0] = (uint8_t)(w >> 24);
+	p[1] = (uint8_t)(w >> 16);
+	p[2] = (uint8_t)(w >> 8);
+	p[3] = (uint8_t)w;
+}
+
+/*
+ * Finish a hash that has taken `before` bytes (a multiple of the block) with
+ * msg[0..n), FIPS 180-4 §5.1.1: msg's whole blocks, then its tail, 0x80,
+ * zeros and the length of everything hashed in bits, as one or two blocks;
+ * the digest is the state, big-endian (§6.2.2).  Whole blocks go straight to
+ * the block function (SHA256_Update of a multiple of 64 on an empty buffer
+ * buffers nothing), so no SHA256_Final: it would wipe the buffer it pads,
+ * which here holds nothing secret (the message and a hash of it).
+ */
+static int finish(SHA256_CTX *h, uint64_t before, const uint8_t *msg, size_t n,
+		  uint8_t out[SHA256_DIGEST_LENGTH])
+{
+	uint8_t last[2 * SHA256_CBLOCK] = { 0 };
+	size_t whole = n & ~(size_t)(SHA256_CBLOCK - 1), r = n - whole;
+	if (whole > 0 && SHA256_Update(h, msg, whole) != 1)
+		return 0;
+	size_t len = r + 9 <= SHA256_CBLOCK ? SHA256_CBLOCK : 2 * SHA256_CBLOCK;
+	uint64_t bits = (before + n) * 8;
+	if (r > 0)
+		memcpy(last, msg + whole, r);
+	last[r] = 0x80;
+	put_be32(last + len - 8, (uint32_t)(bits >> 32));
+	put_be32(last + len - 4, (uint32_t)bits);
+	if (SHA256_Update(h, last, len) != 1)
+		return 0;
+	for (size_t i = 0; i < 8; i++)
+		put_be32(out + 4 * i, h->h[i]);
+	return 1;
+}
+
 lar_status lar_mac_compute(struct lar_mac_ctx *c, const void *msg, size_t n, uint8_t out[LAR_MAC_LEN])
 {
 	/* RFC 2104: H(K ^ opad, H(K ^ ipad, msg)), each hash resumed from its
-	 * saved pad state by a struct copy */
-	static const unsigned char empty[1];
+	 * saved pad state (one block hashed) by a struct copy */
 	uint8_t ih[SHA256_DIGEST_LENGTH];
-	lar_status st = LAR_E_CRYPTO;
-
 	c->work = c->pads.inner;
-	if (SHA256_Update(&c->work, n > 0 ? msg : empty, n) != 1 || SHA256_Final(ih, &c->work) != 1)
-		goto out;
+	if (!finish(&c->work, SHA256_CBLOCK, msg, n, ih))
+		return LAR_E_CRYPTO;
 	c->work = c->pads.outer;
-	if (SHA256_Update(&c->work, ih, sizeof ih) != 1 || SHA256_Final(out, &c->work) != 1)
-		goto out;
-	st = LAR_OK;
-out:
-	/* hygiene only: the inner hash is not key-equivalent, and 32 bytes cost nothing to wipe */
-	OPENSSL_cleanse(ih, sizeof ih);
-	return st;
+	if (!finish(&c->work, SHA256_CBLOCK, ih, sizeof ih, out))
+		return LAR_E_CRYPTO;
+	return LAR_OK;
 }
 
 lar_status lar_mac_oneshot(const uint8_t *key, size_t klen, const void *msg, size_t n,
@@ -183,18 +215,31 @@ lar_status lar_mac_fingerprint(const uint8_t *key, size_t klen, uint8_t out[LAR_
 
 int lar_mac_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	/* SPEC §2.3: signatures are compared in constant time */
-	return CRYPTO_memcmp(a, b, n) == 0;
+	/* SPEC §2.3: signatures are compared in constant time: every byte is
+	 * read and the differences are ORed together, without a branch on them
+	 * (a 32-byte MAC is four 8-byte words; CRYPTO_memcmp goes byte by byte) */
+	uint64_t d = 0;
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		d |= x ^ y;
+	}
+	for (; i < n; i++)
+		d |= (uint64_t)(a[i] ^ b[i]);
+#if defined(__GNUC__)
+	__asm__("" : "+r"(d)); /* the compiler may not reason about d's value */
+#endif
+	return d == 0;
 }
 
 lar_status lar_sha256(const void *msg, size_t n, uint8_t out[32])
 {
 	/* a SHA256_CTX on the stack: no allocation, no fetch (see the top of the file) */
-	static const unsigned char empty[1];
 	SHA256_CTX h;
 
-	if (SHA256_Init(&h) != 1 || SHA256_Update(&h, n > 0 ? msg : empty, n) != 1 ||
-	    SHA256_Final(out, &h) != 1)
+	if (SHA256_Init(&h) != 1 || !finish(&h, 0, msg, n, out))
 		return LAR_E_CRYPTO;
 	return LAR_OK;
 }
