@@ -904,6 +904,59 @@ static void test_rotation(void)
 		CHECK(vd.key != NULL && vd.key->index == 9);
 }
 
+/* The verifier keeps the entries of the last keyId (receipt.c keys_for): ids
+ * of one length that differ only at the end, ids at and past the 64 bytes it
+ * remembers, and an unknown id between known ones get their own secrets. */
+static void test_keyid_switch(void)
+{
+	char k64[65], k65[66], text[600];
+	memset(k64, 'k', 64);
+	k64[64] = 0;
+	memset(k65, 'k', 65);
+	k65[65] = 0;
+	snprintf(text, sizeof text,
+		 "abc text:secret-abc\nabd text:secret-abd\n%s text:secret-64\n%s text:secret-65\n"
+		 "abd text:secret-abd-2  revoked\n", k64, k65);
+	struct lar_keyring *kr = NULL;
+	struct lar_verifier *v = NULL;
+	struct lar_err e = {0};
+	CHECK(lar_keyring_new(&kr) == LAR_OK);
+	CHECKM(lar_keyring_load_text(kr, text, strlen(text), "switch-ring", NULL, 0, &e) == LAR_OK, "%s", e.msg);
+	CHECK(lar_verifier_new(kr, NULL, &v, &e) == LAR_OK);
+	if (v == NULL)
+		goto out;
+	struct pl p = pl_default();
+	char *json = pl_json(&p, 0);
+	const struct {
+		const char *secret, *kid;
+		enum lar_vstatus st;
+		uint32_t reasons;
+	} seq[] = {
+		{ "secret-abc", "abc", LAR_V_OK, 0 },
+		{ "secret-abd", "abd", LAR_V_OK, 0 },
+		{ "secret-abd", "abc", LAR_V_FAIL, R(BAD_SIGNATURE) },
+		{ "secret-abc", "abc", LAR_V_OK, 0 },
+		{ "secret-abc", "abe", LAR_V_FAIL, R(UNKNOWN_KEY) },
+		{ "secret-abd-2", "abd", LAR_V_FAIL, R(KEY_REVOKED) },
+		{ "secret-64", k64, LAR_V_OK, 0 },
+		{ "secret-65", k65, LAR_V_OK, 0 },
+		{ "secret-64", k65, LAR_V_FAIL, R(BAD_SIGNATURE) },
+		{ "secret-65", k65, LAR_V_OK, 0 },
+		{ "secret-65", k64, LAR_V_FAIL, R(BAD_SIGNATURE) },
+		{ "secret-64", k64, LAR_V_OK, 0 },
+		{ "secret-abc", "", LAR_V_FAIL, R(UNKNOWN_KEY) },
+		{ "secret-abd", "abd", LAR_V_OK, 0 },
+	};
+	for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+		char *r = signed_rec(json, seq[i].secret, seq[i].kid);
+		char *name = fmt("keyId switch %zu (%.8s, %zu bytes)", i, seq[i].kid, strlen(seq[i].kid));
+		verify_with(v, name, r, strlen(r), seq[i].st, seq[i].reasons, NULL);
+	}
+out:
+	lar_verifier_free(v);
+	lar_keyring_free(kr);
+}
+
 static void test_flags(void)
 {
 	struct pl p;
@@ -1368,6 +1421,7 @@ int main(void)
 	test_envelope_checks();
 	test_payload_checks();
 	test_rotation();
+	test_keyid_switch();
 	test_flags();
 	test_body();
 	test_fee_model();

@@ -98,6 +98,8 @@ struct layout {
 	int8_t at[LAYOUT_MAX];
 };
 
+#define KID_KEPT 64 /* keyIds up to this long are remembered (keys_for) */
+
 struct lar_verifier {
 	const struct lar_keyring *kr;
 	struct lar_verify_opts opts;
@@ -113,6 +115,12 @@ struct lar_verifier {
 	struct layout pay_layout, body_layout;
 	size_t pay_future; /* the payload's members beyond SPEC §1.3 (check_schema) */
 	struct lar_json_memo *env_memo, *pay_memo; /* names of the last envelope and payload */
+	/* the keyring's entries for the last keyId (keys_for): the records of a
+	 * file nearly always name one key; kid_n is SIZE_MAX when none is kept */
+	char kid[KID_KEPT];
+	size_t kid_n;
+	const struct lar_key_entry **kents;
+	size_t nkents, capkents;
 };
 
 static void fields_init(void);
@@ -137,6 +145,7 @@ lar_status lar_verifier_new(const struct lar_keyring *kr, const struct lar_verif
 	}
 	lar_arena_init(&v->arena, ARENA_MAX);
 	lar_buf_init(&v->canon, 0);
+	v->kid_n = SIZE_MAX;
 	if (lar_json_memo_new(&v->env_memo) != LAR_OK || lar_json_memo_new(&v->pay_memo) != LAR_OK) {
 		lar_verifier_free(v);
 		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
@@ -157,7 +166,39 @@ void lar_verifier_free(struct lar_verifier *v)
 	lar_buf_free(&v->canon);
 	lar_json_memo_free(v->env_memo);
 	lar_json_memo_free(v->pay_memo);
+	free(v->kents);
 	free(v);
+}
+
+/* v->kents[0..v->nkents) = the keyring's entries for keyId id, in keyring
+ * order (what lar_keyring_next gives); kept for the next record when it
+ * names the same keyId (the keyring does not change under a verifier: its
+ * MAC contexts are counted from it, lar_verifier_new). */
+static lar_status keys_for(struct lar_verifier *v, struct lar_str id)
+{
+	if (v->kid_n == id.n && lar_mem_eq(v->kid, id.p, id.n))
+		return LAR_OK;
+	v->kid_n = SIZE_MAX;
+	v->nkents = 0;
+	size_t pos = 0;
+	const struct lar_key_entry *k;
+	while ((k = lar_keyring_next(v->kr, id.p, id.n, &pos)) != NULL) {
+		if (v->nkents == v->capkents) {
+			size_t ncap = v->capkents ? 2 * v->capkents : 4;
+			const struct lar_key_entry **nk = realloc(v->kents, ncap * sizeof *nk);
+			if (nk == NULL)
+				return LAR_E_NOMEM;
+			v->kents = nk;
+			v->capkents = ncap;
+		}
+		v->kents[v->nkents++] = k;
+	}
+	if (id.n <= KID_KEPT) {
+		if (id.n > 0)
+			memcpy(v->kid, id.p, id.n);
+		v->kid_n = id.n;
+	}
+	return LAR_OK;
 }
 
 static struct lar_mac_ctx *ctx_for(struct lar_verifier *v, const struct lar_key_entry *k)
@@ -921,11 +962,12 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 	}
 
 	/* unknown_key, bad_signature, key_revoked: try every secret of the keyId */
-	size_t pos = 0;
-	const struct lar_key_entry *k, *match = NULL, *revoked_match = NULL;
-	int any = 0;
-	while ((k = lar_keyring_next(v->kr, key_id.p, key_id.n, &pos)) != NULL) {
-		any = 1;
+	lar_status ks = keys_for(v, key_id);
+	if (ks != LAR_OK)
+		return ks;
+	const struct lar_key_entry *match = NULL, *revoked_match = NULL;
+	for (size_t i = 0; i < v->nkents; i++) {
+		const struct lar_key_entry *k = v->kents[i];
 		struct lar_mac_ctx *c = ctx_for(v, k);
 		if (c == NULL || lar_mac_compute(c, payload.p, payload.n, mac_want) != LAR_OK)
 			return LAR_E_CRYPTO;
@@ -939,7 +981,7 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 			}
 		}
 	}
-	if (!any) {
+	if (v->nkents == 0) {
 		set_fail(out, LAR_R_UNKNOWN_KEY);
 		return LAR_OK;
 	}
@@ -955,8 +997,8 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 
 	/* key_not_valid_at_time: some matching, unrevoked secret must cover createdAt */
 	const struct lar_key_entry *valid = NULL;
-	pos = 0;
-	while ((k = lar_keyring_next(v->kr, key_id.p, key_id.n, &pos)) != NULL) {
+	for (size_t i = 0; i < v->nkents; i++) {
+		const struct lar_key_entry *k = v->kents[i];
 		if (k->revoked || out->p.created < k->not_before || out->p.created >= k->not_after)
 			continue;
 		if (k == match) {
