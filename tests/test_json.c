@@ -767,7 +767,7 @@ static void test_accessors(void)
 	CHECK(lar_json_int(NULL, 0, 1, &dummy) == LAR_E_INVAL);
 	/* a hand-built number that the parser would never make */
 	{
-		struct lar_json bad = {LAR_JSON_NUMBER, 2, {.s = "01"}};
+		struct lar_json bad = {.type = LAR_JSON_NUMBER, .n = 2, .u.s = "01"};
 		CHECK(lar_json_int(&bad, INT64_MIN, INT64_MAX, &dummy) == LAR_E_INVAL);
 		bad.n = 1;
 		bad.u.s = "-";
@@ -1654,6 +1654,89 @@ static void test_kept(void)
 /* ---- golden receipts ---- */
 
 /* Tiny base64url (no padding) decoder for the test; -1 on a bad character. */
+/* ---- shapes (struct lar_json.shape) ---- */
+
+struct shapes {
+	char **names; /* by shape: the names of the first object given it, as text */
+	size_t cap;
+	long reused, differ;
+};
+
+/* Every object of v with a shape: its names (length-prefixed) must be those
+ * of the first object the memo gave that shape. */
+static void shapes_walk(struct shapes *sh, const struct lar_json *v, struct lar_buf *tmp)
+{
+	if (v->type == LAR_JSON_ARRAY) {
+		for (size_t i = 0; i < v->n; i++)
+			shapes_walk(sh, &v->u.items[i], tmp);
+		return;
+	}
+	if (v->type != LAR_JSON_OBJECT)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		shapes_walk(sh, &v->u.members[i].value, tmp);
+	if (v->shape == 0)
+		return;
+	lar_buf_reset(tmp);
+	for (size_t i = 0; i < v->n; i++) {
+		lar_buf_printf(tmp, "%zu:", v->u.members[i].keylen);
+		lar_buf_put(tmp, v->u.members[i].key, v->u.members[i].keylen);
+	}
+	lar_buf_putc(tmp, 0);
+	if (v->shape >= sh->cap) {
+		size_t ncap = sh->cap ? sh->cap : 1024;
+		while (ncap <= v->shape)
+			ncap *= 2;
+		sh->names = realloc(sh->names, ncap * sizeof *sh->names);
+		memset(sh->names + sh->cap, 0, (ncap - sh->cap) * sizeof *sh->names);
+		sh->cap = ncap;
+	}
+	char **slot = &sh->names[v->shape];
+	if (*slot == NULL) {
+		*slot = strdup((const char *)tmp->p);
+	} else if (strcmp(*slot, (const char *)tmp->p) != 0) {
+		if (sh->differ++ < 3)
+			fprintf(stderr, "shape %u: names %s, then %s\n", v->shape, *slot, (char *)tmp->p);
+	} else {
+		sh->reused++;
+	}
+}
+
+/* Objects given one shape by a memo have the same names in the same order,
+ * whether parsed whole or kept under any filter (a left-out member makes an
+ * object shapeless), and shapes do happen. */
+static void test_shapes(void)
+{
+	struct lar_json_memo *memo;
+	CHECK(lar_json_memo_new(&memo) == LAR_OK);
+	struct lar_arena a;
+	lar_arena_init(&a, 0);
+	struct lar_buf tmp;
+	lar_buf_init(&tmp, 0);
+	struct shapes sh = { NULL, 0, 0, 0 };
+	unsigned seed = 11;
+	char doc[1024];
+	for (int t = 0; t < 60000; t++) {
+		size_t n = gen_doc(doc, sizeof doc, &seed);
+		const struct lar_json *v = NULL;
+		int f = rand_r(&seed) % (int)(sizeof filters / sizeof *filters + 1);
+		lar_arena_reset(&a);
+		lar_status st = f == 0 ? lar_json_parse_memo((const uint8_t *)doc, n, &a, memo, &v, NULL, NULL)
+				       : lar_json_parse_kept((const uint8_t *)doc, n, &a, memo, filters[f - 1], &v,
+							     NULL);
+		if (st == LAR_OK)
+			shapes_walk(&sh, v, &tmp);
+	}
+	CHECKM(sh.differ == 0, "%ld objects have the shape of objects with other names", sh.differ);
+	CHECKM(sh.reused > 3000, "only %ld objects had a shape seen before", sh.reused);
+	for (size_t i = 0; i < sh.cap; i++)
+		free(sh.names[i]);
+	free(sh.names);
+	lar_buf_free(&tmp);
+	lar_arena_free(&a);
+	lar_json_memo_free(memo);
+}
+
 static long b64url_dec(const char *s, size_t n, uint8_t *out)
 {
 	uint32_t acc = 0;
@@ -1781,6 +1864,7 @@ int main(void)
 	test_parse_canonical();
 	test_memo();
 	test_kept();
+	test_shapes();
 	test_plain();
 	test_jsontestsuite();
 	test_golden();

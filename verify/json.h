@@ -53,6 +53,11 @@ struct lar_json_member;
  */
 struct lar_json {
 	enum lar_json_type type;
+	/* OBJECT only (not set for other types): nonzero when the object was
+	 * parsed with a memo (lar_json_parse_memo, _kept) and its members have,
+	 * in order, the names of every other object that memo gave the same
+	 * shape, so a caller may reuse what it found from those names */
+	uint32_t shape;
 	size_t n;
 	union {
 		const char *s;

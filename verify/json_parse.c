@@ -50,6 +50,7 @@
 #define MEMO_BYTES 1536
 struct memo_obj {
 	uint16_t n;                  /* names kept; 0: none */
+	uint32_t shape;              /* given to objects with these names (struct lar_json) */
 	uint16_t off[MEMO_KEYS + 1]; /* name i is text[off[i] .. off[i + 1]) */
 	uint64_t up;                 /* bit i: name i ranks above name i - 1 */
 	uint8_t text[MEMO_BYTES];
@@ -58,6 +59,7 @@ struct memo_obj {
 struct lar_json_memo {
 	struct memo_obj obj[MEMO_OBJECTS][MEMO_WAYS];
 	uint8_t recent[MEMO_OBJECTS]; /* the way used last */
+	uint32_t next_shape;          /* for the next set kept; 0 once all are used */
 };
 
 struct parser {
@@ -875,6 +877,7 @@ static void memo_store(const struct parser *ps, struct memo_obj *mo, const struc
 	size_t used = 0;
 	uint64_t up = 0;
 	mo->n = 0;
+	mo->shape = 0;
 	if (n > MEMO_KEYS)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -891,6 +894,12 @@ static void memo_store(const struct parser *ps, struct memo_obj *mo, const struc
 	mo->off[n] = (uint16_t)used;
 	mo->up = up;
 	mo->n = (uint16_t)n;
+	/* a new shape for every set kept, never one used before: after 2^32 - 1
+	 * sets, none (a shape shared by two sets of names would be a lie) */
+	struct lar_json_memo *memo = ps->memo;
+	mo->shape = memo->next_shape;
+	if (memo->next_shape != 0)
+		memo->next_shape++;
 }
 
 /*
@@ -982,6 +991,7 @@ static int skip_object(struct parser *ps, struct lar_json *v, int depth)
 done:
 	ps->skip--;
 	v->type = LAR_JSON_OBJECT;
+	v->shape = 0;
 	v->n = 0;
 	v->u.members = no_members;
 	return 0;
@@ -1027,6 +1037,7 @@ static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth
 	if (ps->p < ps->end && *ps->p == '}') {
 		ps->p++;
 		v->type = LAR_JSON_OBJECT;
+		v->shape = 0;
 		v->n = 0;
 		v->u.members = no_members;
 		return 0;
@@ -1094,7 +1105,7 @@ static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth
 		if (filtered && (by_name || (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')))) {
 			entry = kept_index(keep, m->key, m->keylen);
 			if (entry < 0) { /* a member the caller does not read */
-				struct lar_json_member out = { m->key, m->keylen, { 0, 0, { NULL } } };
+				struct lar_json_member out = { m->key, m->keylen, { 0, 0, 0, { NULL } } };
 				ps->skip++;
 				if (parse_value(ps, &out.value, depth + 1) != 0)
 					return -1;
@@ -1111,7 +1122,7 @@ static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth
 				return -1;
 		} else if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
 			/* the nested object's members overwrite this slot: keep the name */
-			struct lar_json_member whole = { m->key, m->keylen, { 0, 0, { NULL } } };
+			struct lar_json_member whole = { m->key, m->keylen, { 0, 0, 0, { NULL } } };
 			ps->next_keep = filtered ? keep->names[entry].sub : NULL;
 			if (parse_value(ps, &whole.value, depth + 1) != 0)
 				return -1;
@@ -1137,12 +1148,17 @@ static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth
 	int same = mo != NULL && hits == n && n == mo->n; /* names checked before */
 	if (!same && !ascending && dupcheck(ps, all, n, close) != 0)
 		return -1;
+	uint32_t shape = 0;
 	if (mo != NULL) {
 		if (!same) /* replace the way used least recently */
 			way = ps->memo->recent[obj] ^ 1;
 		ps->memo->recent[obj] = (uint8_t)way;
 		if (!same)
 			memo_store(ps, &ps->memo->obj[obj][way], all, n);
+		/* the members built are the memo's names only when none was left out */
+		const struct memo_obj *now = &ps->memo->obj[obj][way];
+		if (left_out == 0 && now->n == n)
+			shape = now->shape;
 	}
 	struct lar_json_member *members = lar_arena_alloc(ps->a, (n - left_out) * sizeof *members);
 	if (members == NULL)
@@ -1157,6 +1173,7 @@ static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth
 	}
 	ps->nmems = base;
 	v->type = LAR_JSON_OBJECT;
+	v->shape = shape;
 	v->n = n - left_out;
 	v->u.members = members;
 	return 0;
@@ -1286,7 +1303,10 @@ lar_status lar_json_parse_canonical(const uint8_t *src, size_t len, struct lar_a
 lar_status lar_json_memo_new(struct lar_json_memo **out)
 {
 	*out = calloc(1, sizeof **out);
-	return *out != NULL ? LAR_OK : LAR_E_NOMEM;
+	if (*out == NULL)
+		return LAR_E_NOMEM;
+	(*out)->next_shape = 1;
+	return LAR_OK;
 }
 
 void lar_json_memo_free(struct lar_json_memo *m)

@@ -96,6 +96,8 @@ const char *lar_vstatus_name(enum lar_vstatus s)
 #define LAYOUT_MAX 48
 struct layout {
 	int8_t at[LAYOUT_MAX];
+	uint32_t shape; /* nonzero: at[] holds the answers for every member of
+			 * objects of this shape (struct lar_json) */
 };
 
 #define KID_KEPT 64 /* keyIds up to this long are remembered (keys_for) */
@@ -520,9 +522,11 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 	if (root->type != LAR_JSON_OBJECT)
 		return -1;
 	size_t present = 0;
+	/* the names of the last payload of this shape: the same answers */
+	int known = root->shape != 0 && root->shape == layout->shape;
 	for (size_t i = 0; i < root->n; i++) {
 		const struct lar_json_member *m = &root->u.members[i];
-		int idx = field_at(layout, i, m->key, m->keylen);
+		int idx = known ? layout->at[i] : field_at(layout, i, m->key, m->keylen);
 		if (idx < 0) {
 			(*future)++; /* SPEC §1.3: future members are allowed and kept */
 			continue;
@@ -530,6 +534,7 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 		slot[idx] = &m->value; /* names are unique: the parser rejects duplicates */
 		present += fields[idx].attestation;
 	}
+	layout->shape = root->n <= LAYOUT_MAX ? root->shape : 0; /* at[] answers each of them now */
 	if (present != 0 && present != NATT)
 		return -1; /* SPEC §1.3: all eight attestation members or none */
 	p->has_attestation = present == NATT;
@@ -644,9 +649,12 @@ static int body_agrees(const struct lar_json *body, const struct lar_payload *p,
 		return 1;
 	if (body->type != LAR_JSON_OBJECT)
 		return 0;
+	/* as in check_schema; an early return leaves at[] partly updated */
+	int known = body->shape != 0 && body->shape == layout->shape;
+	layout->shape = 0;
 	for (size_t i = 0; i < body->n; i++) {
 		const struct lar_json_member *m = &body->u.members[i];
-		int idx = field_at(layout, i, m->key, m->keylen);
+		int idx = known ? layout->at[i] : field_at(layout, i, m->key, m->keylen);
 		if (idx >= 0) {
 			if (slot[idx] == NULL)
 				continue; /* toolName absent from an old payload */
@@ -673,6 +681,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_payload *p,
 			continue;
 		}
 	}
+	layout->shape = body->n <= LAYOUT_MAX ? body->shape : 0;
 	return 1;
 }
 
