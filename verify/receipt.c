@@ -100,6 +100,22 @@ struct layout {
 			 * objects of this shape (struct lar_json) */
 };
 
+/* The members of an envelope (or of a response holding one) that
+ * lar_receipt_verify reads, found in one pass: NULL when absent.  Names are
+ * unique (the parser rejects duplicates, SPEC §2.3). */
+enum { E_PAYLOAD, E_SIGNATURE, E_RECEIPT, E_VERSION, E_ALG, E_KEY_ID, E_BODY, ENV_MEMBERS };
+struct env_members {
+	const struct lar_json *m[ENV_MEMBERS];
+};
+
+/* Where env_members found them in the last object of a shape (struct
+ * lar_json): member indexes, -1 when absent.  Parses without a memo give
+ * no shape, so a layout of their own never answers. */
+struct env_layout {
+	uint32_t shape;
+	int64_t at[ENV_MEMBERS];
+};
+
 #define KID_KEPT 64 /* keyIds up to this long are remembered (keys_for) */
 
 struct lar_verifier {
@@ -115,6 +131,7 @@ struct lar_verifier {
 	const struct lar_json *slot[32]; /* the payload's known members, by fields[] index */
 	lar_time time[32];               /* and the instants of its K_TIME members */
 	struct layout pay_layout, body_layout;
+	struct env_layout env_root, env_rcpt; /* of the record, and of a response's receipt member */
 	size_t pay_future; /* the payload's members beyond SPEC §1.3 (check_schema) */
 	struct lar_json_memo *env_memo, *pay_memo; /* names of the last envelope and payload */
 	/* the keyring's entries for the last keyId (keys_for): the records of a
@@ -777,44 +794,48 @@ static lar_status check_decoded(struct lar_verifier *v, const uint8_t *json, siz
 	return LAR_OK;
 }
 
-/* The members of an envelope (or of a response holding one) that
- * lar_receipt_verify reads, found in one pass: NULL when absent.  Names are
- * unique (the parser rejects duplicates, SPEC §2.3). */
-struct env_members {
-	const struct lar_json *payload, *signature, *receipt, *version, *alg, *key_id, *body;
-};
-
-static void env_members(const struct lar_json *obj, struct env_members *em)
+/* E_... of the name of m, or -1 */
+static int env_member(const struct lar_json_member *m)
 {
-	memset(em, 0, sizeof *em);
-	for (size_t i = 0; i < obj->n; i++) {
-		const struct lar_json_member *m = &obj->u.members[i];
-		const struct lar_json **slot = NULL;
-		switch (m->keylen) {
-		case 4:
-			slot = key_is(m, "body") ? &em->body : NULL;
-			break;
-		case 5:
-			slot = key_is(m, "keyId") ? &em->key_id : NULL;
-			break;
-		case 7:
-			slot = key_is(m, "payload")   ? &em->payload
-			       : key_is(m, "version") ? &em->version
-			       : key_is(m, "receipt") ? &em->receipt
-						      : NULL;
-			break;
-		case 9:
-			slot = key_is(m, "signature") ? &em->signature : NULL;
-			break;
-		case 18:
-			slot = key_is(m, "signatureAlgorithm") ? &em->alg : NULL;
-			break;
-		default:
-			break;
-		}
-		if (slot != NULL)
-			*slot = &m->value;
+	switch (m->keylen) {
+	case 4:
+		return key_is(m, "body") ? E_BODY : -1;
+	case 5:
+		return key_is(m, "keyId") ? E_KEY_ID : -1;
+	case 7:
+		return key_is(m, "payload") ? E_PAYLOAD
+		       : key_is(m, "version") ? E_VERSION
+		       : key_is(m, "receipt") ? E_RECEIPT
+					      : -1;
+	case 9:
+		return key_is(m, "signature") ? E_SIGNATURE : -1;
+	case 18:
+		return key_is(m, "signatureAlgorithm") ? E_ALG : -1;
+	default:
+		return -1;
 	}
+}
+
+static void env_members(const struct lar_json *obj, struct env_members *em, struct env_layout *l)
+{
+	if (obj->shape != 0 && obj->shape == l->shape) { /* the names of then */
+		for (size_t k = 0; k < ENV_MEMBERS; k++)
+			em->m[k] = l->at[k] >= 0 ? &obj->u.members[l->at[k]].value : NULL;
+		return;
+	}
+	l->shape = 0;
+	for (size_t k = 0; k < ENV_MEMBERS; k++) {
+		em->m[k] = NULL;
+		l->at[k] = -1;
+	}
+	for (size_t i = 0; i < obj->n; i++) {
+		int k = env_member(&obj->u.members[i]);
+		if (k >= 0) {
+			em->m[k] = &obj->u.members[i].value;
+			l->at[k] = (int64_t)i;
+		}
+	}
+	l->shape = obj->shape;
 }
 
 /*
@@ -856,10 +877,11 @@ __attribute__((noinline)) static lar_status future_body_agrees(struct lar_verifi
 	if (s != LAR_OK)
 		return s;
 	struct env_members em;
-	env_members(root, &em); /* an object: the kept parse of the same text found the envelope */
-	if ((em.payload == NULL || em.signature == NULL) && em.receipt != NULL)
-		env_members(em.receipt, &em);
-	*agree = future_agrees(em.body, payload);
+	struct env_layout none[2];
+	env_members(root, &em, &none[0]); /* an object: the kept parse of the same text found the envelope */
+	if ((em.m[E_PAYLOAD] == NULL || em.m[E_SIGNATURE] == NULL) && em.m[E_RECEIPT] != NULL)
+		env_members(em.m[E_RECEIPT], &em, &none[1]);
+	*agree = future_agrees(em.m[E_BODY], payload);
 	return LAR_OK;
 }
 
@@ -919,9 +941,9 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 	}
 	env = root;
 	struct env_members em;
-	env_members(root, &em);
-	if (em.payload == NULL || em.signature == NULL) {
-		const struct lar_json *r = em.receipt;
+	env_members(root, &em, &v->env_root);
+	if (em.m[E_PAYLOAD] == NULL || em.m[E_SIGNATURE] == NULL) {
+		const struct lar_json *r = em.m[E_RECEIPT];
 		if (r != NULL && r->type == LAR_JSON_NULL) {
 			out->status = LAR_V_SKIPPED; /* a denied charge */
 			return LAR_OK;
@@ -931,21 +953,21 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 			return LAR_OK;
 		}
 		env = r;
-		env_members(env, &em);
+		env_members(env, &em, &v->env_rcpt);
 	}
 
 	struct lar_str version, payload, sig, key_id;
-	if (!str_of(em.version, &version) || !str_is(version, LAR_RECEIPT_VERSION)) {
+	if (!str_of(em.m[E_VERSION], &version) || !str_is(version, LAR_RECEIPT_VERSION)) {
 		set_fail(out, LAR_R_UNSUPPORTED_VERSION);
 		return LAR_OK;
 	}
 	struct lar_str alg;
-	if (!str_of(em.alg, &alg) || !str_is(alg, LAR_RECEIPT_ALGORITHM)) {
+	if (!str_of(em.m[E_ALG], &alg) || !str_is(alg, LAR_RECEIPT_ALGORITHM)) {
 		set_fail(out, LAR_R_UNSUPPORTED_ALGORITHM);
 		return LAR_OK;
 	}
 	/* SPEC §2.3 malformed_envelope: strings; strict base64url; 43-char signature */
-	if (!str_of(em.payload, &payload) || !str_of(em.signature, &sig) || !str_of(em.key_id, &key_id)) {
+	if (!str_of(em.m[E_PAYLOAD], &payload) || !str_of(em.m[E_SIGNATURE], &sig) || !str_of(em.m[E_KEY_ID], &key_id)) {
 		set_fail(out, LAR_R_MALFORMED_ENVELOPE);
 		return LAR_OK;
 	}
@@ -999,7 +1021,7 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 		return LAR_OK;
 	}
 
-	const struct lar_json *body = em.body;
+	const struct lar_json *body = em.m[E_BODY];
 	lar_status s = check_decoded(v, v->dec, plen, version, out);
 	if (s != LAR_OK || out->status == LAR_V_FAIL)
 		return s;
