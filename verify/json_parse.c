@@ -110,7 +110,7 @@ static const uint8_t strcls[256] = {
 static const struct lar_json no_items[1];
 static const struct lar_json_member no_members[1];
 
-static int fail(struct parser *ps, enum lar_json_fault f, const uint8_t *at)
+LAR_COLD static int fail(struct parser *ps, enum lar_json_fault f, const uint8_t *at)
 {
 	ps->fault = f;
 	ps->fault_off = (size_t)(at - ps->src);
@@ -118,14 +118,14 @@ static int fail(struct parser *ps, enum lar_json_fault f, const uint8_t *at)
 	return -1;
 }
 
-static int nomem(struct parser *ps)
+LAR_COLD static int nomem(struct parser *ps)
 {
 	ps->st = LAR_E_NOMEM;
 	return -1;
 }
 
 /* The input ends where the value needs more. */
-static int fail_end(struct parser *ps)
+LAR_COLD static int fail_end(struct parser *ps)
 {
 	return fail(ps, LAR_JSONF_TRUNCATED, ps->end);
 }
@@ -746,7 +746,7 @@ static int idxcmp(const void *x, const void *y)
 
 /* The duplicate fault: at the later name's quote when it lies in the source,
  * else (a name with escapes, decoded into the arena) at the closing brace. */
-static int dupfault(struct parser *ps, const struct lar_json_member *later, const uint8_t *close)
+LAR_COLD static int dupfault(struct parser *ps, const struct lar_json_member *later, const uint8_t *close)
 {
 	uintptr_t k = (uintptr_t)later->key;
 	const uint8_t *at = close;

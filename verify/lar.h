@@ -43,6 +43,15 @@ struct lar_err {
 /* Name of a status code ("out of memory", ...).  Never NULL. */
 const char *lar_strerror(lar_status s);
 
+/* A function that runs only on a path the usual record does not take (an
+ * error, a fault in the input): the compiler lays out the branches to it as
+ * unlikely and keeps them out of the hot code. */
+#if defined(__GNUC__)
+#define LAR_COLD __attribute__((cold))
+#else
+#define LAR_COLD
+#endif
+
 /* Fill e (if not NULL) with code and a printf-style message; return code.
  * sys_errno is left at 0; use lar_err_sys() for system-call failures. */
 lar_status lar_err_set(struct lar_err *e, lar_status code, const char *fmt, ...)

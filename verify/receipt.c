@@ -763,7 +763,7 @@ static lar_status payload_flags(struct lar_verifier *v, const struct lar_payload
 }
 
 /* A failed record exposes nothing from its payload (SPEC §4.1). */
-static void set_fail(struct lar_verdict *out, enum lar_reason r)
+LAR_COLD static void set_fail(struct lar_verdict *out, enum lar_reason r)
 {
 	int not_json = out->not_json;
 	memset(out, 0, sizeof *out);
