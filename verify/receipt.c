@@ -89,16 +89,37 @@ const char *lar_vstatus_name(enum lar_vstatus s)
 }
 
 /*
- * Which fields[] entry each position of an object held in the last record.
- * Records from one producer repeat their member order, so a guess checked
- * with one comparison saves the hash lookup; a wrong guess costs only that.
+ * Which fields[] entry each position of an object held, in the last records
+ * of two shapes (struct lar_json; a payload with and one without the
+ * attestation members, interleaved, keep one way each).  An object of a
+ * shape a way holds takes its answers without looking at a name; any other
+ * takes the least recent way, whose entries serve as guesses checked with
+ * one comparison (records from one producer repeat their member order).
  */
 #define LAYOUT_MAX 48
+#define LAYOUT_WAYS 2
 struct layout {
-	int8_t at[LAYOUT_MAX];
-	uint32_t shape; /* nonzero: at[] holds the answers for every member of
-			 * objects of this shape (struct lar_json) */
+	int8_t at[LAYOUT_WAYS][LAYOUT_MAX];
+	uint32_t shape[LAYOUT_WAYS]; /* nonzero: at[w] answers every member of
+				      * objects of this shape */
+	unsigned last;               /* the way used last */
 };
+
+/* The way for an object of shape `shape`: *known when it holds the answers. */
+static unsigned layout_way(struct layout *l, uint32_t shape, int *known)
+{
+	unsigned w;
+	for (w = 0; w < LAYOUT_WAYS; w++)
+		if (shape != 0 && l->shape[w] == shape)
+			break;
+	*known = w < LAYOUT_WAYS;
+	if (!*known) {
+		w = (l->last + 1) % LAYOUT_WAYS;
+		l->shape[w] = 0; /* until every member is answered */
+	}
+	l->last = w;
+	return w;
+}
 
 /* The members of an envelope (or of a response holding one) that
  * lar_receipt_verify reads, found in one pass: NULL when absent.  Names are
@@ -461,17 +482,18 @@ static int field_index(const char *key, size_t n)
 	}
 }
 
-/* field_index of member i of an object, guessed from the layout first. */
-static int field_at(struct layout *l, size_t i, const char *key, size_t n)
+/* field_index of member i of an object, guessed from at[i] (a layout's way)
+ * first, and kept there. */
+static int field_at(int8_t *at, size_t i, const char *key, size_t n)
 {
 	if (i < LAYOUT_MAX) {
-		int g = l->at[i];
+		int g = at[i];
 		if (g >= 0 && flen[g] == n && lar_mem_eq(fields[g].name, key, n))
 			return g;
 	}
 	int idx = field_index(key, n);
 	if (i < LAYOUT_MAX)
-		l->at[i] = (int8_t)idx;
+		at[i] = (int8_t)idx;
 	return idx;
 }
 
@@ -540,10 +562,12 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 		return -1;
 	size_t present = 0;
 	/* the names of the last payload of this shape: the same answers */
-	int known = root->shape != 0 && root->shape == layout->shape;
+	int known;
+	unsigned w = layout_way(layout, root->shape, &known);
+	int8_t *at = layout->at[w];
 	for (size_t i = 0; i < root->n; i++) {
 		const struct lar_json_member *m = &root->u.members[i];
-		int idx = known ? layout->at[i] : field_at(layout, i, m->key, m->keylen);
+		int idx = known ? at[i] : field_at(at, i, m->key, m->keylen);
 		if (idx < 0) {
 			(*future)++; /* SPEC §1.3: future members are allowed and kept */
 			continue;
@@ -551,7 +575,7 @@ static int check_schema(const struct lar_json *root, struct lar_str env_version,
 		slot[idx] = &m->value; /* names are unique: the parser rejects duplicates */
 		present += fields[idx].attestation;
 	}
-	layout->shape = root->n <= LAYOUT_MAX ? root->shape : 0; /* at[] answers each of them now */
+	layout->shape[w] = root->n <= LAYOUT_MAX ? root->shape : 0; /* at[] answers each of them now */
 	if (present != 0 && present != NATT)
 		return -1; /* SPEC §1.3: all eight attestation members or none */
 	p->has_attestation = present == NATT;
@@ -667,11 +691,13 @@ static int body_agrees(const struct lar_json *body, const struct lar_payload *p,
 	if (body->type != LAR_JSON_OBJECT)
 		return 0;
 	/* as in check_schema; an early return leaves at[] partly updated */
-	int known = body->shape != 0 && body->shape == layout->shape;
-	layout->shape = 0;
+	int known;
+	unsigned w = layout_way(layout, body->shape, &known);
+	int8_t *at = layout->at[w];
+	layout->shape[w] = 0;
 	for (size_t i = 0; i < body->n; i++) {
 		const struct lar_json_member *m = &body->u.members[i];
-		int idx = known ? layout->at[i] : field_at(layout, i, m->key, m->keylen);
+		int idx = known ? at[i] : field_at(at, i, m->key, m->keylen);
 		if (idx >= 0) {
 			if (slot[idx] == NULL)
 				continue; /* toolName absent from an old payload */
@@ -698,7 +724,7 @@ static int body_agrees(const struct lar_json *body, const struct lar_payload *p,
 			continue;
 		}
 	}
-	layout->shape = body->n <= LAYOUT_MAX ? body->shape : 0;
+	layout->shape[w] = body->n <= LAYOUT_MAX ? body->shape : 0;
 	return 1;
 }
 
