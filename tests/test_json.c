@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -755,6 +756,11 @@ static void test_accessors(void)
 		{"\"5\"", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
 		{"true", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
 		{"null", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
+		{"999999999999999999", INT64_MIN, INT64_MAX, LAR_OK, 999999999999999999}, /* 18 digits */
+		{"1000000000000000000", INT64_MIN, INT64_MAX, LAR_OK, 1000000000000000000}, /* 19 */
+		{"100", 0, 99, LAR_E_RANGE, 0},
+		{"99", 100, 200, LAR_E_RANGE, 0},
+		{"12.5", INT64_MIN, INT64_MAX, LAR_E_INVAL, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const struct lar_json *t = ok(cases[i].text);
@@ -762,6 +768,32 @@ static void test_accessors(void)
 		lar_status st = lar_json_int(t, cases[i].min, cases[i].max, &got);
 		CHECKM(st == cases[i].st, "lar_json_int('%s') = %s", cases[i].text, lar_strerror(st));
 		CHECKM(got == (st == LAR_OK ? cases[i].val : 777), "lar_json_int('%s') value", cases[i].text);
+	}
+	/* random integers of 1 to 21 digits, either sign, against strtoll */
+	{
+		unsigned seed = 5;
+		int wrong = 0;
+		for (int t = 0; t < 20000; t++) {
+			char text[32];
+			size_t n = 0, digits = 1 + (size_t)rand_r(&seed) % 21;
+			if (rand_r(&seed) % 3 == 0)
+				text[n++] = '-';
+			text[n++] = (char)('1' + rand_r(&seed) % 9);
+			for (size_t d = 1; d < digits; d++)
+				text[n++] = (char)('0' + rand_r(&seed) % 10);
+			text[n] = 0;
+			struct lar_json num = { .type = LAR_JSON_NUMBER, .n = n, .u.s = text };
+			int64_t lo = t % 2 ? INT32_MIN : INT64_MIN, hi = t % 2 ? INT32_MAX : INT64_MAX, got = 0;
+			errno = 0;
+			long long ref = strtoll(text, NULL, 10);
+			lar_status want = errno == ERANGE || ref < lo || ref > hi ? LAR_E_RANGE : LAR_OK;
+			lar_status st = lar_json_int(&num, lo, hi, &got);
+			if (st != want || (st == LAR_OK && got != ref))
+				if (wrong++ < 3)
+					fprintf(stderr, "lar_json_int('%s') = %s, strtoll %lld\n", text,
+						lar_strerror(st), ref);
+		}
+		CHECKM(wrong == 0, "lar_json_int differs from strtoll on %d of 20000 integers", wrong);
 	}
 	int64_t dummy;
 	CHECK(lar_json_int(NULL, 0, 1, &dummy) == LAR_E_INVAL);

@@ -35,6 +35,20 @@ lar_status lar_json_int(const struct lar_json *v, int64_t min, int64_t max, int6
 	if (v == NULL || v->type != LAR_JSON_NUMBER || v->n == 0)
 		return LAR_E_INVAL;
 	const char *s = v->u.s, *e = s + v->n;
+	if (v->n <= 18 && (unsigned)(*s - '1') < 9) {
+		/* the usual value: positive, no leading zero, too short to overflow */
+		int64_t val = 0;
+		for (const char *p = s; p < e; p++) {
+			unsigned d = (unsigned)(*p - '0');
+			if (d > 9)
+				return LAR_E_INVAL;
+			val = val * 10 + (int64_t)d;
+		}
+		if (val < min || val > max)
+			return LAR_E_RANGE;
+		*out = val;
+		return LAR_OK;
+	}
 	int neg = *s == '-';
 	if (neg)
 		s++;
