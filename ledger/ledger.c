@@ -107,7 +107,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == LAR_LEDGER_SCHEMA_VER
 #define KEY_ROWS_16 KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4 ", " KEY_ROWS_4
 #define KEY_ROWS_64 KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16 ", " KEY_ROWS_16
 _Static_assert(KEYS_PER_STMT == 64, "KEY_ROWS_64 spells out KEYS_PER_STMT rows");
-#define SUM_ROWS_1 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define SUM_ROWS_1 "(?, ?, ?, ?, ?, ?, ?)"
 #define SUM_ROWS_4 SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1 ", " SUM_ROWS_1
 #define SUM_ROWS_16 SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4 ", " SUM_ROWS_4
 _Static_assert(SUMS_PER_STMT == 16, "SUM_ROWS_16 spells out SUMS_PER_STMT rows");
@@ -116,9 +116,18 @@ _Static_assert(SUMS_PER_STMT == 16, "SUM_ROWS_16 spells out SUMS_PER_STMT rows")
 #define ORDER_ROWS_16 ORDER_ROWS_4 ", " ORDER_ROWS_4 ", " ORDER_ROWS_4 ", " ORDER_ROWS_4
 _Static_assert(ORDERS_PER_STMT == 32, "ORDER_ROWS_16 twice spells out ORDERS_PER_STMT rows");
 #define ORDER_COLUMNS "receipt_order (created_day, created_ticks, receipt_id, receipt)"
-#define SUM_COLUMNS                                                                                      \
+/* day_summary's columns of schema version 4, and the table (migrate_3_to_4
+ * makes it; migrate_4_to_5 the current one) */
+#define SUM_COLUMNS_V4                                                                                   \
 	"day_summary (id, created_day, status, mcp_tool_id, tool_slug, tool_method_name, paying_project_id, " \
 	"agent_id, key_id, receipts, gross_sats, platform_fee_sats, net_sats, discrepancies)"
+#define SUM_TABLE_V4                                                                                     \
+	"CREATE TABLE day_summary (id INTEGER PRIMARY KEY, created_day TEXT NOT NULL, status TEXT NOT NULL, " \
+	"mcp_tool_id TEXT NOT NULL, tool_slug TEXT NOT NULL, tool_method_name TEXT NOT NULL, "               \
+	"paying_project_id TEXT, agent_id TEXT, key_id TEXT NOT NULL, receipts INTEGER NOT NULL, "           \
+	"gross_sats INTEGER NOT NULL, platform_fee_sats INTEGER NOT NULL, net_sats INTEGER NOT NULL, "       \
+	"discrepancies INTEGER NOT NULL) STRICT"
+#define SUM_COLUMNS "day_summary (id, grp, receipts, gross_sats, platform_fee_sats, net_sats, discrepancies)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -175,10 +184,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO reject (reason, source, line, record_len, record_hash, excerpt, run_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 		"ON CONFLICT (source, line, reason, record_len, record_hash) DO NOTHING",
-	/* ?1 the id, ?2..?9 the group (sum_fields order), ?10..?14 the sums */
-	[ST_SUM_INSERT] = "INSERT INTO " SUM_COLUMNS " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-			  "?12, ?13, ?14)",
-	/* SUMS_PER_STMT such rows: row i's are parameters 14i + 1 .. 14i + 14.
+	/* ?1 the id, ?2 the summary_group, ?3..?7 the sums */
+	[ST_SUM_INSERT] = "INSERT INTO " SUM_COLUMNS " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* SUMS_PER_STMT such rows: row i's are parameters 7i + 1 .. 7i + 7.
 	 * OR IGNORE spares the statement journal (as for the keys above): each
 	 * id is new (past the last of its day), and the NOT NULL columns are
 	 * ones the receipt's own insert has already found not NULL */
@@ -186,6 +194,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* the last id before ?1: one seek back (a max() over the day's range
 	 * would read all of it) */
 	[ST_SUM_LAST_ID] = "SELECT id FROM day_summary WHERE id < ?1 ORDER BY id DESC LIMIT 1",
+	/* a summary_group row, and a new one: ?1 the id, ?2..?8 the fields */
+	[ST_GROUP_GET] = "SELECT status, mcp_tool_id, tool_slug, tool_method_name, paying_project_id, agent_id, "
+			 "key_id FROM summary_group WHERE id = ?1",
+	[ST_GROUP_PUT] = "INSERT INTO summary_group VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	/* ?1..?6 the group (tool_sum_fields order), ?7..?11 the sums to add */
 	[ST_TOOL_SUM_UPSERT] =
 		"INSERT INTO day_tool_summary VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
@@ -495,12 +507,12 @@ static lar_status migrate_3_to_4(struct lar_ledger *l, struct lar_err *e)
 			      "ALTER TABLE day_summary RENAME TO day_summary_v3",
 			      "migrate", e)) != LAR_OK ||
 	    (st = exec_schema_stmt(l, "CREATE TABLE receipt_order (", e)) != LAR_OK ||
-	    (st = exec_schema_stmt(l, "CREATE TABLE day_summary (", e)) != LAR_OK)
+	    (st = ledger_exec(l, SUM_TABLE_V4, "migrate", e)) != LAR_OK)
 		return st;
 	return ledger_exec(l,
 			   "INSERT INTO " ORDER_COLUMNS " SELECT created_day, created_ticks, receipt_id, id "
 			   "FROM receipt ORDER BY 1, 2, 3; "
-			   "INSERT INTO " SUM_COLUMNS " SELECT (CAST(substr(created_day, 1, 4) || "
+			   "INSERT INTO " SUM_COLUMNS_V4 " SELECT (CAST(substr(created_day, 1, 4) || "
 			   "substr(created_day, 6, 2) || substr(created_day, 9, 2) AS INTEGER) << 32) + "
 			   "row_number() OVER (PARTITION BY created_day ORDER BY rowid), created_day, status, "
 			   "mcp_tool_id, tool_slug, tool_method_name, paying_project_id, agent_id, key_id, receipts, "
@@ -517,7 +529,9 @@ static lar_status migrate_3_to_4(struct lar_ledger *l, struct lar_err *e)
  * source and run_id for the import_file row they name.  A receipt whose
  * (run, source) has no import_file row (none is missing in a ledger that
  * imports wrote) gets one, with zero counts and the run's start as its
- * time.  The discrepancy index is made on the day of created_at.  With
+ * time.  The discrepancy index is made on the day of created_at.
+ * day_summary's rows keep their ids and sums and name their group's fields
+ * by a summary_group row (lar_summary_group(), which adds the rows).  With
  * foreign keys on, renaming receipt rewrites double_charge's reference to
  * it, so double_charge is made again too (its rows copied); a payload that
  * does not decode (a damaged ledger) fails the NOT NULL of payload, and
@@ -528,8 +542,11 @@ static lar_status migrate_4_to_5(struct lar_ledger *l, struct lar_err *e)
 	lar_status st;
 	if ((st = ledger_exec(l,
 			      "DROP INDEX receipt_discrepancy; ALTER TABLE double_charge RENAME TO double_charge_v4; "
-			      "ALTER TABLE receipt RENAME TO receipt_v4; ALTER TABLE conflict RENAME TO conflict_v4",
+			      "ALTER TABLE receipt RENAME TO receipt_v4; ALTER TABLE conflict RENAME TO conflict_v4; "
+			      "ALTER TABLE day_summary RENAME TO day_summary_v4",
 			      "migrate", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE day_summary (", e)) != LAR_OK ||
+	    (st = exec_schema_stmt(l, "CREATE TABLE summary_group (", e)) != LAR_OK ||
 	    (st = exec_schema_stmt(l, "CREATE TABLE receipt (", e)) != LAR_OK ||
 	    (st = exec_schema_stmt(l, "CREATE INDEX receipt_discrepancy ", e)) != LAR_OK ||
 	    (st = exec_schema_stmt(l, "CREATE TABLE double_charge (", e)) != LAR_OK ||
@@ -555,8 +572,11 @@ static lar_status migrate_4_to_5(struct lar_ledger *l, struct lar_err *e)
 		"flag_bits, flags, lar_b64url_decode(payload_b64), signature, key_id, key_fingerprint, source, "
 		"line, run_id FROM conflict_v4 ORDER BY id; "
 		"INSERT INTO double_charge (receipt) SELECT receipt FROM double_charge_v4 ORDER BY receipt; "
+		"INSERT INTO " SUM_COLUMNS " SELECT id, lar_summary_group(status, mcp_tool_id, tool_slug, "
+		"tool_method_name, paying_project_id, agent_id, key_id), receipts, gross_sats, platform_fee_sats, "
+		"net_sats, discrepancies FROM day_summary_v4 ORDER BY id; "
 		"DROP TABLE double_charge_v4; DROP TABLE receipt_v4; DROP TABLE conflict_v4; "
-		"DROP INDEX import_file_v4",
+		"DROP TABLE day_summary_v4; DROP INDEX import_file_v4",
 		"migrate", e);
 }
 
@@ -686,6 +706,9 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	}
 	rc = sqlite3_create_function_v2(l->db, "lar_b64url_decode", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
 					ledger_sql_b64url_decode, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(l->db, "lar_summary_group", 7, SQLITE_UTF8, l, ledger_sql_group,
+						NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		st = ledger_fail(l, e, rc, "open");
 		goto out;

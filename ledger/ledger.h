@@ -134,7 +134,7 @@ lar_status lar_ledger_add(struct lar_ledger *l, const struct lar_verdict *v, uin
 /*
  * The lookup keys of an ok or flag verdict (schemas/ledger.sql), and the
  * hashes of its summary groups, which lar_ledger_add() computes itself: two
- * SHA-256 a receipt and two hashes of eight fields, which an importer
+ * SHA-256 a receipt and three hashes of seven or eight fields, which an importer
  * that verifies on other threads can have them compute there
  * (lar_ledger_keys needs no ledger and is safe on any thread) and hand to
  * lar_ledger_add_keyed(), which is lar_ledger_add() without computing them.
@@ -146,6 +146,7 @@ struct lar_ledger_keys {
 	int64_t charge;  /* of its (tool, paying project, idempotency key), when charged */
 	int charged;     /* a Charged receipt with an idempotency key (SPEC §4 report dupes) */
 	uint64_t group[2]; /* hashes of its groups in the two summary tables (in memory only) */
+	int64_t summary_group; /* key of its summary_group fields (schemas/ledger.sql) */
 };
 lar_status lar_ledger_keys(const struct lar_verdict *v, struct lar_ledger_keys *out, struct lar_err *e);
 lar_status lar_ledger_add_keyed(struct lar_ledger *l, const struct lar_verdict *v, const struct lar_ledger_keys *k,

@@ -54,6 +54,8 @@ enum stmt_id {
 	ST_SUM_INSERT,
 	ST_SUM_INSERT_MANY, /* SUMS_PER_STMT rows at once */
 	ST_SUM_LAST_ID,
+	ST_GROUP_GET,
+	ST_GROUP_PUT,
 	ST_TOOL_SUM_UPSERT,
 	ST_COUNT
 };
@@ -83,14 +85,19 @@ enum sum_field { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_
 #define SUMS_PER_STMT 16
 
 struct sum_kind {
-	enum stmt_id flush; /* binds the row's id (day_ids), the fields, then the five sums */
+	/* binds the row's id (day_ids), the fields (or their summary_group:
+	 * grouped), then the five sums */
+	enum stmt_id flush;
 	enum stmt_id flush_many; /* the same for SUMS_PER_STMT groups (ST_COUNT: none) */
 	size_t nfields;
 	enum sum_field fields[SUM_MAX_FIELDS]; /* in the table's column order */
 	int day_ids; /* rows have ids in day order (day_summary, schemas/ledger.sql) */
+	int grouped; /* fields[1..] are written as a summary_group row's id */
 };
 struct sgroup {
 	uint64_t hash;
+	int64_t gkey; /* grouped: the lookup key of fields[1..] (lar_ledger_keys) */
+	int64_t gid;  /* ... and their summary_group id, found at flush */
 	struct lar_str f[SUM_MAX_FIELDS]; /* copies in the arena; p == NULL for NULL */
 	struct lar_sums s;
 };
@@ -231,6 +238,10 @@ void ledger_sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* SQL function lar_b64url_decode(text): the bytes as a BLOB, NULL when the
  * text is not strict base64url (the migration to schema version 5). */
 void ledger_sql_b64url_decode(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* SQL function lar_summary_group(status, tool, slug, method, project, agent,
+ * key): the id of that summary_group row, added when there is none (the
+ * migration to schema version 5); its user data is the handle. */
+void ledger_sql_group(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* Migration: build both key filters from level 1. */
 lar_status ledger_build_filters(struct lar_ledger *l, struct lar_err *e);
 /* Migration: build both level-0 filters from level 0 and store them. */

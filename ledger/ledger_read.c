@@ -230,15 +230,25 @@ lar_status lar_ledger_reconcile(struct lar_ledger *l, const struct lar_day_range
 	if (cols.oom)
 		goto nomem;
 	/* day_tool_summary, a few rows per day, has every field but project
-	 * and agent; day_summary has them all */
-	const char *table = (seen & (1u << LAR_GROUP_PROJECT | 1u << LAR_GROUP_AGENT)) ? "day_summary"
-										     : "day_tool_summary";
-	int ids = strcmp(table, "day_summary") == 0;
+	 * and agent; day_summary has them all, through summary_group, and its
+	 * day in its id (schemas/ledger.sql: those are the columns of schema
+	 * version 4), for the range of ids of the days asked */
+	int ids = (seen & (1u << LAR_GROUP_PROJECT | 1u << LAR_GROUP_AGENT)) != 0;
+	const char *table = ids ? "(SELECT printf('%04d-%02d-%02d', (d.id >> 32) / 10000, "
+				  "(d.id >> 32) / 100 % 100, (d.id >> 32) % 100) AS created_day, "
+				  "g.status AS status, g.mcp_tool_id AS mcp_tool_id, "
+				  "g.tool_slug AS tool_slug, g.tool_method_name AS tool_method_name, "
+				  "g.paying_project_id AS paying_project_id, g.agent_id AS agent_id, g.key_id AS key_id, "
+				  "d.receipts AS receipts, d.gross_sats AS gross_sats, "
+				  "d.platform_fee_sats AS platform_fee_sats, d.net_sats AS net_sats, "
+				  "d.discrepancies AS discrepancies FROM day_summary d CROSS JOIN summary_group g "
+				  "ON g.id = d.grp WHERE d.id >= ?3 AND d.id < ?4)"
+				: "day_tool_summary";
 	lar_buf_printf(&sql,
 		       "SELECT %s, sum(receipts), sum(gross_sats), sum(platform_fee_sats), sum(net_sats), "
 		       "sum(discrepancies) FROM %s "
-		       "WHERE status = 'Charged' AND created_day >= ?1 AND created_day <= ?2 %s",
-		       (const char *)cols.p, table, ids ? "AND id >= ?3 AND id < ?4 " : "");
+		       "WHERE status = 'Charged' AND created_day >= ?1 AND created_day <= ?2 ",
+		       (const char *)cols.p, table);
 	lar_buf_printf(&sql, "GROUP BY %s ORDER BY %s", (const char *)cols.p, (const char *)cols.p);
 	lar_buf_putc(&sql, 0);
 	if (sql.oom)

@@ -25,11 +25,34 @@
 /* The two summary tables (ledger_int.h, schemas/ledger.sql). */
 static const struct sum_kind sum_fine = {
 	ST_SUM_INSERT, ST_SUM_INSERT_MANY, 8,
-	{ SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY }, 1,
+	{ SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_PROJECT, SF_AGENT, SF_KEY }, 1, 1,
 };
 static const struct sum_kind sum_tool = {
-	ST_TOOL_SUM_UPSERT, ST_COUNT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY }, 0,
+	ST_TOOL_SUM_UPSERT, ST_COUNT, 6, { SF_DAY, SF_STATUS, SF_TOOL, SF_SLUG, SF_METHOD, SF_KEY }, 0, 0,
 };
+
+/* summary_group's fields: sum_fine's after the day (schemas/ledger.sql) */
+#define GROUP_FIELDS 7
+static int str_same(struct lar_str a, struct lar_str b);
+
+/* A summary_group key (schemas/ledger.sql): 64-bit FNV-1a of the fields
+ * joined by LF, a NULL written '-', as a signed integer.  Not a SHA-256
+ * as the lookup keys: a key only says where to look first (the fields are
+ * compared, and another group's id probed past), and it is computed for
+ * every receipt. */
+static int64_t group_key(const struct lar_str *f)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (int i = 0; i < GROUP_FIELDS; i++) {
+		const uint8_t *p = (const uint8_t *)(f[i].p ? f[i].p : "-");
+		size_t n = f[i].p ? f[i].n : 1;
+		if (i > 0)
+			h = (h ^ '\n') * 0x100000001b3ull;
+		for (size_t k = 0; k < n; k++)
+			h = (h ^ p[k]) * 0x100000001b3ull;
+	}
+	return (int64_t)h;
+}
 
 static void keys_sort(struct keypair *v, struct keypair *tmp, size_t n);
 
@@ -337,7 +360,120 @@ static void bind_row(sqlite3_stmt *s, int at, const struct sumtab *t, const stru
 		sqlite3_bind_int64(s, at++, ord[k].key);
 		g = &t->groups[ord[k].receipt];
 	}
+	if (t->kind->grouped) {
+		/* the summary_group, then the sums */
+		sqlite3_bind_int64(s, at++, g->gid);
+		bind_group(s, at, 0, g);
+		return;
+	}
 	bind_group(s, at, t->kind->nfields, g);
+}
+
+/*
+ * summary_group ids (schemas/ledger.sql): a group's row is at its key, or
+ * after it when other fields hold that id; the fields are compared before
+ * an id is used.  At a flush every group of the table is given its id; a
+ * table of the keys seen in that flush (open addressing, a power of two
+ * at least twice the groups) spares the lookups of a group met on several
+ * days.
+ */
+struct gseen {
+	int64_t key, id;
+	const struct lar_str *f; /* GROUP_FIELDS fields, in the sum table's arena */
+};
+
+static int fields_same(const struct lar_str *a, const struct lar_str *b)
+{
+	for (int i = 0; i < GROUP_FIELDS; i++)
+		if (!str_same(a[i], b[i]))
+			return 0;
+	return 1;
+}
+
+/* The id of the summary_group of fields f (key: their lookup key), added
+ * when no row holds them. */
+static lar_status group_find(struct lar_ledger *l, const struct lar_str *f, int64_t key, int64_t *out,
+			     struct lar_err *e)
+{
+	sqlite3_stmt *g = NULL, *put = NULL;
+	lar_status st;
+	if ((st = ledger_stmt(l, ST_GROUP_GET, &g, e)) != LAR_OK ||
+	    (st = ledger_stmt(l, ST_GROUP_PUT, &put, e)) != LAR_OK)
+		return st;
+	for (uint64_t id = (uint64_t)key;; id++) {
+		sqlite3_bind_int64(g, 1, (int64_t)id);
+		int rc = sqlite3_step(g), same = 0;
+		if (rc == SQLITE_ROW) {
+			same = 1;
+			for (int i = 0; i < GROUP_FIELDS && same; i++)
+				same = str_same(ledger_col_str(g, i), f[i]);
+		}
+		sqlite3_reset(g);
+		if (rc == SQLITE_ROW && !same)
+			continue; /* another group's: probe on */
+		if (rc == SQLITE_ROW) {
+			*out = (int64_t)id;
+			return LAR_OK;
+		}
+		if (rc != SQLITE_DONE)
+			return ledger_fail(l, e, rc, "update summary");
+		sqlite3_bind_int64(put, 1, (int64_t)id);
+		for (int i = 0; i < GROUP_FIELDS; i++)
+			ledger_bind_str(put, 2 + i, f[i]);
+		rc = sqlite3_step(put);
+		sqlite3_reset(put);
+		if (rc != SQLITE_DONE)
+			return ledger_fail(l, e, rc, "update summary");
+		*out = (int64_t)id;
+		return LAR_OK;
+	}
+}
+
+/* Give every group of t (a grouped kind) its summary_group id. */
+static lar_status group_ids(struct lar_ledger *l, struct sumtab *t, struct lar_err *e)
+{
+	size_t cap = 16;
+	while (cap < 2 * t->ngroups)
+		cap *= 2;
+	struct gseen *seen = calloc(cap, sizeof *seen);
+	lar_status st = LAR_OK;
+	if (seen == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
+	for (size_t k = 0; k < t->ngroups && st == LAR_OK; k++) {
+		struct sgroup *g = &t->groups[k];
+		const struct lar_str *f = g->f + 1;
+		size_t i = (size_t)mix(0, (uint64_t)g->gkey) & (cap - 1);
+		for (; seen[i].f != NULL; i = (i + 1) & (cap - 1))
+			if (seen[i].key == g->gkey && fields_same(seen[i].f, f))
+				break;
+		if (seen[i].f == NULL) {
+			st = group_find(l, f, g->gkey, &seen[i].id, e);
+			seen[i].key = g->gkey;
+			seen[i].f = f;
+		}
+		g->gid = seen[i].id;
+	}
+	free(seen);
+	return st;
+}
+
+void ledger_sql_group(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct lar_ledger *l = sqlite3_user_data(ctx);
+	struct lar_str f[GROUP_FIELDS];
+	int64_t key = 0, id = 0;
+	struct lar_err e = { 0 };
+	for (int i = 0; i < GROUP_FIELDS && i < argc; i++) {
+		f[i].p = (const char *)sqlite3_value_text(argv[i]);
+		f[i].n = f[i].p ? (size_t)sqlite3_value_bytes(argv[i]) : 0;
+	}
+	if (argc == GROUP_FIELDS)
+		key = group_key(f);
+	if (argc != GROUP_FIELDS || group_find(l, f, key, &id, &e) != LAR_OK) {
+		sqlite3_result_error(ctx, e.msg[0] ? e.msg : "cannot find a summary group", -1);
+		return;
+	}
+	sqlite3_result_int64(ctx, id);
 }
 
 /* Write every held group to its table (in the open transaction): a
@@ -348,10 +484,13 @@ static lar_status sum_flush(struct lar_ledger *l, struct sumtab *t, struct lar_e
 	sqlite3_stmt *s = NULL;
 	lar_status st = LAR_OK;
 	size_t n = t->ngroups, i = 0;
-	int np = (int)t->kind->nfields + 5 + t->kind->day_ids; /* parameters a row */
+	/* parameters a row */
+	int np = (t->kind->grouped ? 1 : (int)t->kind->nfields) + 5 + t->kind->day_ids;
 	struct keypair *ord = NULL;
 	if (n == 0)
 		return LAR_OK;
+	if (t->kind->grouped && (st = group_ids(l, t, e)) != LAR_OK)
+		return st;
 	if (t->kind->day_ids) {
 		if ((ord = malloc(2 * n * sizeof *ord)) == NULL)
 			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
@@ -391,7 +530,7 @@ static int str_same(struct lar_str a, struct lar_str b)
 /* Count a newly stored receipt in its group of t.  all[] holds every
  * sum_field's value for the receipt, h the group's hash (group_of()). */
 static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct lar_str *all, uint64_t h,
-			  const struct lar_verdict *v, struct lar_err *e)
+			  int64_t gkey, const struct lar_verdict *v, struct lar_err *e)
 {
 	const struct lar_payload *p = &v->p;
 	size_t nf = t->kind->nfields;
@@ -425,11 +564,12 @@ static lar_status sum_add(struct lar_ledger *l, struct sumtab *t, const struct l
 			lar_status st = sum_flush(l, t, e);
 			if (st != LAR_OK)
 				return st;
-			return sum_add(l, t, all, h, v, e);
+			return sum_add(l, t, all, h, gkey, v, e);
 		}
 		g = &t->groups[t->ngroups];
 		memset(g, 0, sizeof *g);
 		g->hash = h;
+		g->gkey = gkey;
 		for (size_t k = 0; k < nf; k++) {
 			g->f[k].n = f[k].n;
 			if (f[k].p == NULL)
@@ -1205,8 +1345,8 @@ static lar_status store_new(struct lar_ledger *l, const struct lar_verdict *v, c
 	struct lar_str all[SUM_MAX_FIELDS];
 	group_fields(v, day, all);
 	if ((st = order_add(l, day, p->created, p->receipt_id, id, e)) != LAR_OK ||
-	    (st = sum_add(l, &l->fine, all, k->group[0], v, e)) != LAR_OK ||
-	    (st = sum_add(l, &l->tool, all, k->group[1], v, e)) != LAR_OK)
+	    (st = sum_add(l, &l->fine, all, k->group[0], k->summary_group, v, e)) != LAR_OK ||
+	    (st = sum_add(l, &l->tool, all, k->group[1], 0, v, e)) != LAR_OK)
 		return st;
 	return LAR_OK;
 }
@@ -1238,6 +1378,8 @@ lar_status lar_ledger_keys(const struct lar_verdict *v, struct lar_ledger_keys *
 	struct lar_str all[SUM_MAX_FIELDS], f[SUM_MAX_FIELDS];
 	group_fields(v, p->created_at.p, all);
 	out->group[0] = group_of(&sum_fine, all, f);
+	/* f holds sum_fine's fields: the day, then summary_group's */
+	out->summary_group = group_key(f + 1);
 	out->group[1] = group_of(&sum_tool, all, f);
 	return LAR_OK;
 }

@@ -254,22 +254,43 @@ CREATE TABLE reject (
 -- before, which cost import 7% of its writing thread), so that a range of
 -- days is a range of ids: id = YYYYMMDD * 4294967296 + n, where YYYYMMDD is
 -- created_day's digits read as a number and n counts the day's rows from 1
--- (import numbers a file's new rows on from the day's last).
+-- (import numbers a file's new rows on from the day's last).  A row names
+-- its group's other fields by grp, a row of summary_group (schema version
+-- 5; they were columns of their own before, written again with every row:
+-- nearly a row per receipt on realistic input), and its day is id's: the
+-- columns of version 4 are
+--   SELECT d.id, printf('%04d-%02d-%02d', (d.id >> 32) / 10000,
+--          (d.id >> 32) / 100 % 100, (d.id >> 32) % 100) AS created_day,
+--          g.status, g.mcp_tool_id, g.tool_slug, g.tool_method_name,
+--          g.paying_project_id, g.agent_id, g.key_id, d.receipts,
+--          d.gross_sats, d.platform_fee_sats, d.net_sats, d.discrepancies
+--     FROM day_summary d JOIN summary_group g ON g.id = d.grp
 CREATE TABLE day_summary (
 	id                INTEGER PRIMARY KEY, -- the day's digits * 2^32 + its row n (see above)
-	created_day       TEXT NOT NULL,    -- receipt.created_day
+	grp               INTEGER NOT NULL, -- summary_group.id of its other fields
+	receipts          INTEGER NOT NULL, -- receipts in the group
+	gross_sats        INTEGER NOT NULL, -- sum of gross_sats
+	platform_fee_sats INTEGER NOT NULL, -- sum of platform_fee_sats
+	net_sats          INTEGER NOT NULL, -- sum of net_sats
+	discrepancies     INTEGER NOT NULL  -- receipts flagged amount_mismatch or fee_mismatch
+) STRICT;
+
+-- summary_group (schema version 5): the fields of day_summary's groups but
+-- the day, each distinct combination once.  Its id is the key of the seven
+-- fields - the 64-bit FNV-1a of them in column order joined by LF, a NULL
+-- written '-', read as a signed integer - or, when another combination has
+-- that id, the first id after it (as an unsigned 64-bit count, wrapping)
+-- that is free or holds this one: ledger.c reads the row at the key and
+-- compares the fields before it uses an id.  Rows are only added.
+CREATE TABLE summary_group (
+	id                INTEGER PRIMARY KEY, -- the key of its fields (see above)
 	status            TEXT NOT NULL,    -- receipt.status
 	mcp_tool_id       TEXT NOT NULL,    -- receipt.mcp_tool_id
 	tool_slug         TEXT NOT NULL,    -- receipt.tool_slug
 	tool_method_name  TEXT NOT NULL,    -- receipt.tool_method_name
 	paying_project_id TEXT,             -- receipt.paying_project_id
 	agent_id          TEXT,             -- receipt.agent_id
-	key_id            TEXT NOT NULL,    -- receipt.key_id
-	receipts          INTEGER NOT NULL, -- receipts in the group
-	gross_sats        INTEGER NOT NULL, -- sum of gross_sats
-	platform_fee_sats INTEGER NOT NULL, -- sum of platform_fee_sats
-	net_sats          INTEGER NOT NULL, -- sum of net_sats
-	discrepancies     INTEGER NOT NULL  -- receipts flagged amount_mismatch or fee_mismatch
+	key_id            TEXT NOT NULL     -- receipt.key_id
 ) STRICT;
 
 -- day_tool_summary: the same sums per (day, status, tool, method, keyId),

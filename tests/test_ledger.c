@@ -148,12 +148,13 @@ static void test_flags_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	"THEN json_extract(CAST(r.payload AS TEXT), '$." name "') END"
 
 /*
- * The receipt and conflict tables of schema version 4, as temporary views
- * (found before the tables of the same names) over those of version 5:
- * every column it dropped is derived from what it keeps - the day and the
- * flag texts from the columns, the base64url text and the members without
- * a column from the decoded payload, source and run from the import_file
- * row.  The checks below that read receipts, and the migration tests that
+ * The receipt, conflict and day_summary tables of schema version 4, as
+ * temporary views (found before the tables of the same names) over those of
+ * version 5: every column it dropped is derived from what it keeps - the
+ * day and the flag texts from the columns, the base64url text and the
+ * members without a column from the decoded payload, source and run from
+ * the import_file row, a summary's fields from its summary_group row and
+ * its day from its id.  The checks below that read receipts, and the migration tests that
  * compare a table before and after, read these: what version 5 keeps must
  * give back every value of version 4.
  */
@@ -177,6 +178,11 @@ static const char v4_views[] =
 	"test_flags(r.flag_bits) AS flags, test_b64url(r.payload) AS payload_b64, r.signature, r.key_id, "
 	"r.key_fingerprint, f.source, r.line, f.run_id "
 	"FROM main.receipt r LEFT JOIN main.import_file f ON f.id = r.file; "
+	"CREATE TEMP VIEW day_summary AS SELECT d.id, printf('%04d-%02d-%02d', (d.id >> 32) / 10000, "
+	"(d.id >> 32) / 100 % 100, (d.id >> 32) % 100) AS created_day, g.status, g.mcp_tool_id, g.tool_slug, "
+	"g.tool_method_name, g.paying_project_id, g.agent_id, g.key_id, d.receipts, d.gross_sats, "
+	"d.platform_fee_sats, d.net_sats, d.discrepancies "
+	"FROM main.day_summary d LEFT JOIN main.summary_group g ON g.id = d.grp; "
 	"CREATE TEMP VIEW conflict AS SELECT id, receipt_id, created_at, status, gross_sats, platform_fee_sats, "
 	"net_sats, verdict, flag_bits, flags, test_b64url(payload) AS payload_b64, signature, key_id, "
 	"key_fingerprint, source, line, run_id FROM main.conflict";
@@ -560,7 +566,7 @@ static char *dump_all(const char *p)
 		{ "receipt", "id" },
 		{ "conflict", "id" },
 		{ "reject", "id" },
-		{ "day_summary", "rowid" },
+		{ "day_summary", "id" },
 		{ "receipt_order", "created_day, created_ticks, receipt_id" },
 		{ "day_tool_summary", "created_day, status, mcp_tool_id, tool_slug, tool_method_name, key_id" },
 		{ "double_charge", "receipt" },
@@ -1865,6 +1871,77 @@ static void test_payload_bytes(void)
 			  "(SELECT id FROM import_file WHERE source = 'pj.jsonl')") == 1);
 }
 
+/* SQL test_group_key(...): schemas/ledger.sql's summary_group key of the
+ * arguments, 64-bit FNV-1a of them joined by LF, NULL as '-' */
+static void test_group_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (int i = 0; i < argc; i++) {
+		const unsigned char *t = sqlite3_value_text(argv[i]);
+		int n = t ? sqlite3_value_bytes(argv[i]) : 1;
+		if (i > 0)
+			h = (h ^ '\n') * 0x100000001b3ull;
+		for (int k = 0; k < n; k++)
+			h = (h ^ (t ? t[k] : '-')) * 0x100000001b3ull;
+	}
+	sqlite3_result_int64(ctx, (int64_t)h);
+}
+
+/* summary_group (schemas/ledger.sql): a group's row is at the key of
+ * its fields; when other fields hold that id (planted here, as two groups
+ * whose keys collide would), the group takes the next id, and the sums
+ * still name the right fields. */
+static void test_summary_group(void)
+{
+	const char *p = tmpfile_path("groups.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	struct lar_verdict v;
+	if (l == NULL)
+		return;
+	lar_ledger_close(l);
+	/* the key of the group of the receipts below (mkv's defaults) */
+	sqlite3 *db = raw_open(p);
+	sqlite3_create_function(db, "test_group_key", -1, SQLITE_UTF8, NULL, test_group_key_fn, NULL, NULL);
+	int64_t key = raw_int(db, "SELECT test_group_key('Charged', 'e3e70682-c209-4cac-a29f-6fbed82c07cd', "
+					"'weather-api', 'search', 'p1', NULL, 'liveauth-mcp-receipt-v1')");
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO summary_group VALUES (%lld, 'Charged', 't', 's', 'm', NULL, NULL, 'k')",
+		 (long long)key);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+
+	l = open_ok(p, 0);
+	if (l == NULL)
+		return;
+	for (int round = 0; round < 2; round++) {
+		CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK &&
+		      lar_ledger_file_begin(l, "g.jsonl", &e) == LAR_OK);
+		for (int i = 0; i < 3; i++) {
+			char rid[64];
+			snprintf(rid, sizeof rid, "mcp_receipt_group_%d_%d", round, i);
+			struct spec sp = { .rid = rid, .project = "p1", .gross = 10, .net = 10,
+					   .created = i ? "2026-03-05T00:00:00.0000000Z" : NULL };
+			mkv(&v, &sp);
+			CHECK(lar_ledger_add(l, &v, (uint64_t)i + 1, NULL, &e) == LAR_OK);
+		}
+		CHECK(lar_ledger_file_commit(l, &e) == LAR_OK && lar_ledger_run_end(l, &e) == LAR_OK);
+	}
+	lar_ledger_close(l);
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM main.summary_group WHERE id = %lld AND paying_project_id = 'p1' "
+		 "AND agent_id IS NULL AND tool_slug = 'weather-api'",
+		 (long long)(int64_t)((uint64_t)key + 1));
+	CHECK(path_int(p, sql) == 1);
+	CHECK(path_int(p, "SELECT count(*) FROM main.summary_group") == 2);
+	/* two files, two days each: four rows of the one group */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM main.day_summary WHERE grp = %lld",
+		 (long long)(int64_t)((uint64_t)key + 1));
+	CHECK(path_int(p, sql) == 4);
+	CHECK(summary_mismatches(p) == 0);
+}
+
 int main(void)
 {
 	const char *base = getenv("LAR_TMP");
@@ -1890,6 +1967,7 @@ int main(void)
 	test_migrate_v4();
 	test_b64url_bijection();
 	test_payload_bytes();
+	test_summary_group();
 	test_keyed();
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
