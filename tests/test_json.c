@@ -1359,7 +1359,9 @@ static size_t gen_doc(char *b, size_t max, unsigned *seed)
 		size_t pick = rand_r(seed) % 5 < 3 ? (size_t)(i % 4) : (size_t)rand_r(seed) % nnames;
 		const char *nm = names[pick];
 		const char *vl = vals[rand_r(seed) % (sizeof vals / sizeof *vals)];
-		n += (size_t)snprintf(b + n, max - n, "%s:%s", nm, vl);
+		/* now and then the colon apart from the name, or a space after it */
+		int sp = rand_r(seed) % 16;
+		n += (size_t)snprintf(b + n, max - n, "%s%s%s", nm, sp == 0 ? " :" : sp == 1 ? ": " : ":", vl);
 	}
 	if (rand_r(seed) % 6 == 0 && n + 40 < max) /* a nested object as a later member */
 		n += (size_t)snprintf(b + n, max - n, "%s\"o\":{\"b\":1,\"a\":{\"c\":2}}", k ? "," : "");

@@ -35,8 +35,9 @@
 /*
  * The member names of the objects of the last records (struct
  * lar_json_memo): objects are numbered in the order they open, and for each
- * of the first MEMO_OBJECTS the names are kept as raw text, quotes included,
- * with whether each ranks above the one before.  Only names whose raw text
+ * of the first MEMO_OBJECTS the names are kept as raw text, quotes and the
+ * colon right after included (an object with a name and its colon apart is
+ * not kept), with whether each ranks above the one before.  Only names whose raw text
  * is their decoded and canonical text (printable ASCII, nothing escaped) are
  * kept, and an object only once it has passed the duplicate check.  Each
  * object has MEMO_WAYS sets of names, so that records of two shapes (a
@@ -860,8 +861,8 @@ static int memo_plain(const struct parser *ps, const struct lar_json_member *m)
 	return 1;
 }
 
-/* Length of name i of mo (quotes included) when the text at p is that name
- * with its quotes, else 0. */
+/* Length of name i of mo (quotes and colon included) when the text at p is
+ * that name with its quotes and colon, else 0. */
 static inline size_t memo_name_at(const struct memo_obj *mo, size_t i, const uint8_t *p, const uint8_t *end)
 {
 	if (i >= mo->n)
@@ -881,11 +882,12 @@ static void memo_store(const struct parser *ps, struct memo_obj *mo, const struc
 	if (n > MEMO_KEYS)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (!memo_plain(ps, &m[i]) || used + m[i].keylen + 2 > MEMO_BYTES)
+		const uint8_t *colon = (const uint8_t *)m[i].key + m[i].keylen + 1; /* within: a value follows */
+		if (!memo_plain(ps, &m[i]) || *colon != ':' || used + m[i].keylen + 3 > MEMO_BYTES)
 			return;
 		mo->off[i] = (uint16_t)used;
-		memcpy(mo->text + used, m[i].key - 1, m[i].keylen + 2);
-		used += m[i].keylen + 2;
+		memcpy(mo->text + used, m[i].key - 1, m[i].keylen + 3);
+		used += m[i].keylen + 3;
 		/* kept names are ASCII, where byte and UTF-16 order agree: one bit
 		 * serves the duplicate check and the canonical order */
 		if (i > 0 && lar_json_u16cmp(m[i - 1].key, m[i - 1].keylen, m[i].key, m[i].keylen) < 0)
@@ -1066,14 +1068,15 @@ static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth
 			}
 			if (kl != 0) {
 				m->key = (const char *)keyat + 1;
-				m->keylen = kl - 2;
-				ps->p = keyat + kl;
+				m->keylen = kl - 3;
+				ps->p = keyat + kl; /* past the colon */
 				hits++;
 				if (i > 0 && !(mo->up >> i & 1)) {
 					ascending = 0;
 					ps->canon = 0;
 				}
-				goto colon;
+				skipws(ps);
+				goto value;
 			}
 		}
 		if (keyat >= ps->end)
@@ -1095,12 +1098,12 @@ static ALWAYS_INLINE int object(struct parser *ps, struct lar_json *v, int depth
 		if (ps->canon && ps->want_canon && ps->nmems > base &&
 		    lar_json_u16cmp(m[-1].key, m[-1].keylen, m->key, m->keylen) >= 0)
 			ps->canon = 0;
-	colon:
 		if (ps->end - ps->p >= 2 && ps->p[0] == ':' && ps->p[1] > ' ') {
 			ps->p++; /* compact JSON, the usual case: no whitespace to skip */
 		} else if (name_colon(ps) != 0) {
 			return -1;
 		}
+	value:;
 		int entry = 0;
 		if (filtered && (by_name || (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')))) {
 			entry = kept_index(keep, m->key, m->keylen);
