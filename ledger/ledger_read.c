@@ -205,7 +205,7 @@ lar_status lar_ledger_reconcile(struct lar_ledger *l, const struct lar_day_range
 				const enum lar_group_field *by, size_t nby, lar_ledger_group_fn fn, void *ctx,
 				struct lar_err *e)
 {
-	struct lar_buf cols, sql;
+	struct lar_buf cols, sql, table;
 	unsigned seen = 0;
 	sqlite3_stmt *s = NULL;
 	lar_status st = LAR_OK;
@@ -213,6 +213,7 @@ lar_status lar_ledger_reconcile(struct lar_ledger *l, const struct lar_day_range
 
 	lar_buf_init(&cols, 0);
 	lar_buf_init(&sql, 0);
+	lar_buf_init(&table, 0);
 	if (nby == 0 || nby > LAR_GROUP_FIELD_COUNT) {
 		st = lar_err_set(e, LAR_E_INVAL, "reconcile: group on 1 to %d fields", LAR_GROUP_FIELD_COUNT);
 		goto out;
@@ -230,25 +231,37 @@ lar_status lar_ledger_reconcile(struct lar_ledger *l, const struct lar_day_range
 	if (cols.oom)
 		goto nomem;
 	/* day_tool_summary, a few rows per day, has every field but project
-	 * and agent; day_summary has them all, through summary_group, and its
-	 * day in its id (schemas/ledger.sql: those are the columns of schema
-	 * version 4), for the range of ids of the days asked */
+	 * and agent; day_summary has them all through summary_group, and its
+	 * day in its id (schemas/ledger.sql), for the range of ids of the days
+	 * asked, which selects them exactly.  Its rows are summed per group
+	 * (and day, when the grouping has one) before the join, so that each
+	 * group's fields are read once, not once per row: joined row by row,
+	 * 10M receipts (9M rows) took 18 s by project */
 	int ids = (seen & (1u << LAR_GROUP_PROJECT | 1u << LAR_GROUP_AGENT)) != 0;
-	const char *table = ids ? "(SELECT printf('%04d-%02d-%02d', (d.id >> 32) / 10000, "
-				  "(d.id >> 32) / 100 % 100, (d.id >> 32) % 100) AS created_day, "
-				  "g.status AS status, g.mcp_tool_id AS mcp_tool_id, "
-				  "g.tool_slug AS tool_slug, g.tool_method_name AS tool_method_name, "
-				  "g.paying_project_id AS paying_project_id, g.agent_id AS agent_id, g.key_id AS key_id, "
-				  "d.receipts AS receipts, d.gross_sats AS gross_sats, "
-				  "d.platform_fee_sats AS platform_fee_sats, d.net_sats AS net_sats, "
-				  "d.discrepancies AS discrepancies FROM day_summary d CROSS JOIN summary_group g "
-				  "ON g.id = d.grp WHERE d.id >= ?3 AND d.id < ?4)"
-				: "day_tool_summary";
+	int days = (seen & (1u << LAR_GROUP_DAY | 1u << LAR_GROUP_MONTH)) != 0;
+	if (ids)
+		lar_buf_printf(&table,
+			       "(SELECT printf('%%04d-%%02d-%%02d', d.day / 10000, d.day / 100 %% 100, d.day %% 100) "
+			       "AS created_day, g.status AS status, g.mcp_tool_id AS mcp_tool_id, "
+			       "g.tool_slug AS tool_slug, g.tool_method_name AS tool_method_name, "
+			       "g.paying_project_id AS paying_project_id, g.agent_id AS agent_id, g.key_id AS key_id, "
+			       "d.receipts AS receipts, d.gross_sats AS gross_sats, "
+			       "d.platform_fee_sats AS platform_fee_sats, d.net_sats AS net_sats, "
+			       "d.discrepancies AS discrepancies FROM (SELECT grp, %s AS day, sum(receipts) AS receipts, "
+			       "sum(gross_sats) AS gross_sats, sum(platform_fee_sats) AS platform_fee_sats, "
+			       "sum(net_sats) AS net_sats, sum(discrepancies) AS discrepancies FROM day_summary "
+			       "WHERE id >= ?3 AND id < ?4 GROUP BY grp%s) d CROSS JOIN summary_group g ON g.id = d.grp)",
+			       days ? "id >> 32" : "0", days ? ", day" : "");
+	else
+		lar_buf_puts(&table, "day_tool_summary");
+	lar_buf_putc(&table, 0);
+	if (table.oom)
+		goto nomem;
 	lar_buf_printf(&sql,
 		       "SELECT %s, sum(receipts), sum(gross_sats), sum(platform_fee_sats), sum(net_sats), "
-		       "sum(discrepancies) FROM %s "
-		       "WHERE status = 'Charged' AND created_day >= ?1 AND created_day <= ?2 ",
-		       (const char *)cols.p, table);
+		       "sum(discrepancies) FROM %s WHERE status = 'Charged' %s",
+		       (const char *)cols.p, (const char *)table.p,
+		       ids ? "" : "AND created_day >= ?1 AND created_day <= ?2 ");
 	lar_buf_printf(&sql, "GROUP BY %s ORDER BY %s", (const char *)cols.p, (const char *)cols.p);
 	lar_buf_putc(&sql, 0);
 	if (sql.oom)
@@ -308,6 +321,7 @@ out:
 	sqlite3_finalize(s);
 	lar_buf_free(&cols);
 	lar_buf_free(&sql);
+	lar_buf_free(&table);
 	return st;
 }
 
