@@ -44,7 +44,7 @@ lar_status lar_mac_oneshot(const uint8_t *key, size_t klen, const void *msg, siz
 /* Key fingerprint of SPEC §3: first 8 bytes of HMAC-SHA256(key, "la-receipt fingerprint v1"). */
 lar_status lar_mac_fingerprint(const uint8_t *key, size_t klen, uint8_t out[LAR_FPR_LEN]);
 
-/* Constant-time equality of two n-byte strings (no branch on their bytes): 1 equal, 0 not. */
+/* Constant-time equality of two n-byte strings (CRYPTO_memcmp): 1 equal, 0 not. */
 int lar_mac_equal(const uint8_t *a, const uint8_t *b, size_t n);
 
 /* SHA-256 of msg[0..n) into out[32].  LAR_OK or LAR_E_CRYPTO. */

@@ -903,7 +903,7 @@ __attribute__((noinline)) static lar_status future_body_agrees(struct lar_verifi
 	if (s != LAR_OK)
 		return s;
 	struct env_members em;
-	struct env_layout none[2];
+	struct env_layout none[2] = { { 0 } }; /* never matched: this parse has no memo, so no shape */
 	env_members(root, &em, &none[0]); /* an object: the kept parse of the same text found the envelope */
 	if ((em.m[E_PAYLOAD] == NULL || em.m[E_SIGNATURE] == NULL) && em.m[E_RECEIPT] != NULL)
 		env_members(em.m[E_RECEIPT], &em, &none[1]);
