@@ -690,11 +690,11 @@ static int body_agrees(const struct lar_json *body, const struct lar_payload *p,
 		return 1;
 	if (body->type != LAR_JSON_OBJECT)
 		return 0;
-	/* as in check_schema; an early return leaves at[] partly updated */
+	/* as in check_schema: a way of a new shape answers nothing until the
+	 * loop ends (layout_way), so a mismatch that stops it leaves none wrong */
 	int known;
 	unsigned w = layout_way(layout, body->shape, &known);
 	int8_t *at = layout->at[w];
-	layout->shape[w] = 0;
 	for (size_t i = 0; i < body->n; i++) {
 		const struct lar_json_member *m = &body->u.members[i];
 		int idx = known ? at[i] : field_at(at, i, m->key, m->keylen);
@@ -903,10 +903,10 @@ __attribute__((noinline)) static lar_status future_body_agrees(struct lar_verifi
 	if (s != LAR_OK)
 		return s;
 	struct env_members em;
-	struct env_layout none[2] = { { 0 } }; /* never matched: this parse has no memo, so no shape */
-	env_members(root, &em, &none[0]); /* an object: the kept parse of the same text found the envelope */
+	struct env_layout none = { 0 }; /* never answers: this parse has no memo, so no shape */
+	env_members(root, &em, &none); /* an object: the kept parse of the same text found the envelope */
 	if ((em.m[E_PAYLOAD] == NULL || em.m[E_SIGNATURE] == NULL) && em.m[E_RECEIPT] != NULL)
-		env_members(em.m[E_RECEIPT], &em, &none[1]);
+		env_members(em.m[E_RECEIPT], &em, &none);
 	*agree = future_agrees(em.m[E_BODY], payload);
 	return LAR_OK;
 }
@@ -993,7 +993,8 @@ lar_status lar_receipt_verify(struct lar_verifier *v, const uint8_t *rec, size_t
 		return LAR_OK;
 	}
 	/* SPEC §2.3 malformed_envelope: strings; strict base64url; 43-char signature */
-	if (!str_of(em.m[E_PAYLOAD], &payload) || !str_of(em.m[E_SIGNATURE], &sig) || !str_of(em.m[E_KEY_ID], &key_id)) {
+	if (!str_of(em.m[E_PAYLOAD], &payload) || !str_of(em.m[E_SIGNATURE], &sig) ||
+	    !str_of(em.m[E_KEY_ID], &key_id)) {
 		set_fail(out, LAR_R_MALFORMED_ENVELOPE);
 		return LAR_OK;
 	}
