@@ -43,6 +43,7 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e)
 	for (int i = 0; i < BATCH_MAX_JOBS; i++)
 		lar_arena_reset(&b->arena[i]);
 	lar_reader_hold(rd);
+	lar_reader_tentative(rd, b->trust);
 	size_t limit = b->limit > 0 && b->limit < BATCH_RECORDS ? b->limit : BATCH_RECORDS;
 	while (b->n < limit && b->data.len < BATCH_BYTES) {
 		struct lar_record rec;
@@ -77,15 +78,27 @@ int batch_settle(struct batch *b, struct lar_reader *rd)
 {
 	int cut = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		if (b->recs[i].not_json) {
+		const struct lar_record *meta = &b->recs[i].meta;
+		if (!b->recs[i].not_json)
+			continue;
+		if (meta->tentative) {
+			/* a line on trust that is not one value: only the scan's
+			 * reading of it counts, so it is dropped with what came
+			 * after it and read again (held since the batch began) */
+			if (lar_reader_retry_at(rd, meta) != LAR_OK) {
+				lar_reader_release(rd);
+				return -1;
+			}
+			b->n = i;
+		} else {
 			/* SPEC §2.1: resume after this record; what was read past
 			 * it is read again from there */
-			lar_reader_fail_at(rd, &b->recs[i].meta);
+			lar_reader_fail_at(rd, meta);
 			b->n = i + 1;
-			b->eof = 0;
-			cut = 1;
-			break;
 		}
+		b->eof = 0;
+		cut = 1;
+		break;
 	}
 	lar_reader_release(rd);
 	return cut;
@@ -327,6 +340,7 @@ static void *pipeline_main(void *arg)
 		struct batch *b = &pl->b[i];
 		struct lar_err e = { 0 };
 		b->limit = limit;
+		b->trust = limit == BATCH_RECORDS;
 		lar_status s = batch_fill(b, pl->rd, &e);
 		int last = 0, read_failed = s != LAR_OK;
 		if (s == LAR_OK) {
@@ -336,12 +350,17 @@ static void *pipeline_main(void *arg)
 		}
 		if (s == LAR_OK) {
 			int cut = batch_settle(b, pl->rd);
+			if (cut < 0)
+				s = lar_err_set(&e, LAR_E_INVAL, "cannot read a line again (internal error)");
 			last = b->eof && !cut;
 			/* what was read past a cut is read again, and a value that
 			 * never closes is costly to scan: after a cut, read only as
-			 * far as the cut came, so that input full of bad values is
-			 * read about once; grow back by doubling */
-			limit = cut ? b->n : limit < BATCH_RECORDS ? 2 * limit : BATCH_RECORDS;
+			 * far as the cut came (a batch of at least one record), so
+			 * that input full of bad values is read about once; grow back
+			 * by doubling.  Lines are taken on trust only in batches of
+			 * full size: after a cut, values are found by the scan until
+			 * the batches have grown back. */
+			limit = cut ? (b->n > 0 ? b->n : 1) : limit < BATCH_RECORDS ? 2 * limit : BATCH_RECORDS;
 		}
 		pthread_mutex_lock(&pl->mu);
 		if (s != LAR_OK) {

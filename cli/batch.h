@@ -17,7 +17,11 @@
  * the start of the batch (lar_reader_hold), and batch_settle(), once the
  * batch is verified, cuts it after its first record that is not JSON and
  * rewinds the reader to resume after that record, so the records read past
- * it are read again from there.  Nothing may read from the reader between
+ * it are read again from there.  With b->trust, batch_fill() takes a line
+ * that starts with '{' and ends with '}' whole, without the structural
+ * scan (lar_reader_tentative; most of the reading thread's work
+ * otherwise); such a line that the parser rejects is cut before instead,
+ * and read again with the scan, which alone decides what it holds.  Nothing may read from the reader between
  * the two calls.  A worker stops at its first such record (the cut is
  * there or earlier), so the records after it are not verified for nothing.
  *
@@ -62,6 +66,7 @@ struct batch {
 	struct batch_rec *recs;
 	size_t n, cap;
 	int eof;                /* batch_fill() reached the end of the input */
+	int trust;              /* batch_fill() reads JSON Lines on trust (lar_reader_tentative) */
 	size_t limit;           /* records batch_fill() reads at most; 0 = BATCH_RECORDS */
 	struct lar_arena arena[BATCH_MAX_JOBS]; /* per worker: kept verdicts' strings */
 	int primed[BATCH_MAX_JOBS]; /* the arena has its large first block (batch_keep_verdict) */
@@ -89,9 +94,12 @@ static inline const uint8_t *batch_bytes(const struct batch *b, size_t i)
 lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e);
 
 /* After verification: cut b after its first record whose verdict says it
- * is not JSON, rewinding rd to resume after it (SPEC §2.1), and release
+ * is not JSON, rewinding rd to resume after it (SPEC §2.1), or before it
+ * when it is a line taken on trust (b->trust), rewinding rd to read that
+ * line again with the structural scan (lar_reader_retry_at); then release
  * the reader.  Returns 1 when it cut (the input then goes on, even if
- * b->eof was set, which it clears), 0 otherwise. */
+ * b->eof was set, which it clears), 0 otherwise, -1 when the line cannot
+ * be read again (a bug: the reader holds it since batch_fill). */
 int batch_settle(struct batch *b, struct lar_reader *rd);
 
 /* Called on worker `worker` for record i of b with its verdict vd (valid

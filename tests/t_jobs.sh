@@ -393,6 +393,71 @@ else
 	echo "skipped: read-error injection (no shim)"
 fi
 
+# ---- import reads the records verify reads (cli/batch.c) ----
+# import takes JSON Lines on trust in batches of full size (1,024 records)
+# and reads a line the parser rejects again with the scan: its counts must be
+# verify's, and every fail verdict of verify a reject of import at the same
+# line (two alike at one line are stored once: reject's UNIQUE key).  The lines on trust that are not one value stand first in the file,
+# last in the first batch, first in the second, and after runs long enough
+# for the batches to grow back to full size after a cut; last in the file.
+import_same() {
+	local name=$1 f=$2 db=$T/import.db
+	"$BIN" verify --format json --jobs 1 -k "$RING" "$f" 2>/dev/null |
+		sed -n 's/.*"line":\([0-9]*\),"status":"\([a-z]*\)".*/\1 \2/p' >"$T/iv"
+	rm -f "$db" "$db"-*
+	timeout $LIMIT "$BIN" import -d "$db" -k "$RING" --format json "$f" >"$T/io" 2>"$T/ie"
+	local rc=$? n_ok n_flag n_fail n_skip
+	n_ok=$(grep -c ' ok$' "$T/iv")
+	n_flag=$(grep -c ' flag$' "$T/iv")
+	n_fail=$(grep -c ' fail$' "$T/iv")
+	n_skip=$(grep -c ' skipped$' "$T/iv")
+	check "$name: import exits 1 (rejects), got $rc: $(head -c 200 "$T/ie")" test "$rc" = 1
+	local got
+	got=$(python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+print(c["imported"] + c["alreadyPresent"] + c["conflicts"], c["flagged"], c["rejected"], c["skipped"])' "$T/io")
+	check "$name: import counts ($got) are verify's ($((n_ok + n_flag)) $n_flag $n_fail $n_skip)" \
+		test "$got" = "$((n_ok + n_flag)) $n_flag $n_fail $n_skip"
+	python3 -c '
+import sqlite3, sys
+for (l,) in sqlite3.connect(sys.argv[1]).execute("SELECT DISTINCT line FROM reject ORDER BY line"):
+    print(l)' "$db" >"$T/ir"
+	sed -n 's/ fail$//p' "$T/iv" | sort -nu >"$T/ivf"
+	check "$name: import rejects each record verify fails, at its line" cmp -s "$T/ivf" "$T/ir"
+}
+
+if command -v python3 >/dev/null 2>&1; then
+	trust_units() { cat "$T"/u.trust_*; }
+	goods() { for _ in $(seq "$1"); do echo "$G"; done; }
+	{
+		trust_units
+		goods 1000
+		trust_units
+		goods 2100
+		trust_units
+		goods 2100
+		trust_units
+	} >"$T/import-trust.jsonl"
+	{
+		goods 1023
+		trust_units
+		goods 2100
+		echo 'not json'
+		goods 2100
+		trust_units
+		goods 3
+	} >"$T/import-trust2.jsonl"
+	check "fixture: the trust units are there" test "$(ls "$T"/u.trust_* | wc -l)" -ge 8
+	import_same "import, lines on trust" "$T/import-trust.jsonl"
+	import_same "import, lines on trust at batch ends" "$T/import-trust2.jsonl"
+	import_same "import, the mixed file" "$T/mixed.jsonl"
+	grep -c ' fail$' "$T/iv" >"$T/ivn"
+	check "import, the mixed file: it has fail verdicts to compare" test "$(cat "$T/ivn")" -gt 100
+else
+	echo "skipped: import against verify needs python3"
+fi
+
 # a read error that does not recur: a socket reset (Linux reports it once,
 # then end of file) after a bad value holding a line that starts with '{'
 # (the reader goes back to that line after the error) and part of a record.
