@@ -79,6 +79,7 @@ struct parser {
 	unsigned skip;   /* > 0: inside a value left out of the tree (checked, not built) */
 	int discard;     /* parse_escaped checks the string and keeps nothing */
 	int want_canon;  /* lar_json_parse_canonical: track canon */
+	int specials;    /* want_canon, and the text holds a byte of canon_special[] (text_has_special) */
 	int canon;       /* so far the text is its own canonical form (SPEC §1.4) */
 	enum lar_json_fault fault;
 	size_t fault_off;
@@ -430,7 +431,7 @@ static int parse_string_any(struct parser *ps, const char **out, size_t *outn)
 			*out = (const char *)start;
 			*outn = (size_t)(p - start);
 			ps->p = p + 1;
-			if (ps->canon && ps->want_canon && !canon_plain(start, *outn))
+			if (ps->canon && ps->specials && !canon_plain(start, *outn))
 				ps->canon = 0;
 			return 0;
 		case 2:
@@ -469,10 +470,10 @@ static int parse_string_any(struct parser *ps, const char **out, size_t *outn)
  * The bytes of a long string, 32 a step (AVX2, chosen at run time): the
  * length of the leading whole steps of p[0..n) that hold no quote, backslash
  * or control byte, with *special set when they hold a byte that the canonical
- * form escapes (want_canon only).  The 16-byte loop of parse_string finds
+ * form escapes (specials only).  The 16-byte loop of parse_string finds
  * the exact end after it.
  */
-__attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *p, size_t n, int want_canon,
+__attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *p, size_t n, int specials,
 							       unsigned *special)
 {
 	const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\'), sp = _mm256_set1_epi8(0x20);
@@ -484,7 +485,7 @@ __attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *p, s
 		__m256i stop = _mm256_or_si256(qb, _mm256_cmpgt_epi8(sp, x));
 		if (!_mm256_testz_si256(stop, stop))
 			break;
-		if (want_canon) {
+		if (specials) {
 			__m256i a = _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('&')),
 						    _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\'')));
 			__m256i b = _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('+')),
@@ -500,6 +501,65 @@ __attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *p, s
 	return i;
 }
 #endif
+
+/*
+ * 1 when s[0..n) holds, anywhere, a byte that the canonical form escapes
+ * inside strings although it is printable ASCII (& ' + < > ` DEL: SPEC
+ * §1.4).  None in the text means none in any string, so the canonical
+ * parse of a text without them (every payload LiveAuth signs) skips that
+ * test string by string: one pass here, 32 bytes a step where the CPU has
+ * AVX2, instead of seven compares on every 16 bytes of every string.
+ * tests/test_json_scan.c holds each path to a byte-by-byte reference.
+ */
+static int has_special_bytes(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	for (; n - i >= 16; i += 16)
+		if (canon_special16(_mm_loadu_si128((const __m128i *)(const void *)(s + i))) != 0)
+			return 1;
+#endif
+	for (; i < n; i++)
+		if (s[i] < 0x80 && canon_special[s[i]])
+			return 1;
+	return 0;
+}
+
+#if defined(HAVE_AVX2_SCAN)
+/* n >= 32.  Byte x is one of them when lo[x & 15] & hi[x >> 4] is not 0: a
+ * bit per high nibble (2: & ' +, 3: < >, 6: `, 7: DEL), set in lo for its
+ * low nibbles; bytes from 0x80 have no bit in hi. */
+__attribute__((target("avx2"))) static int has_special_avx2(const uint8_t *s, size_t n)
+{
+	const __m256i lo = _mm256_setr_epi8(4, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 2, 0, 2, 8,
+					    4, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 2, 0, 2, 8);
+	const __m256i hi = _mm256_setr_epi8(0, 0, 1, 2, 0, 0, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0, 0, 1, 2, 0, 0, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i nib = _mm256_set1_epi8(0x0F);
+	__m256i acc = _mm256_setzero_si256();
+	/* 32 bytes a step; the last step ends at the text's end, overlapping
+	 * the one before */
+	for (size_t i = 0;; i += 32) {
+		const uint8_t *at = n - i >= 32 ? s + i : s + n - 32;
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)at);
+		__m256i l = _mm256_shuffle_epi8(lo, _mm256_and_si256(x, nib));
+		__m256i h = _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
+		acc = _mm256_or_si256(acc, _mm256_and_si256(l, h));
+		if (n - i <= 32)
+			break;
+	}
+	return !_mm256_testz_si256(acc, acc);
+}
+#endif
+
+static int text_has_special(const uint8_t *s, size_t n)
+{
+#if defined(HAVE_AVX2_SCAN)
+	if (n >= 32 && __builtin_cpu_supports("avx2"))
+		return has_special_avx2(s, n);
+#endif
+	return has_special_bytes(s, n);
+}
 
 /*
  * A string at ps->p (on its quote).  Most strings are plain ASCII and short
@@ -519,14 +579,14 @@ static ALWAYS_INLINE int parse_string(struct parser *ps, const char **out, size_
 					    _mm_cmplt_epi8(x, sp));
 		unsigned m = (unsigned)_mm_movemask_epi8(stop);
 		unsigned k = m ? (unsigned)__builtin_ctz(m) : 16;
-		if (ps->want_canon)
+		if (ps->specials)
 			special |= canon_special16(x) & ((1u << k) - 1);
 		if (m == 0) {
 			p += 16;
 #ifdef HAVE_AVX2_SCAN
 			/* a long string (a payload): the rest twice as wide */
 			if (++steps == 4 && __builtin_cpu_supports("avx2"))
-				p += plain_run_avx2(p, (size_t)(ps->end - p), ps->want_canon, &special);
+				p += plain_run_avx2(p, (size_t)(ps->end - p), ps->specials, &special);
 #endif
 			continue;
 		}
@@ -1245,6 +1305,7 @@ static lar_status parse(const uint8_t *src, size_t len, struct lar_arena *a, str
 	ps.skip = 0;
 	ps.discard = 0;
 	ps.want_canon = canonical != NULL;
+	ps.specials = ps.want_canon && text_has_special(src, len);
 	ps.canon = 1;
 	ps.fault = LAR_JSONF_NONE;
 	ps.fault_off = 0;
