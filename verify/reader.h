@@ -82,11 +82,14 @@ void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
 uint64_t lar_reader_resume_offset(const struct lar_reader *r, const struct lar_record *rec);
 
 /*
- * JSON Lines on trust.  With on = 1, a value that starts a line with '{'
- * and whose line ends with '}' (then only whitespace) is returned as the
- * whole line without the structural scan, marked rec->tentative.  That is
- * the value the scan would have found exactly when the line is one valid
- * JSON value, which the strict parser then decides anyway.  So a caller that
+ * JSON Lines on trust.  With on = 1, a value outside an array that starts
+ * with '{' and whose line ends with '}' (then only whitespace) is returned
+ * as the rest of its line without the structural scan, marked
+ * rec->tentative.  That is the value the scan would have found exactly when
+ * those bytes are one valid JSON value, which the strict parser then
+ * decides anyway.  After a record is read again (below), the values that
+ * start on its line are scanned: a line is taken on trust and read again
+ * once, not once for each of its values.  So a caller that
  * turns this on must, when the parser rejects a tentative record, call
  * lar_reader_retry() (and report nothing for it), never lar_reader_fail():
  * the record is then read again with the scan, and only that verdict counts.
