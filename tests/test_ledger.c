@@ -823,6 +823,67 @@ static void test_many_groups(void)
 	many_groups("groups-count.db", 150000, SUM_MAX_GROUPS + 8000, 1, 0);
 }
 
+/* Slots of the held keys' table still in use (ledger_int.h): none between
+ * files, whichever way the table was emptied. */
+static size_t held_slots(const struct lar_ledger *l, int t)
+{
+	size_t used = 0;
+	for (size_t i = 0; l->pend[t].slots != NULL && i < l->pend[t].nslots; i++)
+		used += l->pend[t].slots[i] != 0;
+	return used;
+}
+
+/* Files of a few keys (their slots cleared one by one), one of many (the
+ * whole table cleared), one rolled back: after each, no slot of the held
+ * keys' table is left in use, and the receipts of earlier files are found
+ * present. */
+static void test_held_keys_cleared(void)
+{
+	const char *p = tmpfile_path("held.db");
+	struct lar_ledger *l = open_ok(p, 0);
+	struct lar_err e = { 0 };
+	if (l == NULL)
+		return;
+	char rid[64], key[64];
+	struct spec sp = { .rid = rid, .key = key, .project = "p1", .gross = 5, .fee = 1, .net = 4 };
+	struct lar_verdict v;
+	enum lar_ledger_outcome oc;
+	static const int sizes[] = { 3, 1, 9000, 5, 7 };
+	int first = 0;
+	CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK);
+	for (size_t f = 0; f < sizeof sizes / sizeof sizes[0]; f++) {
+		int rolled = f == 3;
+		CHECK(lar_ledger_file_begin(l, "held.jsonl", &e) == LAR_OK);
+		for (int i = 0; i < sizes[f]; i++) {
+			snprintf(rid, sizeof rid, "mcp_receipt_held_%d", first + i);
+			snprintf(key, sizeof key, "idem-%d", first + i);
+			mkv(&v, &sp);
+			CHECK(lar_ledger_add(l, &v, (uint64_t)i + 1, &oc, &e) == LAR_OK && oc == LAR_LEDGER_IMPORTED);
+		}
+		/* and every receipt of the file before again */
+		for (int i = 0; f > 0 && i < sizes[f - 1] && !(f - 1 == 3); i++) {
+			snprintf(rid, sizeof rid, "mcp_receipt_held_%d", first - sizes[f - 1] + i);
+			snprintf(key, sizeof key, "idem-%d", first - sizes[f - 1] + i);
+			mkv(&v, &sp);
+			CHECK(lar_ledger_add(l, &v, 1, &oc, &e) == LAR_OK && oc == LAR_LEDGER_PRESENT);
+		}
+		CHECK(l->pend[0].n > 0 && l->pend[1].n > 0);
+		if (rolled)
+			lar_ledger_file_rollback(l);
+		else
+			CHECK(lar_ledger_file_commit(l, &e) == LAR_OK);
+		CHECKM(held_slots(l, 0) == 0 && held_slots(l, 1) == 0, "file %zu: %zu and %zu slots left", f,
+		       held_slots(l, 0), held_slots(l, 1));
+		if (!rolled)
+			first += sizes[f];
+	}
+	CHECK(lar_ledger_run_end(l, &e) == LAR_OK);
+	CHECK(lar_ledger_check(l, &e) == LAR_OK);
+	lar_ledger_close(l);
+	CHECK(path_int(p, "SELECT count(*) FROM receipt") == first);
+	CHECK(key_mismatches(p) == 0);
+}
+
 static double now_s(void)
 {
 	struct timeval tv;
@@ -1957,6 +2018,7 @@ int main(void)
 	test_rollback();
 	test_reject_bounds();
 	test_many_groups();
+	test_held_keys_cleared();
 	test_busy();
 	test_export_range();
 	test_levels();
