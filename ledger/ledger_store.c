@@ -878,13 +878,15 @@ static void kb_clear(struct keybuf *b)
 		memset(b->slots, 0, b->nslots * sizeof *b->slots);
 	} else if (b->slots != NULL) {
 		/* a file of few keys (each file clears the table, which starts at
-		 * KB_FIRST_SLOTS): only their slots, each found from its key */
-		for (size_t k = 0; k < b->n; k++) {
-			size_t i = kb_slot(b, b->v[k].key);
-			while (b->slots[i] != k + 1)
-				i = (i + 1) & (b->nslots - 1);
-			b->slots[i] = 0;
-		}
+		 * KB_FIRST_SLOTS): only the slots they fill.  A key's slot is in
+		 * the run of used slots that starts at its home slot, and the first
+		 * clear to reach any slot of that run goes on to its end: clearing
+		 * each key's run from its home clears every used slot, whatever
+		 * order keys_flush() sorted v into (the slots' indexes then no
+		 * longer name their keys) */
+		for (size_t k = 0; k < b->n; k++)
+			for (size_t i = kb_slot(b, b->v[k].key); b->slots[i] != 0; i = (i + 1) & (b->nslots - 1))
+				b->slots[i] = 0;
 	}
 	b->n = 0;
 }
