@@ -134,8 +134,9 @@ struct keypair {
 	int64_t key, receipt;
 };
 struct keybuf {
-	struct keypair *v; /* in the order added */
+	struct keypair *v; /* in the order added, or sorted by key (sorted) */
 	size_t n, cap;
+	int sorted; /* v is in key order already (ledger_store_flush sorted it) */
 	uint32_t *slots;
 	size_t nslots; /* a power of two, at least 2 * n; 0 before the first key */
 };
@@ -156,6 +157,7 @@ struct orderrow {
 struct orderbuf {
 	struct orderrow *v;
 	size_t n, cap;
+	const struct orderrow **sorted; /* v in key order, when ledger_store_flush sorted it */
 	struct lar_arena arena;
 };
 

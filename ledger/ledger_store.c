@@ -889,6 +889,7 @@ static void kb_clear(struct keybuf *b)
 				b->slots[i] = 0;
 	}
 	b->n = 0;
+	b->sorted = 0;
 }
 
 static void kb_free(struct keybuf *b)
@@ -930,6 +931,7 @@ static lar_status kb_add(struct keybuf *b, int64_t key, int64_t receipt, struct 
 		i = (i + 1) & (b->nslots - 1);
 	b->v[b->n] = (struct keypair){ key, receipt };
 	b->slots[i] = (uint32_t)++b->n;
+	b->sorted = 0;
 	return LAR_OK;
 }
 
@@ -975,6 +977,19 @@ static void keys_sort(struct keypair *v, struct keypair *tmp, size_t n)
 	/* eight passes: the sorted keys are back in v */
 }
 
+/* Sort the held keys of b by key (the slots then no longer name them:
+ * only a clear may follow).  LAR_OK or LAR_E_NOMEM (b unchanged). */
+static lar_status keys_sort_held(struct keybuf *b)
+{
+	struct keypair *tmp = malloc(b->n * sizeof *tmp);
+	if (tmp == NULL)
+		return LAR_E_NOMEM;
+	keys_sort(b->v, tmp, b->n);
+	free(tmp);
+	b->sorted = 1;
+	return LAR_OK;
+}
+
 /* Write the held keys of table t to its level 0, in key order (each
  * statement then adds its rows to a few neighbouring pages). */
 static lar_status keys_flush(struct lar_ledger *l, int t, struct lar_err *e)
@@ -985,11 +1000,8 @@ static lar_status keys_flush(struct lar_ledger *l, int t, struct lar_err *e)
 	size_t k = 0;
 	if (b->n == 0)
 		return LAR_OK;
-	struct keypair *tmp = malloc(b->n * sizeof *tmp);
-	if (tmp == NULL)
+	if (!b->sorted && keys_sort_held(b) != LAR_OK)
 		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
-	keys_sort(b->v, tmp, b->n);
-	free(tmp);
 	if (b->n >= KEYS_PER_STMT && (st = ledger_stmt(l, add_key_many[t], &s, e)) != LAR_OK)
 		return st;
 	for (; b->n - k >= KEYS_PER_STMT; k += KEYS_PER_STMT) {
@@ -1017,6 +1029,8 @@ static lar_status keys_flush(struct lar_ledger *l, int t, struct lar_err *e)
 static void order_clear(struct orderbuf *b)
 {
 	b->n = 0;
+	free(b->sorted);
+	b->sorted = NULL;
 	lar_arena_reset(&b->arena);
 }
 
@@ -1041,14 +1055,40 @@ static void bind_order(sqlite3_stmt *s, int first, const struct orderrow *r)
 	sqlite3_bind_int64(s, first + 3, r->receipt);
 }
 
-/*
- * Write the held rows to receipt_order in key order, so each statement adds
- * its rows to a few neighbouring pages.  Sorted by createdAt's ticks (a
- * radix sort, as for the keys), which is day order too (the day is the
- * ticks' UTC day, SPEC §1.3), then runs of equal ticks by the whole key.
- * Were the day and ticks ever at odds, rows would only arrive out of order:
- * the table sorts them all the same.
- */
+/* The held rows in key order, an array the caller frees: sorted by
+ * createdAt's ticks (a radix sort, as for the keys), which is day order too
+ * (the day is the ticks' UTC day, SPEC §1.3), then runs of equal ticks by
+ * the whole key.  Were the day and ticks ever at odds, rows would only
+ * arrive out of order: the table sorts them all the same.  NULL when out of
+ * memory. */
+static const struct orderrow **orders_sort(const struct orderbuf *b)
+{
+	size_t n = b->n;
+	struct keypair *kp = malloc(2 * n * sizeof *kp);
+	const struct orderrow **sorted = malloc(n * sizeof *sorted);
+	if (kp == NULL || sorted == NULL) {
+		free(kp);
+		free(sorted);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		kp[i] = (struct keypair){ b->v[i].ticks, (int64_t)i };
+	keys_sort(kp, kp + n, n);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &b->v[kp[i].receipt];
+	free(kp);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && sorted[j]->ticks == sorted[i]->ticks; j++)
+			;
+		if (j - i > 1)
+			qsort(sorted + i, j - i, sizeof *sorted, order_cmp);
+	}
+	return sorted;
+}
+
+/* Write the held rows to receipt_order in key order (orders_sort, or as
+ * ledger_store_flush sorted them), so each statement adds its rows to a
+ * few neighbouring pages. */
 static lar_status orders_flush(struct lar_ledger *l, struct lar_err *e)
 {
 	struct orderbuf *b = &l->order;
@@ -1057,23 +1097,10 @@ static lar_status orders_flush(struct lar_ledger *l, struct lar_err *e)
 	size_t n = b->n, k = 0;
 	if (n == 0)
 		return LAR_OK;
-	struct keypair *kp = malloc(2 * n * sizeof *kp);
-	const struct orderrow **sorted = malloc(n * sizeof *sorted);
-	if (kp == NULL || sorted == NULL) {
-		st = lar_err_set(e, LAR_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		kp[i] = (struct keypair){ b->v[i].ticks, (int64_t)i };
-	keys_sort(kp, kp + n, n);
-	for (size_t i = 0; i < n; i++)
-		sorted[i] = &b->v[kp[i].receipt];
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && sorted[j]->ticks == sorted[i]->ticks; j++)
-			;
-		if (j - i > 1)
-			qsort(sorted + i, j - i, sizeof *sorted, order_cmp);
-	}
+	const struct orderrow **sorted = b->sorted != NULL ? b->sorted : orders_sort(b);
+	b->sorted = NULL;
+	if (sorted == NULL)
+		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 	if (n >= ORDERS_PER_STMT && (st = ledger_stmt(l, ST_ADD_ORDERS, &s, e)) != LAR_OK)
 		goto out;
 	for (; n - k >= ORDERS_PER_STMT; k += ORDERS_PER_STMT) {
@@ -1091,7 +1118,6 @@ static lar_status orders_flush(struct lar_ledger *l, struct lar_err *e)
 	}
 	order_clear(b);
 out:
-	free(kp);
 	free(sorted);
 	return st;
 }
@@ -1634,6 +1660,7 @@ void ledger_store_free(struct lar_ledger *l)
 		kb_free(&l->pend[t]);
 	}
 	free(l->order.v);
+	free(l->order.sorted);
 	lar_arena_free(&l->order.arena);
 	lar_buf_free(&l->payload);
 }
@@ -1660,13 +1687,42 @@ lar_status ledger_store_begin(struct lar_ledger *l, struct lar_err *e)
 	return LAR_OK;
 }
 
+/* Sort the held rows of receipt_order and of both key tables (a thread of
+ * ledger_store_flush, which meanwhile writes the sums, touching none of
+ * them).  What it cannot sort (out of memory) stays unsorted, for
+ * orders_flush and keys_flush to sort themselves. */
+static void *presort(void *arg)
+{
+	struct lar_ledger *l = arg;
+	for (int t = 0; t < 2; t++)
+		if (l->pend[t].n > 0 && !l->pend[t].sorted)
+			(void)keys_sort_held(&l->pend[t]);
+	if (l->order.n > 0 && l->order.sorted == NULL)
+		l->order.sorted = orders_sort(&l->order);
+	return NULL;
+}
+
+/* Held rows past which their sorting goes to a thread of its own: below,
+ * starting it would cost more than the sort. */
+#define PRESORT_MIN_ROWS 4096
+
 lar_status ledger_store_flush(struct lar_ledger *l, struct lar_err *e)
 {
 	lar_status st;
-	if ((st = sum_flush(l, &l->fine, e)) != LAR_OK || (st = sum_flush(l, &l->tool, e)) != LAR_OK ||
-	    (st = orders_flush(l, e)) != LAR_OK ||
-	    (st = keys_flush(l, 0, e)) != LAR_OK || (st = keys_flush(l, 1, e)) != LAR_OK ||
-	    (st = merge_keys(l, e)) != LAR_OK)
+	pthread_t th;
+	/* At the commit no other thread of an import has work left: the
+	 * sorting of the held keys and receipt_order rows (about 20 ms of a
+	 * file of 100,000 receipts) runs on a thread of its own while this one
+	 * writes the sums into SQLite. */
+	int started = l->order.n + l->pend[0].n + l->pend[1].n >= PRESORT_MIN_ROWS &&
+		      pthread_create(&th, NULL, presort, l) == 0;
+	st = sum_flush(l, &l->fine, e);
+	if (st == LAR_OK)
+		st = sum_flush(l, &l->tool, e);
+	if (started)
+		pthread_join(th, NULL);
+	if (st != LAR_OK || (st = orders_flush(l, e)) != LAR_OK || (st = keys_flush(l, 0, e)) != LAR_OK ||
+	    (st = keys_flush(l, 1, e)) != LAR_OK || (st = merge_keys(l, e)) != LAR_OK)
 		return st;
 	/* level 0's filters as they are now, for the next import to read
 	 * instead of all of level 0 (schemas/ledger.sql) */
