@@ -17,13 +17,14 @@
  * the start of the batch (lar_reader_hold), and batch_settle(), once the
  * batch is verified, cuts it after its first record that is not JSON and
  * rewinds the reader to resume after that record, so the records read past
- * it are read again from there.  With b->trust, batch_fill() takes a line
- * that starts with '{' and ends with '}' whole, without the structural
- * scan (lar_reader_tentative; most of the reading thread's work
- * otherwise); such a line that the parser rejects is cut before instead,
- * and read again with the scan, which alone decides what it holds.  Nothing may read from the reader between
- * the two calls.  A worker stops at its first such record (the cut is
- * there or earlier), so the records after it are not verified for nothing.
+ * it are read again from there.  With b->trust, batch_fill() takes a value
+ * starting with '{' whose line ends with '}' with the rest of its line,
+ * without the structural scan (lar_reader_tentative; most of the reading
+ * thread's work otherwise); such a line that the parser rejects is cut
+ * before instead, and read again with the scan, which alone decides what
+ * it holds.  Nothing may read from the reader between the two calls.  A
+ * worker stops at its first such record (the cut is there or earlier), so
+ * the records after it are not verified for nothing.
  *
  *   batch_fill(b, rd)          read up to BATCH_RECORDS / BATCH_BYTES
  *   pool_start(pool, b)        workers verify b ...

@@ -9,6 +9,7 @@
 #ifndef LAR_TAP_H
 #define LAR_TAP_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,16 @@ static inline int tap_done(void)
 {
 	printf("%d passed, %d failed\n", tap_pass, tap_fail);
 	return tap_fail ? 1 : 0;
+}
+
+/* The next value of the xorshift64 generator whose state (not 0) is *s:
+ * random test data that its seed fixes, the same on every run. */
+static inline uint64_t tap_xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
 }
 
 static inline void tap_skip(const char *why)

@@ -49,10 +49,7 @@ static size_t ref_encode(const uint8_t *p, size_t n, const char *alpha, char *ou
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint8_t rnd8(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint8_t)(rng >> 24);
+	return (uint8_t)(tap_xorshift(&rng) >> 24);
 }
 
 static void test_rfc4648(void)

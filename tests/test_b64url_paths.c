@@ -32,10 +32,7 @@ static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 static uint64_t rng = 0x243F6A8885A308D3ull;
 static unsigned rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng >> 32);
+	return (unsigned)(tap_xorshift(&rng) >> 32);
 }
 
 struct answer {

@@ -1887,16 +1887,14 @@ static void test_b64url_bijection(void)
 	for (int round = 0; round < 3000; round++) {
 		size_t n = round < 300 ? (size_t)round : (size_t)(x % 301);
 		for (size_t i = 0; i < n; i++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			b[i] = (uint8_t)x;
+			b[i] = (uint8_t)tap_xorshift(&x);
 		}
 		size_t m = lar_b64url_encode(b, n, t);
 		if (lar_b64url_decode(t, m, c, &got) != LAR_OK || got != n || memcmp(b, c, n) != 0)
 			bad++;
 		/* a random text of that length: accepted only as an encoding */
 		for (size_t i = 0; i < m; i++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			t[i] = abc[x % 64];
+			t[i] = abc[tap_xorshift(&x) % 64];
 		}
 		if (lar_b64url_decode(t, m, c, &got) == LAR_OK &&
 		    (lar_b64url_encode(c, got, u) != m || memcmp(t, u, m) != 0))

@@ -126,10 +126,7 @@ static void store(struct lar_ledger *l, const struct rec *rs, size_t n)
 static uint64_t rng = 88172645463325252ull;
 static unsigned rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return (unsigned)(tap_xorshift(&rng) % n);
 }
 
 #define NGEN 600

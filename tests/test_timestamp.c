@@ -227,10 +227,7 @@ static void test_writers(void)
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return tap_xorshift(&rng);
 }
 
 static void test_roundtrip(void)

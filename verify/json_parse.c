@@ -374,9 +374,10 @@ static inline unsigned canon_special16(__m128i x)
 #endif
 
 /*
- * 1 when s[0..n) - string text holding no quote, backslash, control or
- * non-ASCII byte - needs no canonical escape either, i.e. none of
- * & ' + < > ` DEL (SPEC §1.4).
+ * 1 when s[0..n) holds none of & ' + < > ` DEL (SPEC §1.4): string text
+ * holding no quote, backslash, control or non-ASCII byte then needs no
+ * canonical escape either.  Bytes from 0x80 are none of them, so it also
+ * answers for any text (text_has_special).
  */
 static int canon_plain(const uint8_t *s, size_t n)
 {
@@ -388,7 +389,7 @@ static int canon_plain(const uint8_t *s, size_t n)
 #endif
 	unsigned bad = 0;
 	for (; p < end; p++)
-		bad |= canon_special[*p & 0x7F];
+		bad |= *p < 0x80 ? canon_special[*p] : 0;
 	return bad == 0;
 }
 
@@ -511,20 +512,6 @@ __attribute__((target("avx2"))) static size_t plain_run_avx2(const uint8_t *p, s
  * AVX2, instead of seven compares on every 16 bytes of every string.
  * tests/test_json_scan.c holds each path to a byte-by-byte reference.
  */
-static int has_special_bytes(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-#if defined(__SSE2__)
-	for (; n - i >= 16; i += 16)
-		if (canon_special16(_mm_loadu_si128((const __m128i *)(const void *)(s + i))) != 0)
-			return 1;
-#endif
-	for (; i < n; i++)
-		if (s[i] < 0x80 && canon_special[s[i]])
-			return 1;
-	return 0;
-}
-
 #if defined(HAVE_AVX2_SCAN)
 /* n >= 32.  Byte x is one of them when lo[x & 15] & hi[x >> 4] is not 0: a
  * bit per high nibble (2: & ' +, 3: < >, 6: `, 7: DEL), set in lo for its
@@ -558,7 +545,7 @@ static int text_has_special(const uint8_t *s, size_t n)
 	if (n >= 32 && __builtin_cpu_supports("avx2"))
 		return has_special_avx2(s, n);
 #endif
-	return has_special_bytes(s, n);
+	return !canon_plain(s, n);
 }
 
 /*

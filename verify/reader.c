@@ -88,8 +88,9 @@ struct lar_reader {
 	struct lar_record last; /* for lar_reader_fail() */
 	int last_ok;
 	int tentative;      /* lar_reader_tentative() */
-	int scan_next;      /* lar_reader_retry(): the next value is scanned */
-	uint64_t retried_line; /* ... and no later value starting on this line is taken on trust */
+	/* lar_reader_retry(): no value starting on this line (the retried one
+	 * included) is taken on trust again; 0 (no line) before any retry */
+	uint64_t retried_line;
 	/* where the first line feed at or after nl_from is (nl_at), or that
 	 * there is none before nl_to (nl_at == 0): memchr never runs over the
 	 * same bytes twice, even when many values share one long line */
@@ -771,10 +772,9 @@ static void rewind_to(struct lar_reader *r, const struct lar_record *rec)
 	r->in_array = 0;
 	r->resync = 0;
 	r->last_ok = 0;
-	r->scan_next = 1;
-	/* the rest of that line is scanned too: taken on trust from each value
-	 * on, a long line of many values would be copied again after every one
-	 * (a caller holding what it reads, import's batches) */
+	/* the record is scanned, and so is the rest of its line: taken on trust
+	 * from each value on, a long line of many values would be copied again
+	 * after every one (a caller holding what it reads, import's batches) */
 	r->retried_line = rec->line;
 }
 
@@ -867,11 +867,10 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 			continue;
 		}
 
-		int trust = r->tentative && !r->scan_next && !r->in_array && c == '{' && !r->memo.valid &&
+		int trust = r->tentative && !r->in_array && c == '{' && !r->memo.valid &&
 			    r->line != r->retried_line;
 		if (trust && take_line(r, rec))
 			return LAR_OK;
-		r->scan_next = 0;
 		size_t vend;
 		uint64_t nlines = 0;
 		enum scan_result sr = scan_value(r, r->in_array, &vend, &nlines, e);
