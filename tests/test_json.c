@@ -813,7 +813,83 @@ static void test_accessors(void)
 	CHECK(!lar_json_equal(ok("{\"a\":1,\"b\":2}"), ok("{\"b\":1,\"a\":2}")));
 	CHECK(!lar_json_equal(ok("{\"a\":1}"), ok("{\"a\":1,\"b\":2}")));
 	CHECK(!lar_json_equal(ok("[1,2]"), ok("[2,1]")));
-	CHECK(!lar_json_equal(ok("1"), ok("1.0")));
+	/* numbers by value (SPEC §1.5 compares the body semantically) */
+	CHECK(lar_json_equal(ok("1"), ok("1.0")));
+	CHECK(lar_json_equal(ok("[10,-0.5]"), ok("[1e1,-50E-2]")));
+	CHECK(!lar_json_equal(ok("1"), ok("-1")));
+	{
+		/* lar_json_number_eq: exact decimals, any length */
+		static const struct {
+			const char *a, *b;
+			int eq;
+		} nums[] = {
+			{ "4", "4.0", 1 },           { "4", "0.4e1", 1 },
+			{ "4", "400E-2", 1 },        { "4", "4.0000000000000001", 0 },
+			{ "95", "95.000000000000001", 0 }, { "100", "100.0000000000000001", 0 },
+			{ "0", "-0", 1 },            { "0", "0.000e-7", 1 },
+			{ "0", "0e999999999999999999999999", 1 }, { "-0.0", "0E+5", 1 },
+			{ "1", "1e999999999999999999999999", 0 }, { "1e999999999999999999999999", "1e999999999999999999999999", 1 },
+			{ "10e999999999999999", "1e1000000000000000", 0 }, /* far exponents: by text only */
+			{ "120", "1.2e2", 1 },       { "120", "1.2e1", 0 },
+			{ "-5", "-5.00", 1 },        { "-5", "5", 0 },
+			{ "123", "1230e-1", 1 },     { "123", "12300e-1", 0 },
+			{ "9223372036854775807", "9.223372036854775807e18", 1 },
+			{ "9223372036854775807", "9223372036854775808", 0 },
+			{ "0.001", "1e-3", 1 },      { "0.0010", "0.001", 1 },
+			{ "1.5", "15e-1", 1 },       { "1.5", "1.05", 0 },
+		};
+		for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+			int got = lar_json_number_eq(nums[i].a, strlen(nums[i].a), nums[i].b, strlen(nums[i].b));
+			int rev = lar_json_number_eq(nums[i].b, strlen(nums[i].b), nums[i].a, strlen(nums[i].a));
+			CHECKM(got == nums[i].eq && rev == nums[i].eq, "lar_json_number_eq(%s, %s) = %d / %d, want %d",
+			       nums[i].a, nums[i].b, got, rev, nums[i].eq);
+		}
+		/* random numbers, each written two ways: the digits d (no leading
+		 * or trailing zero) times 10^k, with the point moved, zeros added
+		 * on both sides and the exponent adjusted, are one number; one
+		 * digit changed, or the exponent off by one, is another */
+		uint64_t seed = 20261127;
+		for (int round = 0; round < 2000; round++) {
+			char d[24], x[96], y[96];
+			size_t nd = 1 + tap_xorshift(&seed) % 20;
+			for (size_t j = 0; j < nd; j++)
+				d[j] = (char)('0' + tap_xorshift(&seed) % 10);
+			d[0] = (char)('1' + tap_xorshift(&seed) % 9);
+			d[nd - 1] = (char)('1' + tap_xorshift(&seed) % 9);
+			d[nd] = 0;
+			int k = (int)(tap_xorshift(&seed) % 41) - 20, neg = (int)(tap_xorshift(&seed) & 1);
+			/* x: the digits with no point, exponent k */
+			snprintf(x, sizeof x, "%s%se%d", neg ? "-" : "", d, k);
+			/* y: "0.000" then the digits then "000", exponent k + nd + zeros before */
+			size_t lz = tap_xorshift(&seed) % 4, tz = tap_xorshift(&seed) % 4;
+			char *q = y;
+			if (neg)
+				*q++ = '-';
+			*q++ = '0';
+			*q++ = '.';
+			for (size_t j = 0; j < lz; j++)
+				*q++ = '0';
+			memcpy(q, d, nd);
+			q += nd;
+			for (size_t j = 0; j < tz; j++)
+				*q++ = '0';
+			snprintf(q, sizeof y - (size_t)(q - y), "E%+d", k + (int)(nd + lz));
+			CHECKM(lar_json_number_eq(x, strlen(x), y, strlen(y)), "%s == %s", x, y);
+			size_t at = tap_xorshift(&seed) % nd;
+			char *pos = strchr(y, d[0]) + at; /* the same digit in y */
+			*pos = *pos == '9' ? '8' : (char)(*pos + 1);
+			CHECKM(!lar_json_number_eq(x, strlen(x), y, strlen(y)), "%s != %s", x, y);
+			*pos = *pos == '8' && d[at] == '9' ? '9' : (char)(*pos - 1);
+			snprintf(x, sizeof x, "%s%se%d", neg ? "-" : "", d, k + 1);
+			CHECKM(!lar_json_number_eq(x, strlen(x), y, strlen(y)), "%s != %s", x, y);
+		}
+		/* 95 followed by a fraction of 80 zeros: the same number */
+		char longer[100] = "95.";
+		memset(longer + 3, '0', 80);
+		CHECK(lar_json_number_eq("95", 2, longer, 83));
+		longer[82] = '1';
+		CHECK(!lar_json_number_eq("95", 2, longer, 83));
+	}
 	CHECK(!lar_json_equal(ok("1"), ok("\"1\"")));
 	CHECK(!lar_json_equal(ok("true"), ok("false")));
 	CHECK(lar_json_equal(ok("null"), ok(" null ")));

@@ -1395,6 +1395,42 @@ p = P('0296', toolName='long ' * 20000)
 one(296, 'payload-large', 'a 100,000-character toolName (a 235 KB line)', env(p), ok)
 
 
+def body_numbers(p, **texts):
+	"""body_of(p) as JSON text with the named numbers written as the given texts."""
+	t = plain(body_of(p))
+	for k, x in texts.items():
+		old = '"%s": %s' % (k, plain(member(p, k)))
+		if old not in t:
+			old = '"%s":%s' % (k, plain(member(p, k)))
+		assert old in t, old
+		t = t.replace(old, '"%s": %s' % (k, x), 1)
+	return Raw(t)
+
+
+# SPEC §1.5: body numbers compare by value, exactly (not as doubles, not as text)
+p = P('0297')
+one(297, 'body-number-near-integer', 'body netSats 4.0000000000000001: a double would round it to 4, '
+    'but it is not 4', env(p, body=body_numbers(p, netSats='4.0000000000000001')), flag('body_mismatch'))
+p = P('0298')
+one(298, 'body-number-other-forms-ok', 'body grossSats 5.0, netSats 0.4e1, platformFeeSats 100E-2, '
+    'feeBasisPoints 500.000: the same values', env(p, body=body_numbers(p, grossSats='5.0', netSats='0.4e1',
+    platformFeeSats='100E-2', feeBasisPoints='500.000')), ok)
+p = P('0299')
+one(299, 'body-number-long-text-ok', 'body grossSats 5 followed by a fraction of 80 zeros: the same value',
+    env(p, body=body_numbers(p, grossSats='5.' + '0' * 80)), ok)
+p = P('0300', gross=0)
+one(300, 'body-number-zero-forms', 'gross 0: body grossSats 0.0, platformFeeSats -0.0e99999999999999999999 '
+    'and netSats 0e-7 are all 0',
+    env(p, body=body_numbers(p, grossSats='0.0', platformFeeSats='-0.0e99999999999999999999', netSats='0e-7')),
+    ok)
+p = P('0301')
+one(301, 'body-number-sign-differs', 'body grossSats -5.0, payload 5', env(p, body=body_numbers(p, grossSats='-5.0')),
+    flag('body_mismatch'))
+p = P('0302')
+one(302, 'body-number-far-exponent', 'body grossSats 5e99999999999999999999 is not 5',
+    env(p, body=body_numbers(p, grossSats='5e99999999999999999999')), flag('body_mismatch'))
+
+
 # =========================================================================== sample
 
 def sample():

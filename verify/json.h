@@ -176,9 +176,18 @@ int lar_json_str_eq(const struct lar_json *v, const char *lit);
  * is not a NUMBER of integer grammar, LAR_E_RANGE when out of range. */
 lar_status lar_json_int(const struct lar_json *v, int64_t min, int64_t max, int64_t *out);
 
-/* Deep equality: same types, strings byte-equal, numbers equal as written
- * text, arrays element-wise, objects same member set (any order). */
+/* Deep equality: same types, strings byte-equal, numbers of the same value
+ * (lar_json_number_eq), arrays element-wise, objects same member set (any
+ * order). */
 int lar_json_equal(const struct lar_json *a, const struct lar_json *b);
+
+/* 1 when the JSON number texts a[0..an) and b[0..bn) (RFC 8259 grammar, as
+ * the parser checked it) have the same exact decimal value: 1, 1.0, 10e-1
+ * and 0.1E+1 are one number, -0 is 0, and 4.0000000000000001 is not 4
+ * (SPEC §1.5 compares the body by value; a double would round it to 4).
+ * Any length; a number whose exponent's magnitude is 10^15 or more equals
+ * only its own text, or any zero when it is zero. */
+int lar_json_number_eq(const char *a, size_t an, const char *b, size_t bn);
 
 /*
  * Canonical form of SPEC §1.4 (System.Text.Json defaults): no whitespace;

@@ -1,6 +1,7 @@
 /*
  * json_tree.c - the read-only accessors of the trees json_parse.c builds
- * (json.h): member lookup, string compare, exact integers, deep equality.
+ * (json.h): member lookup, string compare, exact integers, numbers compared
+ * by value, deep equality.
  *
  * Not for: parsing (json_parse.c) or writing (json_write.c).
  */
@@ -150,11 +151,104 @@ static int objects_equal(const struct lar_json *a, const struct lar_json *b)
 	return eq;
 }
 
+/*
+ * A JSON number's value: its significant digits (those of the integer and
+ * fraction parts, without leading or trailing zeros: nd of them, the j-th
+ * is num_digit(v, j)), the power of ten of the last one, and the sign.
+ * far: the exponent's magnitude is 10^15 or more (such a number is not
+ * compared by value).  s[0..n) is a number as the parser checked it.
+ */
+struct numval {
+	const char *i, *f; /* integer and fraction digits */
+	size_t ni, nf;
+	size_t lead, nd;   /* significant digits: from combined index lead, nd of them */
+	int64_t exp;
+	int neg, far;
+};
+
+#define NUM_FAR 1000000000000000LL
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void num_value(const char *s, size_t n, struct numval *v)
+{
+	const char *p = s, *e = s + n;
+	memset(v, 0, sizeof *v);
+	if (p < e && *p == '-') {
+		v->neg = 1;
+		p++;
+	}
+	for (v->i = p; p < e && is_digit(*p); p++)
+		;
+	v->ni = (size_t)(p - v->i);
+	v->f = p;
+	if (p < e && *p == '.') {
+		for (v->f = ++p; p < e && is_digit(*p); p++)
+			;
+		v->nf = (size_t)(p - v->f);
+	}
+	int64_t x = 0;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		int eneg = 0;
+		if (++p < e && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		for (; p < e && is_digit(*p); p++) {
+			if (x >= NUM_FAR / 10)
+				v->far = 1;
+			else
+				x = x * 10 + (*p - '0');
+		}
+		if (eneg)
+			x = -x;
+	}
+	size_t total = v->ni + v->nf, trail = 0;
+	while (v->lead < total && (v->lead < v->ni ? v->i[v->lead] : v->f[v->lead - v->ni]) == '0')
+		v->lead++;
+	while (trail < total - v->lead) {
+		size_t k = total - 1 - trail;
+		if ((k < v->ni ? v->i[k] : v->f[k - v->ni]) != '0')
+			break;
+		trail++;
+	}
+	v->nd = total - v->lead - trail;
+	v->exp = x - (int64_t)v->nf + (int64_t)trail;
+}
+
+static char num_digit(const struct numval *v, size_t j)
+{
+	size_t k = v->lead + j;
+	return k < v->ni ? v->i[k] : v->f[k - v->ni];
+}
+
+int lar_json_number_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an == bn && (an == 0 || memcmp(a, b, an) == 0))
+		return 1;
+	struct numval x, y;
+	num_value(a, an, &x);
+	num_value(b, bn, &y);
+	if (x.nd == 0 || y.nd == 0) /* zero, whatever its sign and exponent */
+		return x.nd == 0 && y.nd == 0;
+	if (x.far || y.far || x.neg != y.neg || x.nd != y.nd || x.exp != y.exp)
+		return 0;
+	for (size_t j = 0; j < x.nd; j++)
+		if (num_digit(&x, j) != num_digit(&y, j))
+			return 0;
+	return 1;
+}
+
 int lar_json_equal(const struct lar_json *a, const struct lar_json *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	if (a->type != b->type || a->n != b->n)
+	if (a->type != b->type)
+		return 0;
+	if (a->type == LAR_JSON_NUMBER)
+		return lar_json_number_eq(a->u.s, a->n, b->u.s, b->n);
+	if (a->n != b->n)
 		return 0;
 	switch (a->type) {
 	case LAR_JSON_NULL:

@@ -10,7 +10,6 @@
  */
 #include "receipt.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -618,7 +617,8 @@ static int ascii_ieq(const char *a, const char *b, size_t n)
 	return 1;
 }
 
-/* Numeric equality of a body number with a payload integer. */
+/* Numeric equality of a body number with a payload integer: exact, as
+ * decimals (SPEC §1.5: 10.0 and 1e1 are 10, 10.000000000000001 is not). */
 static int num_equals(const struct lar_json *b, int64_t want)
 {
 	int64_t got;
@@ -626,14 +626,14 @@ static int num_equals(const struct lar_json *b, int64_t want)
 		return 0;
 	if (lar_json_int(b, INT64_MIN, INT64_MAX, &got) == LAR_OK)
 		return got == want;
-	/* 10.0 or 1e1: compare the value; numbers are short, copy to a NUL-terminated buffer */
-	char tmp[64];
-	if (b->n >= sizeof tmp)
-		return 0;
-	memcpy(tmp, b->u.s, b->n);
-	tmp[b->n] = 0;
-	double d = strtod(tmp, NULL);
-	return isfinite(d) && d == (double)want;
+	char text[24], *q = text + sizeof text;
+	uint64_t mag = want < 0 ? 0 - (uint64_t)want : (uint64_t)want;
+	do
+		*--q = (char)('0' + mag % 10);
+	while ((mag /= 10) != 0);
+	if (want < 0)
+		*--q = '-';
+	return lar_json_number_eq(b->u.s, b->n, q, (size_t)(text + sizeof text - q));
 }
 
 /* body_value_eq when the texts differ. */
