@@ -939,10 +939,14 @@ static void test_busy(void)
 		mkv(&v, &s);
 		if (lar_ledger_add(c, &v, 1, NULL, NULL) != LAR_OK)
 			_exit(5);
-		/* tell the parent we hold the lock, hold it a while */
+		/* tell the parent we hold the lock, then hold it a while after
+		 * it starts to wait (timed from then: on a loaded machine the
+		 * parent's open alone took longer than a fixed hold) */
 		FILE *f = fopen(tmpfile_path("busy.flag"), "w");
 		if (f)
 			fclose(f);
+		for (int i = 0; i < 3000 && access(tmpfile_path("waiting.flag"), F_OK) != 0; i++)
+			usleep(10 * 1000);
 		usleep(400 * 1000);
 		if (lar_ledger_file_commit(c, NULL) != LAR_OK)
 			_exit(6);
@@ -953,6 +957,10 @@ static void test_busy(void)
 	a = open_ok(p, 0);
 	if (a == NULL)
 		return;
+	FILE *wf = fopen(tmpfile_path("waiting.flag"), "w");
+	CHECK(wf != NULL);
+	if (wf != NULL)
+		fclose(wf);
 	t0 = now_s();
 	/* the run row is a write too: it waits like the file does (60 s default) */
 	CHECK(lar_ledger_run_begin(a, "a", &e) == LAR_OK);
