@@ -3,7 +3,8 @@
  *
  * Payload values appear only for ok and flag verdicts: nothing from a record
  * that failed is ever echoed.  Strings are JSON-escaped in both formats so a
- * hostile payload cannot put terminal escapes on an auditor's screen.
+ * hostile payload cannot put terminal escapes on an auditor's screen, nor
+ * bidirectional overrides that reorder the line (lar_json_write_display_string).
  *
  * Not for: deciding verdicts.
  */
@@ -29,13 +30,13 @@ static void jstr(struct lar_buf *out, struct lar_str s)
 	if (s.p == NULL)
 		lar_buf_puts(out, "null");
 	else
-		lar_json_write_string(out, s.p, s.n);
+		lar_json_write_display_string(out, s.p, s.n);
 }
 
 static void write_json(struct lar_buf *out, const char *source, uint64_t line, const struct lar_verdict *v)
 {
 	lar_buf_puts(out, "{\"source\":");
-	lar_json_write_string(out, source, strlen(source));
+	lar_json_write_display_string(out, source, strlen(source));
 	lar_buf_puts(out, ",\"line\":");
 	lar_buf_put_i64(out, (int64_t)line);
 	lar_buf_puts(out, ",\"status\":\"");
@@ -56,7 +57,7 @@ static void write_json(struct lar_buf *out, const char *source, uint64_t line, c
 	if ((v->status == LAR_V_OK || v->status == LAR_V_FLAG) && v->key != NULL) {
 		const struct lar_payload *p = &v->p;
 		lar_buf_puts(out, ",\"keyId\":");
-		lar_json_write_string(out, v->key->key_id, v->key->key_id_len);
+		lar_json_write_display_string(out, v->key->key_id, v->key->key_id_len);
 		lar_buf_puts(out, ",\"keyFingerprint\":\"");
 		lar_buf_puts(out, v->key->fingerprint_hex);
 		lar_buf_puts(out, "\",\"receiptId\":");
@@ -83,7 +84,7 @@ static void put_source(struct lar_buf *out, const char *source)
 {
 	for (const unsigned char *c = (const unsigned char *)source; *c; c++) {
 		if (*c < 0x20 || *c == 0x7f) {
-			lar_json_write_string(out, source, strlen(source));
+			lar_json_write_display_string(out, source, strlen(source));
 			return;
 		}
 	}
@@ -114,9 +115,9 @@ static void write_text(struct lar_buf *out, const char *source, uint64_t line, c
 		lar_buf_puts(out, " net=");
 		lar_buf_put_i64(out, p->net_sats);
 		lar_buf_puts(out, " tool=");
-		lar_json_write_string(out, p->tool_slug.p, p->tool_slug.n);
+		lar_json_write_display_string(out, p->tool_slug.p, p->tool_slug.n);
 		lar_buf_puts(out, " key=");
-		lar_json_write_string(out, v->key->key_id, v->key->key_id_len);
+		lar_json_write_display_string(out, v->key->key_id, v->key->key_id_len);
 		lar_buf_putc(out, '/');
 		lar_buf_puts(out, v->key->fingerprint_hex);
 	}

@@ -124,6 +124,18 @@ check "the flag is test_receipt" hasF "$T/out" "test_receipt"
 run "$BIN" verify -k "$RING" "$T/fail.jsonl"
 expect_rc 1 "verify with a fail"
 check "the fail is bad_signature" hasF "$T/out" "bad_signature"
+# signed strings that would drive a terminal (U+009B, an 8-bit CSI) or reorder the
+# line as displayed (U+202E, U+2066, U+2028): escaped in both formats, never raw
+head -1 "$DATA/payloads.jsonl" | sed 's/"toolSlug":"weather-api"/"toolSlug":"weather\\u202Eipa-\\u009B31m\\u2066x\\u2028y"/' >"$T/bidi-payload.jsonl"
+run "$BIN" sign -k "$RING" --key-id "$KID" "$T/bidi-payload.jsonl"
+cp "$T/out" "$T/bidi.jsonl"
+for fmt in text json; do
+	run "$BIN" verify --format "$fmt" -k "$RING" "$T/bidi.jsonl"
+	expect_rc 0 "verify --format $fmt of a toolSlug with bidi and C1 characters"
+	check "$fmt: the toolSlug's hazards are \\u escapes" hasF "$T/out" 'weather\u202eipa-\u009b31m\u2066x\u2028y'
+	check "$fmt: no raw U+202E, U+009B, U+2066 or U+2028" \
+		sh -c '! LC_ALL=C grep -q "$(printf "\342\200\256\\|\302\233\\|\342\201\246\\|\342\200\250")" "$1"' - "$T/out"
+done
 run "$BIN" verify -k "$RING" "$T/ok.jsonl" "$T/flag.jsonl"
 expect_rc 1 "two files, one with a flag"
 check "verdicts of both files" test "$(lines "$T/out")" = 5

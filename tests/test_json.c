@@ -1059,6 +1059,63 @@ static void test_plain(void)
 	lar_json_write_string(&b, "x\xC0\xAFy\xE2\x82", 6); /* ill-formed: U+FFFD each */
 	want = "\"x\xEF\xBF\xBD\xEF\xBF\xBDy\xEF\xBF\xBD\xEF\xBF\xBD\"";
 	CHECK(!b.oom && b.len == strlen(want) && memcmp(b.p, want, b.len) == 0);
+
+	/* for a screen: C1, bidi controls and U+2028/9 escaped, their neighbours raw; the
+	 * plain writer (the body LiveAuth writes, SPEC §1.5) keeps them all raw */
+	{
+		static const struct {
+			uint32_t cp;
+			int escaped;
+		} cps[] = {
+			{ 0x7E, 0 },   { 0x80, 1 },   { 0x9B, 1 },   { 0x9F, 1 },   { 0xA0, 0 },   { 0xE9, 0 },
+			{ 0x61B, 0 },  { 0x61C, 1 },  { 0x200D, 0 }, { 0x200E, 1 }, { 0x200F, 1 }, { 0x2010, 0 },
+			{ 0x2027, 0 }, { 0x2028, 1 }, { 0x2029, 1 }, { 0x202A, 1 }, { 0x202E, 1 }, { 0x202F, 0 },
+			{ 0x2065, 0 }, { 0x2066, 1 }, { 0x2069, 1 }, { 0x206A, 0 }, { 0x1F600, 0 },
+		};
+		for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
+			char u[8], in[16], want_esc[32], want_raw[32];
+			uint32_t c = cps[i].cp;
+			size_t k;
+			if (c < 0x80) {
+				u[0] = (char)c;
+				k = 1;
+			} else if (c < 0x800) {
+				u[0] = (char)(0xC0 | c >> 6);
+				u[1] = (char)(0x80 | (c & 0x3F));
+				k = 2;
+			} else if (c < 0x10000) {
+				u[0] = (char)(0xE0 | c >> 12);
+				u[1] = (char)(0x80 | (c >> 6 & 0x3F));
+				u[2] = (char)(0x80 | (c & 0x3F));
+				k = 3;
+			} else {
+				u[0] = (char)(0xF0 | c >> 18);
+				u[1] = (char)(0x80 | (c >> 12 & 0x3F));
+				u[2] = (char)(0x80 | (c >> 6 & 0x3F));
+				u[3] = (char)(0x80 | (c & 0x3F));
+				k = 4;
+			}
+			snprintf(in, sizeof in, "a%.*sb", (int)k, u);
+			snprintf(want_raw, sizeof want_raw, "\"%s\"", in);
+			if (cps[i].escaped)
+				snprintf(want_esc, sizeof want_esc, "\"a\\u%04xb\"", (unsigned)c);
+			else
+				snprintf(want_esc, sizeof want_esc, "%s", want_raw);
+			lar_buf_reset(&b);
+			lar_json_write_display_string(&b, in, strlen(in));
+			CHECKM(!b.oom && b.len == strlen(want_esc) && memcmp(b.p, want_esc, b.len) == 0,
+			       "display U+%04X", (unsigned)c);
+			lar_buf_reset(&b);
+			lar_json_write_string(&b, in, strlen(in));
+			CHECKM(!b.oom && b.len == strlen(want_raw) && memcmp(b.p, want_raw, b.len) == 0,
+			       "plain U+%04X", (unsigned)c);
+		}
+		/* and the rest of the display writer is the plain one's */
+		lar_buf_reset(&b);
+		lar_json_write_display_string(&b, s, strlen(s));
+		want = "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f/&<+\xC3\xA9\xF0\x9F\x98\x80\"";
+		CHECK(!b.oom && b.len == strlen(want) && memcmp(b.p, want, b.len) == 0);
+	}
 	lar_buf_free(&b);
 
 	const struct lar_json *v =

@@ -214,6 +214,13 @@ void lar_json_write_canonical_string(struct lar_buf *out, const char *s, size_t 
  * others \u00xx).  With the quotes.  s must be valid UTF-8. */
 void lar_json_write_string(struct lar_buf *out, const char *s, size_t n);
 
+/* The same for a screen (la-receipt verify's lines): also \u-escapes the
+ * C1 controls, the bidirectional marks, embeddings, overrides and isolates,
+ * and U+2028/U+2029, so that a signed string can neither drive a terminal
+ * nor reorder the rest of its line as displayed.  Still JSON of the same
+ * string. */
+void lar_json_write_display_string(struct lar_buf *out, const char *s, size_t n);
+
 /* Compact plain output of a whole value (members in source order), strings as
  * lar_json_write_string(). */
 void lar_json_write(struct lar_buf *out, const struct lar_json *v);

@@ -23,8 +23,19 @@
 struct wr {
 	struct lar_buf *b;
 	size_t n;
+	int display; /* \u-escape what a terminal may act on or reorder (display_hazard) */
 	uint8_t tmp[4096];
 };
+
+/* Code points that are not control characters to JSON but are to a screen:
+ * C1 controls (U+009B is an 8-bit CSI to some terminals), the bidirectional
+ * marks, embeddings, overrides and isolates, which reorder the rest of the
+ * line as displayed, and the line and paragraph separators. */
+static int display_hazard(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+	       (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
 
 static void flush(struct wr *w)
 {
@@ -332,6 +343,7 @@ void lar_json_write_canonical(struct lar_buf *out, const struct lar_json *v)
 	struct wr w;
 	w.b = out;
 	w.n = 0;
+	w.display = 0;
 	canon_value(&w, v);
 	flush(&w);
 }
@@ -341,6 +353,7 @@ void lar_json_write_canonical_string(struct lar_buf *out, const char *s, size_t 
 	struct wr w;
 	w.b = out;
 	w.n = 0;
+	w.display = 0;
 	canon_string(&w, (const uint8_t *)s, n);
 	flush(&w);
 }
@@ -368,6 +381,12 @@ static void plain_string(struct wr *w, const uint8_t *s, size_t len)
 			if (cp == 0xFFFD && k == 1) {
 				memcpy(d, "\xEF\xBF\xBD", 3);
 				d += 3;
+			} else if (w->display && display_hazard(cp)) {
+				d[0] = '\\';
+				d[1] = 'u';
+				for (int i = 0; i < 4; i++)
+					d[2 + i] = (uint8_t)hexl[cp >> (12 - 4 * i) & 0xF];
+				d += 6;
 			} else {
 				memcpy(d, s, k);
 				d += k;
@@ -467,6 +486,17 @@ void lar_json_write_string(struct lar_buf *out, const char *s, size_t n)
 	struct wr w;
 	w.b = out;
 	w.n = 0;
+	w.display = 0;
+	plain_string(&w, (const uint8_t *)s, n);
+	flush(&w);
+}
+
+void lar_json_write_display_string(struct lar_buf *out, const char *s, size_t n)
+{
+	struct wr w;
+	w.b = out;
+	w.n = 0;
+	w.display = 1;
 	plain_string(&w, (const uint8_t *)s, n);
 	flush(&w);
 }
@@ -476,6 +506,7 @@ void lar_json_write(struct lar_buf *out, const struct lar_json *v)
 	struct wr w;
 	w.b = out;
 	w.n = 0;
+	w.display = 0;
 	plain_value(&w, v, -1, 0);
 	flush(&w);
 }
@@ -485,6 +516,7 @@ void lar_json_write_pretty(struct lar_buf *out, const struct lar_json *v, int in
 	struct wr w;
 	w.b = out;
 	w.n = 0;
+	w.display = 0;
 	if (indent < 0)
 		indent = 0;
 	if (indent > 16)
