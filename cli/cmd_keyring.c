@@ -66,7 +66,7 @@ int cmd_keyring(struct cli_ctx *ctx, int argc, char **argv)
 	if (cli_keys_load(ctx, &keys, 1, &kr) != 0)
 		goto out;
 	size_t n = lar_keyring_count(kr);
-	size_t revoked = 0, dup = 0;
+	size_t revoked = 0, dup = 0, live = 0;
 	struct lar_buf *o = cli_out(ctx);
 	for (size_t i = 0; i < n; i++) {
 		const struct lar_key_entry *k = lar_keyring_entry(kr, i);
@@ -77,6 +77,20 @@ int cmd_keyring(struct cli_ctx *ctx, int argc, char **argv)
 				dup++;
 				cli_error(ctx, k->origin, "line %u: the same secret as line %u under '%s'", k->line,
 					  q->line, k->key_id);
+				break;
+			}
+		}
+		/* a revoked secret still valid under another keyId: the keyId is
+		 * not signed, so a receipt made with it verifies under that one */
+		for (size_t j = 0; k->revoked && j < n; j++) {
+			const struct lar_key_entry *q = lar_keyring_entry(kr, j);
+			if (!q->revoked && strcmp(q->key_id, k->key_id) != 0 &&
+			    memcmp(q->fingerprint, k->fingerprint, LAR_FPR_LEN) == 0) {
+				live++;
+				cli_error(ctx, k->origin,
+					  "line %u: the secret revoked under '%s' is not revoked under '%s' (%s:%u): "
+					  "receipts it signs still verify there",
+					  k->line, k->key_id, q->key_id, q->origin, q->line);
 				break;
 			}
 		}
@@ -96,8 +110,8 @@ int cmd_keyring(struct cli_ctx *ctx, int argc, char **argv)
 		lar_buf_printf(o, " %s:%u\n", k->origin, k->line);
 	}
 	if (!list)
-		fprintf(stderr, "la-receipt: keyring: %zu secret%s loaded (%zu revoked)%s\n", n, n == 1 ? "" : "s",
-			revoked, dup ? ", with duplicates" : "");
+		fprintf(stderr, "la-receipt: keyring: %zu secret%s loaded (%zu revoked)%s%s\n", n, n == 1 ? "" : "s",
+			revoked, dup ? ", with duplicates" : "", live ? ", a revoked secret still valid elsewhere" : "");
 	rc = CLI_EXIT_OK;
 out:
 	lar_keyring_free(kr);

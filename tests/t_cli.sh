@@ -343,6 +343,17 @@ run "$BIN" keyring list --key "$KID=text:$SECRET"
 expect_rc 0 "keyring list with --key"
 run "$BIN" keyring check -k "$RING"
 expect_rc 0 "keyring check"
+check "keyring check of a sound keyring warns of nothing" test "$(grep -c . "$T/err")" = 1
+# a secret revoked under one keyId and live under another: named, not shown
+printf 'staging text:%s revoked\nprod text:%s\nother text:%s revoked\n' "$SECRET2" "$SECRET2" "$SECRET" >"$T/revoked-elsewhere.txt"
+chmod 600 "$T/revoked-elsewhere.txt"
+run "$BIN" keyring check -k "$T/revoked-elsewhere.txt"
+expect_rc 0 "keyring check with a secret revoked under one keyId only"
+check "it names the revoked line and the keyId where it is live" \
+	grep -qE "line 1: the secret revoked under 'staging' is not revoked under 'prod' \(.*:2\)" "$T/err"
+check "a secret revoked wherever it is listed is not reported" test "$(grep -c "not revoked under" "$T/err")" = 1
+check "the summary says so" hasF "$T/err" "a revoked secret still valid elsewhere"
+check "keyring check does not show the secret" sh -c '! grep -qF "$1" "$2"' - "$SECRET2" "$T/err"
 cp "$DATA/keyring-bad.txt" "$T/bad.txt"
 chmod 600 "$T/bad.txt"
 run "$BIN" keyring check -k "$T/bad.txt"
