@@ -733,6 +733,25 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 		goto out;
 	}
 	if (ver < LAR_LEDGER_SCHEMA_VERSION || app != LEDGER_APP_ID) {
+		/* a database of another program is refused before anything is
+		 * written to it: the switch to WAL below would stay in its file */
+		int64_t objects = 0;
+		if (ver == 0 && app == 0 &&
+		    (st = query_patient(l, "SELECT count(*) FROM sqlite_schema", &objects, NULL, 0, e)) != LAR_OK)
+			goto out;
+		if (objects != 0) {
+			/* unless another la-receipt made it a ledger meanwhile:
+			 * upgrade() then finds it done, under the lock */
+			if ((st = query_patient(l, "PRAGMA user_version", &ver, NULL, 0, e)) != LAR_OK ||
+			    (st = query_patient(l, "PRAGMA application_id", &app, NULL, 0, e)) != LAR_OK)
+				goto out;
+			if (ver == 0 && app == 0) {
+				st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (a database with other tables)");
+				goto out;
+			}
+			if (ver == LAR_LEDGER_SCHEMA_VERSION && app == LEDGER_APP_ID)
+				goto current;
+		}
 		if (ver == 0 && (l->flags & LAR_LEDGER_NOCREATE)) {
 			st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (empty)");
 			goto out;
@@ -765,6 +784,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 		if ((st = upgrade(l, e)) != LAR_OK)
 			goto out;
 	}
+current:
 	/* SQLite turns a cache size in KiB into pages with the page size it
 	 * knows when the pragma runs, which may have been the 4 KiB default
 	 * before the file was read or created: say it again now. */

@@ -473,7 +473,23 @@ static void test_refusals(void)
 	sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL);
 	sqlite3_close(db);
 	CHECK(lar_ledger_open(other, NULL, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECKM(strstr(e.msg, "other tables") != NULL, "%.200s", e.msg);
+	CHECK(lar_ledger_open(other, &nocreate, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECKM(strstr(e.msg, "other tables") != NULL, "read: %.200s", e.msg); /* not "empty" */
 	CHECK(path_int(other, "SELECT count(*) FROM sqlite_schema") == 1); /* untouched */
+	{
+		/* not even switched to WAL (which would stay in its header: bytes 18-19 are 1, 1
+		 * for a rollback journal, 2, 2 for WAL) */
+		unsigned char hdr[20] = { 0 };
+		FILE *h = fopen(other, "rb");
+		CHECK(h != NULL && fread(hdr, 1, sizeof hdr, h) == sizeof hdr);
+		if (h != NULL)
+			fclose(h);
+		CHECKM(hdr[18] == 1 && hdr[19] == 1, "header bytes 18-19: %u %u", hdr[18], hdr[19]);
+		char wal[4200];
+		snprintf(wal, sizeof wal, "%s-wal", other);
+		CHECK(access(wal, F_OK) != 0);
+	}
 
 	/* a ledger written by a newer schema */
 	const char *newer = tmpfile_path("newer.db");
