@@ -37,6 +37,13 @@ static int display_hazard(uint32_t cp)
 	       (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+static void wr_init(struct wr *w, struct lar_buf *out, int display)
+{
+	w->b = out;
+	w->n = 0;
+	w->display = display;
+}
+
 static void flush(struct wr *w)
 {
 	if (w->n == 0)
@@ -341,9 +348,7 @@ static void canon_value(struct wr *w, const struct lar_json *v)
 void lar_json_write_canonical(struct lar_buf *out, const struct lar_json *v)
 {
 	struct wr w;
-	w.b = out;
-	w.n = 0;
-	w.display = 0;
+	wr_init(&w, out, 0);
 	canon_value(&w, v);
 	flush(&w);
 }
@@ -351,9 +356,7 @@ void lar_json_write_canonical(struct lar_buf *out, const struct lar_json *v)
 void lar_json_write_canonical_string(struct lar_buf *out, const char *s, size_t n)
 {
 	struct wr w;
-	w.b = out;
-	w.n = 0;
-	w.display = 0;
+	wr_init(&w, out, 0);
 	canon_string(&w, (const uint8_t *)s, n);
 	flush(&w);
 }
@@ -481,32 +484,28 @@ static void plain_value(struct wr *w, const struct lar_json *v, int indent, int 
 	}
 }
 
-void lar_json_write_string(struct lar_buf *out, const char *s, size_t n)
+static void string_to(struct lar_buf *out, const char *s, size_t n, int display)
 {
 	struct wr w;
-	w.b = out;
-	w.n = 0;
-	w.display = 0;
+	wr_init(&w, out, display);
 	plain_string(&w, (const uint8_t *)s, n);
 	flush(&w);
 }
 
+void lar_json_write_string(struct lar_buf *out, const char *s, size_t n)
+{
+	string_to(out, s, n, 0);
+}
+
 void lar_json_write_display_string(struct lar_buf *out, const char *s, size_t n)
 {
-	struct wr w;
-	w.b = out;
-	w.n = 0;
-	w.display = 1;
-	plain_string(&w, (const uint8_t *)s, n);
-	flush(&w);
+	string_to(out, s, n, 1);
 }
 
 void lar_json_write(struct lar_buf *out, const struct lar_json *v)
 {
 	struct wr w;
-	w.b = out;
-	w.n = 0;
-	w.display = 0;
+	wr_init(&w, out, 0);
 	plain_value(&w, v, -1, 0);
 	flush(&w);
 }
@@ -514,9 +513,7 @@ void lar_json_write(struct lar_buf *out, const struct lar_json *v)
 void lar_json_write_pretty(struct lar_buf *out, const struct lar_json *v, int indent)
 {
 	struct wr w;
-	w.b = out;
-	w.n = 0;
-	w.display = 0;
+	wr_init(&w, out, 0);
 	if (indent < 0)
 		indent = 0;
 	if (indent > 16)
