@@ -17,9 +17,11 @@ ledger (a fresh file each run); after `--` give another, e.g. `-- verify -q
 --jobs 2`: the keyring and the input file are appended to it.  The input is
 the one bench/run.py generates (run it once first).
 """
-import argparse, glob, os, statistics, subprocess, sys, time
+import argparse, glob, os, statistics, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run import measure  # the benchmark's own timing of one run (wall, CPU, exit status)
 
 
 def main():
@@ -47,13 +49,10 @@ def main():
             for f in glob.glob(led + '*'):
                 os.remove(f)
             cmd = [binary, 'import', '-q', '-d', led, '-k', inp + '.keyring', inp]
-        t = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t
-        if status != 0:
-            sys.exit('%s exited with status %d' % (' '.join(cmd), os.waitstatus_to_exitcode(status)))
-        return wall, ru.ru_utime + ru.ru_stime
+        r = measure(cmd)
+        if r['status'] != 0:
+            sys.exit('%s exited with status %d' % (' '.join(cmd), r['status']))
+        return r['wall'], r['cpu']
 
     ra, rb = [], []
     for i in range(o.rounds):

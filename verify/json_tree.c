@@ -246,25 +246,24 @@ int lar_json_equal(const struct lar_json *a, const struct lar_json *b)
 		return a == b;
 	if (a->type != b->type)
 		return 0;
-	if (a->type == LAR_JSON_NUMBER)
-		return lar_json_number_eq(a->u.s, a->n, b->u.s, b->n);
-	if (a->n != b->n)
-		return 0;
 	switch (a->type) {
 	case LAR_JSON_NULL:
 	case LAR_JSON_FALSE:
 	case LAR_JSON_TRUE:
 		return 1;
-	case LAR_JSON_NUMBER:
+	case LAR_JSON_NUMBER: /* by value: the texts may differ */
+		return lar_json_number_eq(a->u.s, a->n, b->u.s, b->n);
 	case LAR_JSON_STRING:
-		return a->n == 0 || lar_mem_eq(a->u.s, b->u.s, a->n);
+		return a->n == b->n && (a->n == 0 || lar_mem_eq(a->u.s, b->u.s, a->n));
 	case LAR_JSON_ARRAY:
+		if (a->n != b->n)
+			return 0;
 		for (size_t i = 0; i < a->n; i++)
 			if (!lar_json_equal(&a->u.items[i], &b->u.items[i]))
 				return 0;
 		return 1;
 	case LAR_JSON_OBJECT:
-		return objects_equal(a, b);
+		return a->n == b->n && objects_equal(a, b);
 	}
 	return 0;
 }
