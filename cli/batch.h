@@ -1,35 +1,29 @@
 /*
- * batch.h - records read from one input in batches and verified by a pool
- * of worker threads (SPEC §2), for the commands that verify many records:
- * import (a pipeline: a thread reads and verifies the next batch while the
- * main thread stores the one before) and verify --jobs (fill, verify and
- * settle one batch at a time, then write it).
+ * batch.h - records read from one input in batches and verified as they
+ * are read (SPEC §2), for import: a pipeline, whose thread reads and
+ * verifies the next batches while the caller's thread stores the one before.
+ * (verify --jobs has its own pool of workers: cli/cmd_verify.c.)
  *
  * A batch owns copies of its records' bytes, so the reader can move on.
- * Each worker has its own verifier (pre-keyed MAC contexts, scratch arena);
- * the keyring is shared read-only.  For every record the pool calls the
- * command's batch_fn on the worker thread with the verdict, which is valid
- * only during that call: batch_keep_verdict() is the batch_fn that copies
- * it (strings and all) into the batch, for a command that uses verdicts
- * after the worker moved on.
+ * Each record is verified as soon as it is read, on the thread reading it
+ * (import was no faster with a thread verifying apart).  The verdict of
+ * every record goes to the command's batch_fn and is valid only during
+ * that call: batch_keep_verdict() is the batch_fn that copies it (strings
+ * and all) into the batch, for a command that uses verdicts after reading
+ * moved on.
  *
  * SPEC §2.1 resynchronisation: batch_fill() holds the reader's bytes from
- * the start of the batch (lar_reader_hold), and batch_settle(), once the
- * batch is verified, cuts it after its first record that is not JSON and
- * rewinds the reader to resume after that record, so the records read past
- * it are read again from there.  With b->trust, batch_fill() takes a value
- * starting with '{' whose line ends with '}' with the rest of its line,
- * without the structural scan (lar_reader_tentative; most of the reading
- * thread's work otherwise); such a line that the parser rejects is cut
- * before instead, and read again with the scan, which alone decides what
- * it holds.  Nothing may read from the reader between the two calls.  A
- * worker stops at its first such record (the cut is there or earlier), so
- * the records after it are not verified for nothing.
+ * the start of the batch (lar_reader_hold) and stops after the first record
+ * whose verdict says it is not JSON; batch_settle() then cuts the batch
+ * after that record and rewinds the reader to resume after it.  With
+ * b->trust, batch_fill() takes a value starting with '{' whose line ends
+ * with '}' with the rest of its line, without the structural scan
+ * (lar_reader_tentative; most of the reading thread's work otherwise); such
+ * a line that the parser rejects is cut before instead, and read again with
+ * the scan, which alone decides what it holds.  Nothing may read from the
+ * reader between the two calls.
  *
- *   batch_fill(b, rd)          read up to BATCH_RECORDS / BATCH_BYTES
- *   pool_start(pool, b)        workers verify b ...
- *     (the caller may do other work here, not with b or rd)
- *   pool_wait(pool)            ... until they are done
+ *   batch_fill(b, rd, bv)      read and verify up to BATCH_RECORDS / BATCH_BYTES
  *   batch_settle(b, rd)        SPEC §2.1 cut, release the reader
  *
  * Memory is bounded by the batch caps plus the reader's record cap,
@@ -49,12 +43,10 @@
 
 #define BATCH_RECORDS 1024
 #define BATCH_BYTES (4u * 1024 * 1024)
-#define BATCH_MAX_JOBS 64
 
 struct batch_rec {
 	struct lar_record meta; /* where the record was read; meta.p is not used */
 	size_t off;             /* its bytes are batch data + off, meta.len of them */
-	int worker;             /* the worker that verified it */
 	enum lar_vstatus status; /* its verdict's status */
 	int not_json;           /* its verdict said the text is not JSON (SPEC §2.1) */
 	struct lar_verdict vd;  /* filled by batch_keep_verdict() */
@@ -69,8 +61,8 @@ struct batch {
 	int eof;                /* batch_fill() reached the end of the input */
 	int trust;              /* batch_fill() reads JSON Lines on trust (lar_reader_tentative) */
 	size_t limit;           /* records batch_fill() reads at most; 0 = BATCH_RECORDS */
-	struct lar_arena arena[BATCH_MAX_JOBS]; /* per worker: kept verdicts' strings */
-	int primed[BATCH_MAX_JOBS]; /* the arena has its large first block (batch_keep_verdict) */
+	struct lar_arena arena; /* kept verdicts' strings */
+	int primed;             /* the arena has its large first block (batch_keep_verdict) */
 };
 
 void batch_init(struct batch *b);
@@ -82,19 +74,36 @@ static inline const uint8_t *batch_bytes(const struct batch *b, size_t i)
 	return b->data.p + b->recs[i].off;
 }
 
+/* Called for record i of b with its verdict vd (valid only during the
+ * call).  LAR_OK, or an error that fails the batch. */
+typedef lar_status (*batch_fn)(void *ctx, struct batch *b, size_t i, const struct lar_verdict *vd);
+
+/* What batch_fill() verifies with: a verifier of the keyring, and the
+ * batch_fn it gives each verdict to, with ctx. */
+struct batch_verifier {
+	struct lar_verifier *v;
+	batch_fn fn;
+	void *ctx;
+};
+
 /* Empty b and read the next records of rd into it (holding the reader),
- * up to b->limit records and BATCH_BYTES.  LAR_OK, with b->eof set when
- * the input ended (b->n may then be 0); LAR_E_IO (a read error: rd is
- * finished) or LAR_E_NOMEM, with e set.
+ * up to b->limit records and BATCH_BYTES, verifying each as it is read
+ * with bv; after a record whose verdict says it is not JSON, read no more
+ * (batch_settle cuts there).  LAR_OK, with b->eof set when the input ended
+ * (b->n may then be 0).  Otherwise, with e set, *reading says what failed:
+ * 1 reading (LAR_E_IO, a read error: rd is finished; LAR_E_NOMEM), 0
+ * verifying (LAR_E_NOMEM, LAR_E_CRYPTO: could not check, or the batch_fn's
+ * error).
  *
  * After a cut (batch_settle), the records read past it are read and
  * verified again; a caller that keeps BATCH_RECORDS after cuts makes input
  * full of values that are not JSON cost about BATCH_RECORDS times as much.
  * The pipeline sets the limit to the records kept after a cut, and
  * doubles it after a batch without one. */
-lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e);
+lar_status batch_fill(struct batch *b, struct lar_reader *rd, const struct batch_verifier *bv, int *reading,
+		      struct lar_err *e);
 
-/* After verification: cut b after its first record whose verdict says it
+/* After batch_fill: cut b after its first record whose verdict says it
  * is not JSON, rewinding rd to resume after it (SPEC §2.1), or before it
  * when it is a line taken on trust (b->trust), rewinding rd to read that
  * line again with the structural scan (lar_reader_retry_at); then release
@@ -103,66 +112,22 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, struct lar_err *e)
  * be read again (a bug: the reader holds it since batch_fill). */
 int batch_settle(struct batch *b, struct lar_reader *rd);
 
-/* Called on worker `worker` for record i of b with its verdict vd (valid
- * only during the call).  LAR_OK, or an error that fails the batch. */
-typedef lar_status (*batch_fn)(void *ctx, struct batch *b, size_t i, int worker,
-				const struct lar_verdict *vd);
-
 /* A batch_fn: copy vd into b->recs[i].vd, its strings and its decoded
- * payload (payload_json) into the worker's arena of b (payload_tree is not
- * kept: NULL).  ctx is unused.  LAR_OK or LAR_E_NOMEM. */
-lar_status batch_keep_verdict(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd);
-
-struct pool;
-struct pool_worker {
-	struct pool *pool;
-	int id;
-	pthread_t th;
-	struct lar_verifier *v;
-	lar_status err; /* of its share of the current batch */
-};
-
-struct pool {
-	int jobs, started;
-	struct pool_worker w[BATCH_MAX_JOBS];
-	batch_fn fn;
-	void *ctx;
-	pthread_mutex_t mu;
-	pthread_cond_t go, idle;
-	uint64_t gen;   /* batches handed out so far */
-	int pending;    /* workers still busy with the current one */
-	int stop;
-	struct batch *b;
-};
-
-/* Start jobs (1..BATCH_MAX_JOBS) worker threads, each with a verifier of
- * kr under opts, calling fn(ctx, ...) per record.  0, or -1 with e set
- * (pool_free() is still to be called). */
-int pool_init(struct pool *p, int jobs, const struct lar_keyring *kr, const struct lar_verify_opts *opts,
-	      batch_fn fn, void *ctx, struct lar_err *e);
-
-/* Hand b to the workers; they split its records between them. */
-void pool_start(struct pool *p, struct batch *b);
-
-/* Wait until the batch given to pool_start() is done.  LAR_OK, or the
- * first error of a worker (LAR_E_NOMEM, LAR_E_CRYPTO: could not check). */
-lar_status pool_wait(struct pool *p);
-
-/* Stop the workers and free everything (after pool_init(), whatever it
- * returned).  Not while a batch is running. */
-void pool_free(struct pool *p);
+ * payload (payload_json) into b's arena (payload_tree is not kept: NULL).
+ * ctx is unused.  LAR_OK or LAR_E_NOMEM. */
+lar_status batch_keep_verdict(void *ctx, struct batch *b, size_t i, const struct lar_verdict *vd);
 
 /*
  * A pipeline runs the reading side of one input on a thread of its own:
- * fill a batch, verify it with the pool, settle it, hand it over; a ring of
+ * fill a batch (reading and verifying), settle it, hand it over; a ring of
  * PIPELINE_BATCHES batches, so the caller's thread uses one while the next
  * ones are made.  With two (one ahead), import's storing thread waited for
  * its next batch about a tenth of the time on a machine whose two cores the
- * import's four threads share with other work: the reading side is faster
+ * import's threads share with other work: the reading side is faster
  * on average but loses the core in turns; more batches ahead let it get
  * ahead when it has the core.
  *
- *   pipeline_start(pl, rd, pool)
+ *   pipeline_start(pl, rd, bv)
  *   while ((b = pipeline_next(pl)) != NULL) { use b; pipeline_release(pl, b); }
  *   pipeline_finish(pl, &e)
  *
@@ -176,7 +141,7 @@ void pool_free(struct pool *p);
 
 struct pipeline {
 	struct lar_reader *rd;
-	struct pool *pool;
+	const struct batch_verifier *bv;
 	struct batch b[PIPELINE_BATCHES];
 	int ready[PIPELINE_BATCHES]; /* batch i is verified and not yet released */
 	int next;        /* the batch pipeline_next() returns next */
@@ -191,9 +156,11 @@ struct pipeline {
 	pthread_cond_t cv;
 };
 
-/* Start reading rd (which must outlive the pipeline) with the workers of
- * pool.  0, or -1 with e set (pipeline_finish() is still to be called). */
-int pipeline_start(struct pipeline *pl, struct lar_reader *rd, struct pool *pool, struct lar_err *e);
+/* Start reading rd (which must outlive the pipeline) and verifying with bv
+ * (which the pipeline's thread alone uses until pipeline_finish()).  0, or
+ * -1 with e set (pipeline_finish() is still to be called). */
+int pipeline_start(struct pipeline *pl, struct lar_reader *rd, const struct batch_verifier *bv,
+		   struct lar_err *e);
 
 /* The next verified batch, or NULL when there are no more (the end of the
  * input, or an error: see pipeline_finish). */

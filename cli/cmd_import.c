@@ -10,9 +10,10 @@
  *
  * A pipeline (cli/batch.h): a thread reads and verifies the next batch of
  * records while the main thread stores the one before, in input order, so
- * that SQLite has the main thread to itself.  The verifying thread also
+ * that SQLite has the main thread to itself.  The reading thread also
  * computes each receipt's lookup keys (lar_ledger_keys), work that needs
- * no ledger.
+ * no ledger.  (Two threads verifying, taking turns at the batches, were
+ * no faster: the main thread is the bound.)
  *
  * Not for: the checks (verify/receipt.c) or the SQL (ledger/ledger.c).
  */
@@ -28,13 +29,10 @@
 #include "reader.h"
 #include "receipt.h"
 
-/* verifying threads: one keeps pace with SQLite on the main thread */
-#define IMPORT_JOBS 1
-
 struct import_run {
 	struct cli_ctx *ctx;
 	struct lar_ledger *l;
-	struct pool pool;
+	struct batch_verifier bv;
 	const char *ledger_path;
 	int input_error; /* an input could not be read: exit 2 */
 	int fatal; /* the ledger failed: stop */
@@ -70,12 +68,12 @@ static void note(const struct import_run *ir, const char *name, uint64_t line, c
 		n ? ": " : "", list);
 }
 
-/* The batch_fn of import, on a verifying thread: keep the verdict, and an
+/* The batch_fn of import, on the reading thread: keep the verdict, and an
  * authentic one's lookup keys. */
-static lar_status keep_keyed(void *ctx, struct batch *b, size_t i, int worker, const struct lar_verdict *vd)
+static lar_status keep_keyed(void *ctx, struct batch *b, size_t i, const struct lar_verdict *vd)
 {
 	struct batch_rec *r = &b->recs[i];
-	lar_status s = batch_keep_verdict(ctx, b, i, worker, vd);
+	lar_status s = batch_keep_verdict(ctx, b, i, vd);
 	if (s != LAR_OK || (r->vd.status != LAR_V_OK && r->vd.status != LAR_V_FLAG))
 		return s;
 	/* a verdict that lar_ledger_add would refuse (LAR_E_INVAL) keeps no
@@ -146,7 +144,7 @@ static int import_stream(struct import_run *ir, int fd, const char *name)
 		lar_reader_free(rd);
 		return -1;
 	}
-	if (pipeline_start(&pl, rd, &ir->pool, &e) == 0) {
+	if (pipeline_start(&pl, rd, &ir->bv, &e) == 0) {
 		while (!ir->fatal && (b = pipeline_next(&pl)) != NULL) {
 			store_batch(ir, b, name);
 			pipeline_release(&pl, b);
@@ -219,7 +217,7 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	struct import_run ir;
 	struct lar_err e = { 0 };
 	const char *opt_d = NULL;
-	int json = 0, opt, rc = CLI_EXIT_ERROR, pool_ready = 0;
+	int json = 0, opt, rc = CLI_EXIT_ERROR;
 	uint64_t files = 0;
 
 	memset(&ir, 0, sizeof ir);
@@ -260,8 +258,8 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (cli_keys_load(ctx, &keys, 1, &kr) != 0)
 		goto out;
-	pool_ready = 1;
-	if (pool_init(&ir.pool, IMPORT_JOBS, kr, &vopts, keep_keyed, NULL, &e) != 0) {
+	ir.bv.fn = keep_keyed;
+	if (lar_verifier_new(kr, &vopts, &ir.bv.v, &e) != LAR_OK) {
 		cli_error_lar(ctx, NULL, &e);
 		goto out;
 	}
@@ -305,8 +303,7 @@ int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 out:
 	lar_ledger_close(ir.l);
-	if (pool_ready)
-		pool_free(&ir.pool);
+	lar_verifier_free(ir.bv.v);
 	lar_keyring_free(kr);
 	cli_keys_free(&keys);
 	return rc;
