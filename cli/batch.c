@@ -68,7 +68,8 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, const struct batch
 	lar_reader_tentative(rd, b->trust);
 	*reading = 1;
 	size_t limit = b->limit > 0 && b->limit < BATCH_RECORDS ? b->limit : BATCH_RECORDS;
-	while (b->n < limit && b->data.len < BATCH_BYTES) {
+	size_t bytes = 0; /* read into this batch (the reader holds them) */
+	while (b->n < limit && bytes < BATCH_BYTES) {
 		struct lar_record rec;
 		lar_status s = lar_reader_next(rd, &rec, e);
 		if (s == LAR_E_EOF) {
@@ -86,17 +87,22 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, const struct batch
 			b->cap = ncap;
 		}
 		struct batch_rec *r = &b->recs[b->n++];
+		bytes += rec.len;
 		memset(r, 0, sizeof *r);
 		r->meta = rec;
 		r->meta.p = NULL;
-		r->off = b->data.len;
-		lar_buf_put(&b->data, rec.p, rec.len);
-		if (b->data.oom)
-			return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 		/* from the reader's buffer, which holds rec until the next read */
 		if ((s = verify_rec(bv, b, b->n - 1, rec.p)) != LAR_OK) {
 			*reading = 0;
 			return lar_err_set(e, s, "cannot verify: %s", lar_strerror(s));
+		}
+		/* the bytes of a record that is not authentic, for its reject
+		 * row; an authentic one's verdict holds all that is stored */
+		r->off = b->data.len;
+		if (r->status != LAR_V_OK && r->status != LAR_V_FLAG) {
+			lar_buf_put(&b->data, rec.p, rec.len);
+			if (b->data.oom)
+				return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 		}
 		if (r->not_json)
 			break; /* batch_settle() cuts here: what follows is read again */

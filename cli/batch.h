@@ -4,7 +4,8 @@
  * verifies the next batches while the caller's thread stores the one before.
  * (verify --jobs has its own pool of workers: cli/cmd_verify.c.)
  *
- * A batch owns copies of its records' bytes, so the reader can move on.
+ * A batch owns copies of the bytes of its records that are not authentic
+ * (for their reject rows), so the reader can move on.
  * Each record is verified as soon as it is read, on the thread reading it
  * (import was no faster with a thread verifying apart).  The verdict of
  * every record goes to the command's batch_fn and is valid only during
@@ -46,7 +47,8 @@
 
 struct batch_rec {
 	struct lar_record meta; /* where the record was read; meta.p is not used */
-	size_t off;             /* its bytes are batch data + off, meta.len of them */
+	size_t off;             /* its bytes are batch data + off, meta.len of them, when its
+	                         * verdict is neither ok nor flag (batch_fill keeps no others) */
 	enum lar_vstatus status; /* its verdict's status */
 	int not_json;           /* its verdict said the text is not JSON (SPEC §2.1) */
 	struct lar_verdict vd;  /* filled by batch_keep_verdict() */
@@ -68,7 +70,7 @@ struct batch {
 void batch_init(struct batch *b);
 void batch_free(struct batch *b); /* accepts NULL */
 
-/* The bytes of record i. */
+/* The bytes of record i, whose verdict is neither ok nor flag. */
 static inline const uint8_t *batch_bytes(const struct batch *b, size_t i)
 {
 	return b->data.p + b->recs[i].off;
