@@ -200,14 +200,6 @@ def main():
     print()
     print('ratios: verify --jobs 1 is %.1fx the Python verifier, %.2fx the time of openssl dgst; '
           '--jobs 2 is %.2fx --jobs 1' % (py['wall'] / v1['wall'], v1['wall'] / od['wall'], v1['wall'] / v2['wall']))
-    # How fast the machine is at the moment, for reading the absolute
-    # targets below (they are not scaled by it): the issue measured openssl
-    # dgst -sha256 at about 0.18 s for 190 MB on this machine.  (On a small
-    # input, starting the process is most of the time: not said then.)
-    if mb >= 100:
-        print('machine: openssl dgst -sha256 ran at %.0f MB/s in this run; the issue measured about %.0f MB/s '
-              '(190 MB in 0.18 s), so this run was %.0f %% of that speed'
-              % (mb / od['wall'], 190 / 0.18, 100 * (mb / od['wall']) / (190 / 0.18)))
     def target(ok, text):
         print('  [%s] %s' % ('met ' if ok else 'MISS', text))
     print('targets of the issue:')
