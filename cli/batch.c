@@ -68,8 +68,10 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, const struct batch
 	lar_reader_tentative(rd, b->trust);
 	*reading = 1;
 	size_t limit = b->limit > 0 && b->limit < BATCH_RECORDS ? b->limit : BATCH_RECORDS;
-	size_t bytes = 0; /* read into this batch (the reader holds them) */
-	while (b->n < limit && bytes < BATCH_BYTES) {
+	/* the reader holds every byte from here on, whitespace between records
+	 * too: a batch ends past BATCH_BYTES of them, not of its records */
+	uint64_t start = lar_reader_offset(rd);
+	while (b->n < limit && lar_reader_offset(rd) - start < BATCH_BYTES) {
 		struct lar_record rec;
 		lar_status s = lar_reader_next(rd, &rec, e);
 		if (s == LAR_E_EOF) {
@@ -87,7 +89,6 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, const struct batch
 			b->cap = ncap;
 		}
 		struct batch_rec *r = &b->recs[b->n++];
-		bytes += rec.len;
 		memset(r, 0, sizeof *r);
 		r->meta = rec;
 		r->meta.p = NULL;

@@ -153,6 +153,20 @@ hostile "1,000,000 ]" 1 "${V[@]}" "$T/f"
 hostile "an envelope whose body nests 1,000,000 deep" 1 "${V[@]}" "$T/f"
 hostile "inspect of it" "0 1" "$BIN" inspect "$T/f"
 
+# import holds a batch's bytes until it is settled, whitespace between
+# records too: a batch ends past 4 MiB read, or 64 records with 1 MiB of
+# blanks after each were all held at once (73 MB peak before the fix)
+one=$(cat "$T/one.jsonl")
+blanks=$(xs 1048576 ' ')
+for i in $(seq 64); do printf '%s%s\n' "$one" "$blanks"; done >"$T/f"
+unset one blanks
+hostile "import: 64 records with 1 MiB of blanks after each" 0 \
+	"$BIN" import -d "$T/blanks.db" -k "$RING" --format json "$T/f"
+rss_under "import: 64 records with 1 MiB of blanks after each" 45000
+check "all 64 are read: 1 imported, 63 already present" \
+	grep -q '"imported":1,"alreadyPresent":63,' "$T/out"
+rm -f "$T/f"
+
 # ---- random, NUL, invalid UTF-8 ----
 head -c 5242880 /dev/urandom >"$T/random.bin"
 hostile "5 MB of random bytes" 1 "${V[@]}" "$T/random.bin"
