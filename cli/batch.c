@@ -78,6 +78,8 @@ lar_status batch_fill(struct batch *b, struct lar_reader *rd, const struct batch
 			b->eof = 1;
 			break;
 		}
+		if (s == LAR_E_AGAIN)
+			break; /* a long run skipped: the next batch goes on from here */
 		if (s != LAR_OK)
 			return s;
 		if (b->n == b->cap) {

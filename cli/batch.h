@@ -90,8 +90,9 @@ struct batch_verifier {
 
 /* Empty b and read the next records of rd into it (holding the reader),
  * up to b->limit records, and none after the one that reaches BATCH_BYTES
- * read (whitespace between records too: the reader holds it), verifying
- * each as it is read with bv; after a record whose verdict says it is not
+ * read (whitespace between records too: the reader holds it), nor after
+ * a long run of blanks or skipped lines (the reader's LAR_E_AGAIN: the next
+ * batch goes on from there), verifying each as it is read with bv; after a record whose verdict says it is not
  * JSON, read no more (batch_settle cuts there).  LAR_OK, with b->eof set when the input ended
  * (b->n may then be 0).  Otherwise, with e set, *reading says what failed:
  * 1 reading (LAR_E_IO, a read error: rd is finished; LAR_E_NOMEM), 0

@@ -357,7 +357,9 @@ static void batch_free(struct batch *b)
 
 /* Empty b and read the next records of rd into it: at most limit records,
  * and none after the one that reaches BATCH_BYTES in b or SPAN_BYTES from
- * span_start.  LAR_OK; LAR_E_EOF at the end of the input; LAR_E_IO or
+ * span_start, nor after a long run of blanks or of lines skipped (the
+ * reader's LAR_E_AGAIN: the next batch goes on from there, so what is held
+ * stays bounded).  LAR_OK; LAR_E_EOF at the end of the input; LAR_E_IO or
  * LAR_E_NOMEM with e set.  b keeps the records read (none when out of
  * memory). */
 static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t limit, uint64_t span_start,
@@ -373,8 +375,11 @@ static lar_status fill(struct batch *b, int jobs, struct lar_reader *rd, size_t 
 	b->pin_end = 0;
 	while (b->n < limit && b->data.len < BATCH_BYTES && lar_reader_offset(rd) - span_start < SPAN_BYTES) {
 		struct lar_record rec;
-		if ((s = lar_reader_next(rd, &rec, e)) != LAR_OK)
+		if ((s = lar_reader_next(rd, &rec, e)) != LAR_OK) {
+			if (s == LAR_E_AGAIN)
+				s = LAR_OK;
 			break;
+		}
 		if (b->n == b->cap) {
 			size_t ncap = b->cap ? b->cap * 2 : 64;
 			struct rec *nr = realloc(b->recs, ncap * sizeof *nr);

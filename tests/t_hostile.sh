@@ -167,6 +167,33 @@ check "all 64 are read: 1 imported, 63 already present" \
 	grep -q '"imported":1,"alreadyPresent":63,' "$T/out"
 rm -f "$T/f"
 
+# one run of 64 MiB of blanks between two records, and 64 MiB of lines
+# skipped after a bad one: verify --jobs 2 and import hold what they read
+# until a batch is settled, and such a run has no cap; the reader gives up
+# past 1 MiB skipped under a hold (LAR_E_AGAIN) and the next batch goes on
+# (before: about 70 MB peak for each, 415 MB for a run of 400 MiB)
+blanks=$(xs 1048575 ' ')
+{ cat "$T/one.jsonl"; for i in $(seq 64); do printf '%s\n' "$blanks"; done; cat "$T/one.jsonl"; } >"$T/f"
+garbage=$(xs 65535 x)
+{ cat "$T/one.jsonl"; echo '{"a":x}'; for i in $(seq 1024); do printf '%s\n' "$garbage"; done
+	cat "$T/one.jsonl"; } >"$T/g"
+unset blanks garbage
+for input in f g; do
+	what="64 MiB of blanks between two records"
+	[ $input = f ] || what="64 MiB of lines skipped after a bad record"
+	hostile "$what" "0 1" "${V[@]}" --format json "$T/$input"
+	cp "$T/out" "$T/out1"
+	hostile "$what, --jobs 2" "0 1" "${V[@]}" --jobs 2 --format json "$T/$input"
+	rss_under "$what, --jobs 2" 40000
+	check "$what: --jobs 2 writes what --jobs 1 writes" cmp -s "$T/out1" "$T/out"
+	rm -f "$T/runs.db"
+	hostile "$what, import" "0 1" "$BIN" import -d "$T/runs.db" -k "$RING" --format json "$T/$input"
+	rss_under "$what, import" 40000
+	check "$what: import reads both records" grep -q '"imported":1,"alreadyPresent":1,' "$T/out"
+done
+check "the record after the skipped lines is at its line" grep -q '"line":1027,"status":"ok"' "$T/out1"
+rm -f "$T/f" "$T/g" "$T/out1"
+
 # ---- random, NUL, invalid UTF-8 ----
 head -c 5242880 /dev/urandom >"$T/random.bin"
 hostile "5 MB of random bytes" 1 "${V[@]}" "$T/random.bin"

@@ -21,6 +21,7 @@ static const char *const names[LAR_STATUS_COUNT] = {
 	[LAR_E_NOTFOUND] = "not found",
 	[LAR_E_EOF] = "end of input",
 	[LAR_E_STATE] = "call out of sequence",
+	[LAR_E_AGAIN] = "call again",
 };
 
 const char *lar_strerror(lar_status s)

@@ -30,6 +30,7 @@ typedef enum lar_status {
 	LAR_E_NOTFOUND, /* no such key, member or row */
 	LAR_E_EOF,      /* end of input (not an error for readers) */
 	LAR_E_STATE,    /* call made in the wrong state (programmer error) */
+	LAR_E_AGAIN,    /* nothing yet: call again (a reader under a hold, reader.h) */
 	LAR_STATUS_COUNT
 } lar_status;
 

@@ -27,6 +27,10 @@
  * slower: the copy evicted its own start) */
 #define READ_CHUNK (1u << 16)
 #define HOLD_ROOM_MAX (4u << 20) /* see fill() */
+/* Bytes one call may skip (blanks between values, or lines while
+ * resynchronising) under a hold before it gives up with LAR_E_AGAIN: held
+ * bytes stay in memory until released, and a run of blanks has no cap. */
+#define HOLD_SKIP_MAX (1u << 20)
 #ifndef LAR_READER_NO_MEMO /* tests/test_reader_memo.c compiles a copy without the memo */
 #define LAR_READER_NO_MEMO 0
 #endif
@@ -209,14 +213,24 @@ static inline int is_ws(uint8_t c)
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+/* Under a hold, this call has skipped more than HOLD_SKIP_MAX bytes since
+ * stream offset from. */
+static int skipped_enough(const struct lar_reader *r, uint64_t from)
+{
+	return r->holding && r->base + r->pos - from > HOLD_SKIP_MAX;
+}
+
 /* Skip to the next line whose first byte is '{' or '['.  Returns 1 when
- * positioned there, 0 at EOF, -1 on error. */
-static int do_resync(struct lar_reader *r, struct lar_err *e)
+ * positioned there, 0 at EOF, -1 on error, 2 when a hold makes it stop
+ * (skipped_enough since from) before it reads more. */
+static int do_resync(struct lar_reader *r, uint64_t from, struct lar_err *e)
 {
 	for (;;) {
 		uint8_t *nl = r->pos < r->end ? memchr(r->buf + r->pos, '\n', r->end - r->pos) : NULL;
 		if (nl == NULL) {
 			r->pos = r->end;
+			if (skipped_enough(r, from))
+				return 2;
 			size_t shift;
 			int f = fill(r, r->pos, &shift, e);
 			if (f <= 0)
@@ -226,6 +240,13 @@ static int do_resync(struct lar_reader *r, struct lar_err *e)
 		r->pos = (size_t)(nl - r->buf) + 1;
 		r->line++;
 		if (r->pos == r->end) {
+			if (skipped_enough(r, from)) {
+				/* stop on the line feed, not after it: the next
+				 * call must see the first byte of the line after */
+				r->pos--;
+				r->line--;
+				return 2;
+			}
 			size_t shift;
 			int f = fill(r, r->pos, &shift, e);
 			if (f <= 0)
@@ -806,13 +827,16 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 
 	r->last_ok = 0;
 	rec->tentative = 0;
+	uint64_t from = r->base + r->pos;
 	for (;;) {
 		if (r->resync) {
-			f = do_resync(r, e);
+			f = do_resync(r, from, e);
 			if (f < 0)
 				return LAR_E_IO;
 			if (f == 0)
 				return LAR_E_EOF;
+			if (f == 2)
+				return LAR_E_AGAIN;
 		}
 		/* skip whitespace, counting lines */
 		while (r->pos < r->end && is_ws(r->buf[r->pos])) {
@@ -821,6 +845,8 @@ lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct 
 			r->pos++;
 		}
 		if (r->pos == r->end) {
+			if (skipped_enough(r, from))
+				return LAR_E_AGAIN;
 			f = fill(r, r->pos, &shift, e);
 			if (f < 0)
 				return f == -1 && e && e->code == LAR_E_NOMEM ? LAR_E_NOMEM : LAR_E_IO;

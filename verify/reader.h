@@ -49,6 +49,11 @@ lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct la
 void lar_reader_free(struct lar_reader *r); /* accepts NULL */
 
 /* Next record.  LAR_OK with *rec filled; LAR_E_EOF at the end of input;
+ * LAR_E_AGAIN only under a hold (lar_reader_hold), when this call skipped
+ * more than 1 MiB - blanks between values, or lines while resynchronising -
+ * without reaching a value: the held bytes would otherwise grow with such a
+ * run, which has no cap; nothing is lost, and the next call goes on from
+ * there (with the hold released or moved on, or not);
  * LAR_E_IO on a read error (e names the file).  A read error is final: the
  * reader never reads its descriptor again, and every later call that needs
  * bytes past those it has gives the same error.  Until then the bytes it
