@@ -25,12 +25,16 @@
 /* 64 KiB a read: the bytes a read() copies are still in the L2 cache when
  * the line search and the parser reach them (1 MiB reads were measurably
  * slower: the copy evicted its own start) */
+#ifndef READ_CHUNK /* tests/test_reader_memo.c compiles a copy with tiny reads */
 #define READ_CHUNK (1u << 16)
+#endif
 #define HOLD_ROOM_MAX (4u << 20) /* see fill() */
 /* Bytes one call may skip (blanks between values, or lines while
  * resynchronising) under a hold before it gives up with LAR_E_AGAIN: held
  * bytes stay in memory until released, and a run of blanks has no cap. */
+#ifndef HOLD_SKIP_MAX /* ... and with a tiny one */
 #define HOLD_SKIP_MAX (1u << 20)
+#endif
 #ifndef LAR_READER_NO_MEMO /* tests/test_reader_memo.c compiles a copy without the memo */
 #define LAR_READER_NO_MEMO 0
 #endif
