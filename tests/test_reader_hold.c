@@ -17,48 +17,10 @@
 
 #define READ_CHUNK 16u
 #define HOLD_SKIP_MAX 8u
-#define lar_reader_tentative hold_reader_tentative
-#define lar_reader_retry hold_reader_retry
-#define lar_reader_retry_at hold_reader_retry_at
-#define lar_reader_new hold_reader_new
-#define lar_reader_free hold_reader_free
-#define lar_reader_next hold_reader_next
-#define lar_reader_fail hold_reader_fail
-#define lar_reader_hold hold_reader_hold
-#define lar_reader_release hold_reader_release
-#define lar_reader_hold_from hold_reader_hold_from
-#define lar_reader_fail_at hold_reader_fail_at
-#define lar_reader_offset hold_reader_offset
-#define lar_reader_resume_offset hold_reader_resume_offset
-#include "../verify/reader.c"
+#define READER_COPY hold
+#include "reader_copy.h"
 
-#include "json.h"
 #include "tap.h"
-
-static int mem_fd(const char *in, size_t n)
-{
-	int fd = memfd_create("t", 0);
-	if (fd < 0 || (n && write(fd, in, n) != (ssize_t)n))
-		abort();
-	lseek(fd, 0, SEEK_SET);
-	return fd;
-}
-
-/* "line len ok" or "line broken" for a record the strict parser takes;
- * 0 when it rejects it (the caller says so). */
-static int judged(const struct lar_record *m, const uint8_t *p, struct lar_arena *a, struct lar_buf *out)
-{
-	const struct lar_json *v;
-	if (m->broken) {
-		lar_buf_printf(out, "%llu broken\n", (unsigned long long)m->line);
-		return 1;
-	}
-	lar_arena_reset(a);
-	if (lar_json_parse(p, m->len, a, &v, NULL) != LAR_OK)
-		return 0;
-	lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)m->line, m->len);
-	return 1;
-}
 
 /*
  * Read all of in[0..n), each record judged as it comes (no hold): with

@@ -18,31 +18,9 @@
  * path (the byte loop alone), under other names */
 #define LAR_READER_NO_MEMO 1
 #define LAR_READER_NO_FAST 1
-#define lar_reader_tentative ref_reader_tentative
-#define lar_reader_retry ref_reader_retry
-#define lar_reader_retry_at ref_reader_retry_at
-#define lar_reader_new ref_reader_new
-#define lar_reader_free ref_reader_free
-#define lar_reader_next ref_reader_next
-#define lar_reader_fail ref_reader_fail
-#define lar_reader_hold ref_reader_hold
-#define lar_reader_release ref_reader_release
-#define lar_reader_hold_from ref_reader_hold_from
-#define lar_reader_fail_at ref_reader_fail_at
-#define lar_reader_offset ref_reader_offset
-#define lar_reader_resume_offset ref_reader_resume_offset
-#include "../verify/reader.c"
-#undef lar_reader_tentative
-#undef lar_reader_retry
-#undef lar_reader_retry_at
-#undef lar_reader_hold
-#undef lar_reader_fail_at
-#undef lar_reader_new
-#undef lar_reader_free
-#undef lar_reader_next
-#undef lar_reader_fail
+#define READER_COPY ref
+#include "reader_copy.h"
 
-#include "json.h"
 #include "tap.h"
 
 /* the library's reader (with the memo) */
@@ -58,16 +36,6 @@ lar_status lar_reader_retry_at(struct lar_reader *r, const struct lar_record *re
 
 typedef lar_status (*new_fn)(int, const char *, size_t, struct lar_reader **, struct lar_err *);
 typedef lar_status (*next_fn)(struct lar_reader *, struct lar_record *, struct lar_err *);
-
-/* A descriptor reading in[0..n) from its start. */
-static int mem_fd(const char *in, size_t n)
-{
-	int fd = memfd_create("t", 0);
-	if (fd < 0 || (n && write(fd, in, n) != (ssize_t)n))
-		abort();
-	lseek(fd, 0, SEEK_SET);
-	return fd;
-}
 
 /* Read everything; write "line len broken" per record into out. */
 static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, void (*fl)(struct lar_reader *),
@@ -87,22 +55,6 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
 	}
 	fr(r);
 	close(fd);
-}
-
-/* Write "line broken" or "line len ok" for record m (its bytes at p) and
- * return 1; 0 when the strict parser rejects it (the caller writes that). */
-static int judged(const struct lar_record *m, const uint8_t *p, struct lar_arena *a, struct lar_buf *out)
-{
-	const struct lar_json *v;
-	if (m->broken) {
-		lar_buf_printf(out, "%llu broken\n", (unsigned long long)m->line);
-		return 1;
-	}
-	lar_arena_reset(a);
-	if (lar_json_parse(p, m->len, a, &v, NULL) != LAR_OK)
-		return 0;
-	lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)m->line, m->len);
-	return 1;
 }
 
 /*
