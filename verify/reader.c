@@ -25,7 +25,7 @@
 /* 64 KiB a read: the bytes a read() copies are still in the L2 cache when
  * the line search and the parser reach them (1 MiB reads were measurably
  * slower: the copy evicted its own start) */
-#ifndef READ_CHUNK /* tests/test_reader_memo.c compiles a copy with tiny reads */
+#ifndef READ_CHUNK /* tests/test_reader_hold.c compiles a copy with tiny reads */
 #define READ_CHUNK (1u << 16)
 #endif
 #define HOLD_ROOM_MAX (4u << 20) /* see fill() */
