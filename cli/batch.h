@@ -52,7 +52,6 @@ struct batch_rec {
 	enum lar_vstatus status; /* its verdict's status */
 	int not_json;           /* its verdict said the text is not JSON (SPEC §2.1) */
 	struct lar_verdict vd;  /* filled by batch_keep_verdict() */
-	size_t out_off, out_len; /* free for a batch_fn (verify's formatted line) */
 	struct lar_ledger_keys keys; /* free for a batch_fn (import's lookup keys) */
 };
 
