@@ -7,6 +7,8 @@
  * a call under a hold, so that random input meets a read boundary and a
  * given-up run everywhere: runs of blanks, lines skipped while
  * resynchronising (SPEC §2.1), lines on trust that are not one value.
+ * And, without a hold, the copy's 16-byte reads split random input into
+ * the records the library's 64 KiB reads do.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -22,6 +24,12 @@
 
 #include "tap.h"
 
+/* the library's reader (64 KiB reads), for comparing read sizes */
+lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e);
+void lar_reader_free(struct lar_reader *r);
+lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
+void lar_reader_fail(struct lar_reader *r);
+
 /*
  * Read all of in[0..n), each record judged as it comes (no hold): with
  * ahead == 0.  With ahead > 0, in batches of up to `ahead` records read
@@ -31,11 +39,11 @@
  * batch also ends where the reader gives up a run (LAR_E_AGAIN); after
  * each batch the hold is released and taken again where reading stands.
  */
-static void run(const char *in, size_t n, size_t ahead, struct lar_buf *out, size_t *agains)
+static void run_with(const char *in, size_t n, size_t cap, size_t ahead, struct lar_buf *out, size_t *agains)
 {
 	int fd = mem_fd(in, n);
 	struct lar_reader *r = NULL;
-	if (hold_reader_new(fd, "t", 64, &r, NULL) != LAR_OK)
+	if (hold_reader_new(fd, "t", cap, &r, NULL) != LAR_OK)
 		abort();
 	hold_reader_tentative(r, ahead > 0);
 	struct lar_arena a;
@@ -85,6 +93,49 @@ static void run(const char *in, size_t n, size_t ahead, struct lar_buf *out, siz
 	lar_arena_free(&a);
 	hold_reader_free(r);
 	close(fd);
+}
+
+/* One by one, no hold, with the library's reader: as run(..., 0, ...). */
+static void run_lib(const char *in, size_t n, size_t cap, struct lar_buf *out)
+{
+	int fd = mem_fd(in, n);
+	struct lar_reader *r = NULL;
+	if (lar_reader_new(fd, "t", cap, &r, NULL) != LAR_OK)
+		abort();
+	struct lar_arena a;
+	lar_arena_init(&a, 0);
+	struct lar_record rec;
+	for (size_t k = 0; lar_reader_next(r, &rec, NULL) == LAR_OK && k < 1000000; k++) {
+		if (judged(&rec, rec.p, &a, out))
+			continue;
+		lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);
+		lar_reader_fail(r);
+	}
+	lar_arena_free(&a);
+	lar_reader_free(r);
+	close(fd);
+}
+
+/* Bytes of JSON's structure at random: brackets, quotes, escapes, line feeds. */
+static size_t gen_soup(char *buf, size_t max, unsigned *seed)
+{
+	static const char bytes[] = "{}[]\"\\:,  \n\n1a";
+	size_t n = (size_t)(rand_r(seed) % (int)max);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = bytes[rand_r(seed) % (int)(sizeof bytes - 1)];
+	return n;
+}
+
+static void run(const char *in, size_t n, size_t ahead, struct lar_buf *out, size_t *agains)
+{
+	run_with(in, n, 64, ahead, out, agains);
+}
+
+/* One by one with the copy (16-byte reads), a record cap of cap. */
+static void run_cap(const char *in, size_t n, size_t cap, struct lar_buf *out)
+{
+	size_t none = 0;
+	run_with(in, n, cap, 0, out, &none);
 }
 
 /* Lines of values, broken values, garbage and runs of blanks. */
@@ -143,6 +194,27 @@ int main(void)
 	CHECKM(differ == 0, "%d of 20000 random inputs read differently ahead, runs given up", differ);
 	CHECKM(agains > 20000, "runs given up under a hold: %zu", agains);
 	CHECKM(none == 0, "none given up without a hold (%zu)", none);
+
+	/* records do not depend on how the reads split the input: the copy's
+	 * 16-byte reads give what the library's 64 KiB reads give (a broken
+	 * value's recovery looked back one byte for a line feed that a small
+	 * read had already let go: 22 of these 20,000 inputs differed) */
+	differ = 0;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = t % 2 ? gen_soup(in, 2048, &seed) : gen(in, sizeof in, &seed);
+		size_t cap = t % 3 == 0 ? 16 : t % 3 == 1 ? 64 : 4096;
+		lar_buf_reset(&a);
+		lar_buf_reset(&b);
+		run_lib(in, n, cap, &a);
+		run_cap(in, n, cap, &b);
+		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
+			if (differ++ < 3)
+				fprintf(stderr, "input %d (cap %zu) differs:\n%.*s\n--- 64 KiB reads:\n%.*s"
+					"--- 16-byte reads:\n%.*s", t, cap, (int)n, in, (int)a.len, (char *)a.p,
+					(int)b.len, (char *)b.p);
+		}
+	}
+	CHECKM(differ == 0, "%d of 20000 random inputs read differently with 16-byte reads", differ);
 	lar_buf_free(&a);
 	lar_buf_free(&b);
 	return tap_done();

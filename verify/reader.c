@@ -152,6 +152,10 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 		return 0;
 	if (r->holding && r->hold_off >= r->base && r->hold_off - r->base < keep_from)
 		keep_from = (size_t)(r->hold_off - r->base);
+	/* and the byte before: recover() looks back one byte for a line feed,
+	 * whatever the reads made of the buffer */
+	if (keep_from > 0)
+		keep_from--;
 	/* room for a read; under a hold (read-ahead), for twice the bytes kept,
 	 * so that the held bytes (moved to the front when the room runs out)
 	 * are moved about once per twice as many read, not at every read - but
