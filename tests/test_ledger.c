@@ -961,16 +961,22 @@ static void test_busy(void)
 		FILE *f = fopen(tmpfile_path("busy.flag"), "w");
 		if (f)
 			fclose(f);
-		for (int i = 0; i < 3000 && access(tmpfile_path("waiting.flag"), F_OK) != 0; i++)
+		int i;
+		for (i = 0; i < 3000 && access(tmpfile_path("waiting.flag"), F_OK) != 0; i++)
 			usleep(10 * 1000);
 		usleep(400 * 1000);
 		if (lar_ledger_file_commit(c, NULL) != LAR_OK)
 			_exit(6);
-		_exit(lar_ledger_run_end(c, NULL) == LAR_OK ? 0 : 7);
+		if (lar_ledger_run_end(c, NULL) != LAR_OK)
+			_exit(7);
+		_exit(i < 3000 ? 0 : 8); /* 8: the parent's flag never came (30 s) */
 	}
+	double tf = now_s();
 	for (int i = 0; i < 3000 && access(tmpfile_path("busy.flag"), F_OK) != 0; i++)
 		usleep(10 * 1000);
+	double t_flag = now_s() - tf; /* for the messages below, should they fail */
 	a = open_ok(p, 0);
+	double t_open = now_s() - tf;
 	if (a == NULL)
 		return;
 	FILE *wf = fopen(tmpfile_path("waiting.flag"), "w");
@@ -983,13 +989,20 @@ static void test_busy(void)
 	st = lar_ledger_file_begin(a, "a.jsonl", &e);
 	waited = now_s() - t0;
 	CHECKM(st == LAR_OK, "waiting writer: %.200s", e.msg);
-	CHECKM(waited >= 0.1, "did not wait (%.3f s): the child did not hold the lock?", waited);
+	CHECKM(waited >= 0.1,
+	       "did not wait (%.3f s): the child did not hold the lock? (its flag came after %.3f s, "
+	       "the open took %.3f s more)",
+	       waited, t_flag, t_open - t_flag);
 	CHECK(lar_ledger_file_commit(a, &e) == LAR_OK);
 	int status = 0;
 	waitpid(pid, &status, 0);
-	CHECKM(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
-	CHECK(path_int(p, "SELECT count(*) FROM receipt WHERE receipt_id = 'mcp_receipt_child'") == 1);
-	CHECK(path_int(p, "SELECT count(*) FROM import_file") == 3);
+	CHECKM(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child exit %d (status %d)",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, status);
+	/* (-1: the query itself failed) */
+	int64_t child_rows = path_int(p, "SELECT count(*) FROM receipt WHERE receipt_id = 'mcp_receipt_child'");
+	int64_t files = path_int(p, "SELECT count(*) FROM import_file");
+	CHECKM(child_rows == 1, "the child's receipt: %lld rows", (long long)child_rows);
+	CHECKM(files == 3, "import_file: %lld rows", (long long)files);
 	lar_ledger_close(a);
 }
 
