@@ -47,6 +47,17 @@
 
 #include "json.h"
 
+/* the library's reader (64 KiB reads, memo and fast path), beside the copy */
+lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e);
+void lar_reader_free(struct lar_reader *r);
+lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
+void lar_reader_fail(struct lar_reader *r);
+void lar_reader_tentative(struct lar_reader *r, int on);
+lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
+void lar_reader_hold(struct lar_reader *r);
+void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
+lar_status lar_reader_retry_at(struct lar_reader *r, const struct lar_record *rec);
+
 /* A descriptor reading in[0..n) from its start. */
 static int mem_fd(const char *in, size_t n)
 {
@@ -71,6 +82,40 @@ static int judged(const struct lar_record *m, const uint8_t *p, struct lar_arena
 		return 0;
 	lar_buf_printf(out, "%llu %zu ok\n", (unsigned long long)m->line, m->len);
 	return 1;
+}
+
+/*
+ * Read everything with the library's reader the way `verify` does, the
+ * strict parser judging each record: "line len ok", "line notjson" (then
+ * lar_reader_fail, SPEC §2.1) or "line broken", records capped at cap.
+ * With tentative on, a tentative record the parser rejects is read again
+ * (lar_reader_retry) and reports nothing itself.
+ */
+static void lib_parsed(const char *in, size_t n, size_t cap, int tentative, struct lar_buf *out)
+{
+	int fd = mem_fd(in, n);
+	struct lar_reader *r = NULL;
+	if (lar_reader_new(fd, "t", cap, &r, NULL) != LAR_OK)
+		abort();
+	lar_reader_tentative(r, tentative);
+	struct lar_arena a;
+	lar_arena_init(&a, 0);
+	struct lar_record rec;
+	size_t k = 0;
+	while (lar_reader_next(r, &rec, NULL) == LAR_OK && k++ < 100000) {
+		if (judged(&rec, rec.p, &a, out))
+			continue;
+		if (rec.tentative) {
+			if (lar_reader_retry(r, &rec) != LAR_OK)
+				abort();
+			continue;
+		}
+		lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);
+		lar_reader_fail(r);
+	}
+	lar_arena_free(&a);
+	lar_reader_free(r);
+	close(fd);
 }
 
 #endif

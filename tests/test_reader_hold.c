@@ -24,12 +24,6 @@
 
 #include "tap.h"
 
-/* the library's reader (64 KiB reads), for comparing read sizes */
-lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e);
-void lar_reader_free(struct lar_reader *r);
-lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
-void lar_reader_fail(struct lar_reader *r);
-
 /*
  * Read all of in[0..n), each record judged as it comes (no hold): with
  * ahead == 0.  With ahead > 0, in batches of up to `ahead` records read
@@ -92,27 +86,6 @@ static void run_with(const char *in, size_t n, size_t cap, size_t ahead, struct 
 	}
 	lar_arena_free(&a);
 	hold_reader_free(r);
-	close(fd);
-}
-
-/* One by one, no hold, with the library's reader: as run(..., 0, ...). */
-static void run_lib(const char *in, size_t n, size_t cap, struct lar_buf *out)
-{
-	int fd = mem_fd(in, n);
-	struct lar_reader *r = NULL;
-	if (lar_reader_new(fd, "t", cap, &r, NULL) != LAR_OK)
-		abort();
-	struct lar_arena a;
-	lar_arena_init(&a, 0);
-	struct lar_record rec;
-	for (size_t k = 0; lar_reader_next(r, &rec, NULL) == LAR_OK && k < 1000000; k++) {
-		if (judged(&rec, rec.p, &a, out))
-			continue;
-		lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);
-		lar_reader_fail(r);
-	}
-	lar_arena_free(&a);
-	lar_reader_free(r);
 	close(fd);
 }
 
@@ -205,7 +178,7 @@ int main(void)
 		size_t cap = t % 3 == 0 ? 16 : t % 3 == 1 ? 64 : 4096;
 		lar_buf_reset(&a);
 		lar_buf_reset(&b);
-		run_lib(in, n, cap, &a);
+		lib_parsed(in, n, cap, 0, &a);
 		run_cap(in, n, cap, &b);
 		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
 			if (differ++ < 3)

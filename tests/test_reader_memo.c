@@ -23,17 +23,6 @@
 
 #include "tap.h"
 
-/* the library's reader (with the memo) */
-lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e);
-void lar_reader_free(struct lar_reader *r);
-lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
-void lar_reader_fail(struct lar_reader *r);
-void lar_reader_tentative(struct lar_reader *r, int on);
-lar_status lar_reader_retry(struct lar_reader *r, const struct lar_record *rec);
-void lar_reader_hold(struct lar_reader *r);
-void lar_reader_fail_at(struct lar_reader *r, const struct lar_record *rec);
-lar_status lar_reader_retry_at(struct lar_reader *r, const struct lar_record *rec);
-
 typedef lar_status (*new_fn)(int, const char *, size_t, struct lar_reader **, struct lar_err *);
 typedef lar_status (*next_fn)(struct lar_reader *, struct lar_record *, struct lar_err *);
 
@@ -54,39 +43,6 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
 			fl(r);
 	}
 	fr(r);
-	close(fd);
-}
-
-/*
- * Read everything the way `verify` does, the strict parser judging each
- * record: "line len ok", "line notjson" (then lar_reader_fail, SPEC §2.1) or
- * "line broken".  With tentative on, a tentative record the parser rejects
- * is read again (lar_reader_retry) and reports nothing itself.
- */
-static void run_parsed(const char *in, size_t n, int tentative, struct lar_buf *out)
-{
-	int fd = mem_fd(in, n);
-	struct lar_reader *r = NULL;
-	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
-		abort();
-	lar_reader_tentative(r, tentative);
-	struct lar_arena a;
-	lar_arena_init(&a, 0);
-	struct lar_record rec;
-	size_t k = 0;
-	while (lar_reader_next(r, &rec, NULL) == LAR_OK && k++ < 100000) {
-		if (judged(&rec, rec.p, &a, out))
-			continue;
-		if (rec.tentative) {
-			if (lar_reader_retry(r, &rec) != LAR_OK)
-				abort();
-			continue;
-		}
-		lar_buf_printf(out, "%llu notjson\n", (unsigned long long)rec.line);
-		lar_reader_fail(r);
-	}
-	lar_arena_free(&a);
-	lar_reader_free(r);
 	close(fd);
 }
 
@@ -287,8 +243,8 @@ int main(void)
 		size_t n = gen_lines(in, sizeof in, &seed);
 		lar_buf_reset(&a);
 		lar_buf_reset(&b);
-		run_parsed(in, n, 1, &a);
-		run_parsed(in, n, 0, &b);
+		lib_parsed(in, n, 4096, 1, &a);
+		lib_parsed(in, n, 4096, 0, &b);
 		tentative_seen += a.len > 0;
 		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
 			if (differ++ < 3)
@@ -306,7 +262,7 @@ int main(void)
 		lar_buf_reset(&a);
 		lar_buf_reset(&b);
 		run_ahead(in, n, 1 + (size_t)t % 8, &a);
-		run_parsed(in, n, 0, &b);
+		lib_parsed(in, n, 4096, 0, &b);
 		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
 			if (differ++ < 3)
 				fprintf(stderr, "input %d differs:\n%.*s\n--- read ahead:\n%.*s"
@@ -324,7 +280,7 @@ int main(void)
 		lar_buf_puts(&one, "{\"a\":1}");
 	lar_buf_putc(&one, '\n');
 	lar_buf_reset(&a);
-	run_parsed((char *)one.p, one.len, 1, &a);
+	lib_parsed((char *)one.p, one.len, 4096, 1, &a);
 	size_t recs = 0;
 	for (size_t i = 0; i < a.len; i++)
 		recs += a.p[i] == '\n';

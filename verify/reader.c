@@ -164,7 +164,9 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 	size_t want = READ_CHUNK, kept = r->end - keep_from;
 	if (r->holding && kept > want / 2 && kept < HOLD_ROOM_MAX)
 		want = 2 * kept;
-	if (keep_from > 0 && (r->cap - r->end < want || keep_from == r->end)) {
+	/* to the front when the room runs out, or at once when nothing but
+	 * that byte is kept (it costs nothing then) */
+	if (keep_from > 0 && (r->cap - r->end < want || kept <= 1)) {
 		memmove(r->buf, r->buf + keep_from, r->end - keep_from);
 		r->end -= keep_from;
 		r->pos -= keep_from;
