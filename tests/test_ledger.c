@@ -945,36 +945,70 @@ static void test_busy(void)
 	if (pid == 0) {
 		struct lar_ledger *c = NULL;
 		struct lar_ledger_opts o = { 0 };
-		if (lar_ledger_open(p, &o, &c, NULL) != LAR_OK)
-			_exit(3);
-		if (lar_ledger_run_begin(c, "c", NULL) != LAR_OK ||
-		    lar_ledger_file_begin(c, "c.jsonl", NULL) != LAR_OK)
-			_exit(4);
+		struct lar_err ce = { 0 };
+		int step = 3;
+		FILE *f;
+		if (lar_ledger_open(p, &o, &c, &ce) != LAR_OK)
+			goto child_failed;
+		step = 4;
+		if (lar_ledger_run_begin(c, "c", &ce) != LAR_OK || lar_ledger_file_begin(c, "c.jsonl", &ce) != LAR_OK)
+			goto child_failed;
 		struct lar_verdict v;
 		struct spec s = { .rid = "mcp_receipt_child", .gross = 2, .fee = 1, .net = 1 };
 		mkv(&v, &s);
-		if (lar_ledger_add(c, &v, 1, NULL, NULL) != LAR_OK)
-			_exit(5);
+		step = 5;
+		if (lar_ledger_add(c, &v, 1, NULL, &ce) != LAR_OK)
+			goto child_failed;
 		/* tell the parent we hold the lock, then hold it a while after
 		 * it starts to wait (timed from then: on a loaded machine the
 		 * parent's open alone took longer than a fixed hold) */
-		FILE *f = fopen(tmpfile_path("busy.flag"), "w");
+		f = fopen(tmpfile_path("busy.flag"), "w");
 		if (f)
 			fclose(f);
 		int i;
 		for (i = 0; i < 3000 && access(tmpfile_path("waiting.flag"), F_OK) != 0; i++)
 			usleep(10 * 1000);
 		usleep(400 * 1000);
-		if (lar_ledger_file_commit(c, NULL) != LAR_OK)
-			_exit(6);
-		if (lar_ledger_run_end(c, NULL) != LAR_OK)
-			_exit(7);
+		step = 6;
+		if (lar_ledger_file_commit(c, &ce) != LAR_OK)
+			goto child_failed;
+		step = 7;
+		if (lar_ledger_run_end(c, &ce) != LAR_OK)
+			goto child_failed;
 		_exit(i < 3000 ? 0 : 8); /* 8: the parent's flag never came (30 s) */
+	child_failed:
+		/* what failed, for the parent's message (child.err) */
+		f = fopen(tmpfile_path("child.err"), "w");
+		if (f) {
+			fprintf(f, "%.300s", ce.msg);
+			fclose(f);
+		}
+		_exit(step);
 	}
 	double tf = now_s();
-	for (int i = 0; i < 3000 && access(tmpfile_path("busy.flag"), F_OK) != 0; i++)
+	int status = 0, child_gone = 0;
+	for (int i = 0; i < 3000 && access(tmpfile_path("busy.flag"), F_OK) != 0; i++) {
+		/* a child that failed before its flag says why at once (child.err)
+		 * instead of after the 30 s this loop would wait */
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			child_gone = 1;
+			break;
+		}
 		usleep(10 * 1000);
+	}
 	double t_flag = now_s() - tf; /* for the messages below, should they fail */
+	if (child_gone) {
+		char why[400] = "";
+		FILE *cf = fopen(tmpfile_path("child.err"), "r");
+		if (cf != NULL) {
+			size_t k = fread(why, 1, sizeof why - 1, cf);
+			why[k] = 0;
+			fclose(cf);
+		}
+		CHECKM(0, "the child ended before it held the lock: exit %d (status %d) after %.3f s: %s",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1, status, t_flag, why);
+		return;
+	}
 	a = open_ok(p, 0);
 	double t_open = now_s() - tf;
 	if (a == NULL)
@@ -994,7 +1028,6 @@ static void test_busy(void)
 	       "the open took %.3f s more)",
 	       waited, t_flag, t_open - t_flag);
 	CHECK(lar_ledger_file_commit(a, &e) == LAR_OK);
-	int status = 0;
 	waitpid(pid, &status, 0);
 	CHECKM(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child exit %d (status %d)",
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, status);
