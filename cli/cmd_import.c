@@ -131,7 +131,7 @@ static int import_stream(struct import_run *ir, int fd, const char *name)
 	struct batch *b;
 	int unread = 0;
 
-	if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
+	if (lar_reader_new(fd, 0, &rd, &e) != LAR_OK) {
 		cli_error_lar(ir->ctx, name, &e);
 		ir->input_error = 1;
 		return -1;

@@ -712,7 +712,7 @@ static int verify_stream(struct verify_run *vr, int fd, const char *name)
 {
 	struct lar_reader *rd = NULL;
 	struct lar_err e = { 0 };
-	if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
+	if (lar_reader_new(fd, 0, &rd, &e) != LAR_OK) {
 		report_lar(vr, name, &e);
 		return -1;
 	}

@@ -232,7 +232,7 @@ int cli_each_record(struct cli_ctx *ctx, int nfiles, char **files, cli_record_fn
 		}
 		struct lar_reader *rd = NULL;
 		struct lar_err e = { 0 };
-		if (lar_reader_new(fd, name, 0, &rd, &e) != LAR_OK) {
+		if (lar_reader_new(fd, 0, &rd, &e) != LAR_OK) {
 			cli_error_lar(ctx, name, &e);
 			error = 1;
 		} else {

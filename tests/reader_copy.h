@@ -48,7 +48,7 @@
 #include "json.h"
 
 /* the library's reader (64 KiB reads, memo and fast path), beside the copy */
-lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e);
+lar_status lar_reader_new(int fd, size_t max_record, struct lar_reader **out, struct lar_err *e);
 void lar_reader_free(struct lar_reader *r);
 lar_status lar_reader_next(struct lar_reader *r, struct lar_record *rec, struct lar_err *e);
 void lar_reader_fail(struct lar_reader *r);
@@ -95,7 +95,7 @@ static void lib_parsed(const char *in, size_t n, size_t cap, int tentative, stru
 {
 	int fd = mem_fd(in, n);
 	struct lar_reader *r = NULL;
-	if (lar_reader_new(fd, "t", cap, &r, NULL) != LAR_OK)
+	if (lar_reader_new(fd, cap, &r, NULL) != LAR_OK)
 		abort();
 	lar_reader_tentative(r, tentative);
 	struct lar_arena a;

@@ -74,6 +74,9 @@ if [ $asan = 0 ] && [ -n "${LAR_READFAIL:-}" ] && [ -e "$LAR_READFAIL" ]; then
 	rc=$?
 	check "a read error exits 2 (got $rc)" test "$rc" = 2
 	check "the message names the file and the error" grep -q "all.jsonl.*Input/output error" err
+	check "the message names the file once ($(cat err))" test "$(grep -o 'all\.jsonl' err | wc -l)" = 1
+	check "the message says where: after 100000 bytes, in the record of a line" \
+		grep -q "read error after 100000 bytes (in the record from line [1-9][0-9]*)" err
 	LD_PRELOAD=$LAR_READFAIL LAR_FAULT_READ_PATH="$T/all.jsonl" LAR_FAULT_READ_AFTER=100000 \
 		"$BIN" import -q -d ledger2.db -k keyring.txt all.jsonl >out 2>err
 	rc=$?

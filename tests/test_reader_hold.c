@@ -37,7 +37,7 @@ static void run_with(const char *in, size_t n, size_t cap, size_t ahead, struct 
 {
 	int fd = mem_fd(in, n);
 	struct lar_reader *r = NULL;
-	if (hold_reader_new(fd, "t", cap, &r, NULL) != LAR_OK)
+	if (hold_reader_new(fd, cap, &r, NULL) != LAR_OK)
 		abort();
 	hold_reader_tentative(r, ahead > 0);
 	struct lar_arena a;

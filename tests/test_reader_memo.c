@@ -23,7 +23,7 @@
 
 #include "tap.h"
 
-typedef lar_status (*new_fn)(int, const char *, size_t, struct lar_reader **, struct lar_err *);
+typedef lar_status (*new_fn)(int, size_t, struct lar_reader **, struct lar_err *);
 typedef lar_status (*next_fn)(struct lar_reader *, struct lar_record *, struct lar_err *);
 
 /* Read everything; write "line len broken" per record into out. */
@@ -32,7 +32,7 @@ static void run(const char *in, size_t n, size_t cap, new_fn nw, next_fn nx, voi
 {
 	int fd = mem_fd(in, n);
 	struct lar_reader *r = NULL;
-	if (nw(fd, "t", cap, &r, NULL) != LAR_OK)
+	if (nw(fd, cap, &r, NULL) != LAR_OK)
 		abort();
 	struct lar_record rec;
 	size_t k = 0;
@@ -57,7 +57,7 @@ static void run_ahead(const char *in, size_t n, size_t ahead, struct lar_buf *ou
 {
 	int fd = mem_fd(in, n);
 	struct lar_reader *r = NULL;
-	if (lar_reader_new(fd, "t", 4096, &r, NULL) != LAR_OK)
+	if (lar_reader_new(fd, 4096, &r, NULL) != LAR_OK)
 		abort();
 	lar_reader_hold(r);
 	lar_reader_tentative(r, 1);

@@ -49,7 +49,6 @@
 
 struct lar_reader {
 	int fd;
-	const char *name;
 	size_t max_record;
 	uint8_t *buf;
 	size_t cap;
@@ -105,13 +104,12 @@ struct lar_reader {
 	uint64_t nl_from, nl_to, nl_at;
 };
 
-lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e)
+lar_status lar_reader_new(int fd, size_t max_record, struct lar_reader **out, struct lar_err *e)
 {
 	struct lar_reader *r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return lar_err_set(e, LAR_E_NOMEM, "out of memory");
 	r->fd = fd;
-	r->name = name;
 	r->max_record = max_record ? max_record : LAR_READER_DEFAULT_MAX_RECORD;
 	r->cap = READ_CHUNK * 2;
 	r->buf = malloc(r->cap);
@@ -182,7 +180,7 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 			ncap = r->end + 2 * (size_t)READ_CHUNK;
 		uint8_t *nb = realloc(r->buf, ncap);
 		if (nb == NULL) {
-			lar_err_set(e, LAR_E_NOMEM, "%s: out of memory", r->name);
+			lar_err_set(e, LAR_E_NOMEM, "out of memory");
 			return -1;
 		}
 		r->buf = nb;
@@ -210,7 +208,9 @@ static int fill(struct lar_reader *r, size_t keep_from, size_t *shift, struct la
 		/* sticky: a rewind into held bytes (lar_reader_fail_at) reads them
 		 * again up to this error, even from a descriptor whose next read
 		 * would succeed (a reset socket reports end of file next) */
-		lar_err_sys(&r->ioerr, LAR_E_IO, errno, "%s: read error", r->name);
+		/* the caller names the input; this says where in it */
+		lar_err_sys(&r->ioerr, LAR_E_IO, errno, "read error after %llu bytes (in the record from line %llu)",
+			    (unsigned long long)(r->base + r->end), (unsigned long long)r->line);
 		r->failed = 1;
 		if (e != NULL)
 			*e = r->ioerr;

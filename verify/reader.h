@@ -44,8 +44,9 @@ struct lar_record {
 	int tentative;      /* a whole line taken on trust (lar_reader_tentative) */
 };
 
-/* Read from fd (not closed by the reader).  name is kept for messages. */
-lar_status lar_reader_new(int fd, const char *name, size_t max_record, struct lar_reader **out, struct lar_err *e);
+/* Read from fd (not closed by the reader).  Its messages say where in the
+ * input, not which input: the caller names it. */
+lar_status lar_reader_new(int fd, size_t max_record, struct lar_reader **out, struct lar_err *e);
 void lar_reader_free(struct lar_reader *r); /* accepts NULL */
 
 /* Next record.  LAR_OK with *rec filled; LAR_E_EOF at the end of input;
@@ -54,7 +55,7 @@ void lar_reader_free(struct lar_reader *r); /* accepts NULL */
  * without reaching a value: the held bytes would otherwise grow with such a
  * run, which has no cap; nothing is lost, and the next call goes on from
  * there (with the hold released or moved on, or not);
- * LAR_E_IO on a read error (e names the file).  A read error is final: the
+ * LAR_E_IO on a read error (e says after how many bytes, and the line of the record it was in).  A read error is final: the
  * reader never reads its descriptor again, and every later call that needs
  * bytes past those it has gives the same error.  Until then the bytes it
  * holds stay readable: after a rewind into them (lar_reader_fail_at,

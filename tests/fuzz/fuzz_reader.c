@@ -26,7 +26,7 @@ static void read_parsed(const uint8_t *data, size_t size, int tentative, struct 
 		abort();
 	lseek(fd, 0, SEEK_SET);
 	struct lar_reader *r;
-	if (lar_reader_new(fd, "fuzz", 256, &r, NULL) != LAR_OK)
+	if (lar_reader_new(fd, 256, &r, NULL) != LAR_OK)
 		abort();
 	lar_reader_tentative(r, tentative);
 	struct lar_arena a;
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	lseek(fd, 0, SEEK_SET);
 	struct lar_reader *r;
-	if (lar_reader_new(fd, "fuzz", 256, &r, NULL) != LAR_OK) {
+	if (lar_reader_new(fd, 256, &r, NULL) != LAR_OK) {
 		close(fd);
 		return 0;
 	}
