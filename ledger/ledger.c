@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -372,15 +373,22 @@ int lar_ledger_schema_version(const struct lar_ledger *l)
 
 /* SPEC §4.2: "a new ledger file is created with mode 0600".  Creating the
  * file ourselves (rather than letting SQLite do it under the umask) is what
- * guarantees the mode; SQLite gives the -wal and -shm files the same mode. */
-static lar_status create_file(const char *path, int may_create, struct lar_err *e)
+ * guarantees the mode; SQLite gives the -wal and -shm files the same mode.
+ * *err is the errno of a failed open (0 otherwise). */
+static lar_status create_file(const char *path, int may_create, int readonly, int *err, struct lar_err *e)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | (may_create ? O_CREAT : 0), 0600);
+	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | (may_create ? O_CREAT : 0), 0600);
+	*err = 0;
 	if (fd < 0) {
-		int err = errno;
-		if (err == ENOENT && !may_create)
-			return lar_err_sys(e, LAR_E_NOTFOUND, err, "no such ledger");
-		return lar_err_sys(e, LAR_E_IO, err, "cannot open: %s", strerror(err));
+		*err = errno;
+		if (*err == ENOENT && !may_create)
+			return lar_err_sys(e, LAR_E_NOTFOUND, *err, "no such ledger");
+		if (*err == EACCES && !may_create && !readonly)
+			return lar_err_sys(e, LAR_E_IO, *err,
+					   "cannot open for writing: %s (reading a ledger writes beside it, as SQLite's "
+					   "WAL mode needs, and migrates an older one: make it writable, or read a copy)",
+					   strerror(*err));
+		return lar_err_sys(e, LAR_E_IO, *err, "cannot open: %s", strerror(*err));
 	}
 	struct stat sb;
 	lar_status st = LAR_OK;
@@ -390,6 +398,83 @@ static lar_status create_file(const char *path, int may_create, struct lar_err *
 		st = lar_err_set(e, LAR_E_INVAL, "not a regular file");
 	close(fd);
 	return st;
+}
+
+/* Whether path is on a file system mounted read-only. */
+static int on_readonly_fs(const char *path)
+{
+	struct statvfs sv;
+	return statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY) != 0;
+}
+
+/* Whether the ledger at path may have a write-ahead log with frames in it:
+ * a -wal file that is not empty, or one that cannot be looked at. */
+static int wal_pending(const char *path)
+{
+	size_t n = strlen(path);
+	char *w = malloc(n + 5);
+	struct stat sb;
+	if (w == NULL)
+		return 1;
+	memcpy(w, path, n);
+	memcpy(w + n, "-wal", 5);
+	int r = stat(w, &sb);
+	int pending = r == 0 ? sb.st_size > 0 : errno != ENOENT;
+	free(w);
+	return pending;
+}
+
+/* Whether the directory of path is one we may create files in. */
+static int dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return access(".", W_OK) == 0;
+	size_t n = slash == path ? 1 : (size_t)(slash - path);
+	char *d = malloc(n + 1);
+	if (d == NULL)
+		return 1;
+	memcpy(d, path, n);
+	d[n] = 0;
+	int ok = access(d, W_OK) == 0;
+	free(d);
+	return ok;
+}
+
+/* path as the SQLite URI "file:PATH" (with "?query" unless NULL), every
+ * byte a URI path cannot hold as it is percent-encoded, so that no file
+ * name is read as a URI of its own ("file:x?mode=memory" names a file
+ * here).  NULL when out of memory. */
+static char *file_uri(const char *path, const char *query)
+{
+	size_t n = strlen(path), q = query ? strlen(query) + 1 : 0;
+	char *u = malloc(5 + 3 * n + q + 1), *o = u;
+	if (u == NULL)
+		return NULL;
+	memcpy(o, "file:", 5);
+	o += 5;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)path[i];
+		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+			    c == '_' || c == '-' || c == '~' || c == '/';
+		if (c == '/' && i == 1 && path[0] == '/')
+			plain = 0; /* "file://" would begin an authority */
+		if (plain) {
+			*o++ = (char)c;
+		} else {
+			static const char hex[] = "0123456789ABCDEF";
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	if (query != NULL) {
+		*o++ = '?';
+		memcpy(o, query, q - 1);
+		o += q - 1;
+	}
+	*o = 0;
+	return u;
 }
 
 /* Run the statement of the schema text that starts with `start` (a CREATE
@@ -674,11 +759,33 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	if (l->busy_ms < 0)
 		l->busy_ms = 0;
 
-	if ((st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), e)) != LAR_OK)
+	int err, ro = (l->flags & LAR_LEDGER_READONLY) != 0, immutable = 0, first_reads = 1;
+	st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), ro, &err, e);
+	if (st != LAR_OK && err == EROFS && (l->flags & LAR_LEDGER_NOCREATE) && !ro) {
+		/* a reader of a ledger on a read-only file system (a copy on
+		 * read-only media, a snapshot) reads it without writing */
+		l->flags |= LAR_LEDGER_READONLY;
+		ro = 1;
+		st = create_file(path, 0, 1, &err, e);
+	}
+	if (st != LAR_OK)
 		goto out;
-	int oflags = (l->flags & LAR_LEDGER_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* Read-only on a read-only file system, with no frames in a -wal file:
+	 * the ledger file holds it all and nobody can change it, so SQLite may
+	 * read it as immutable - without the -shm file that WAL mode otherwise
+	 * creates beside it even to read, which such a file system refuses.
+	 * (Anywhere else immutable would be unsafe: a writer's checkpoint could
+	 * change pages under the reader.) */
+	immutable = ro && on_readonly_fs(path) && !wal_pending(path);
+	char *uri = file_uri(path, immutable ? "immutable=1" : NULL);
+	if (uri == NULL) {
+		st = lar_err_set(e, LAR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	int oflags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	pthread_once(&setup_once, setup);
-	int rc = sqlite3_open_v2(path, &l->db, oflags | SQLITE_OPEN_NOMUTEX, ledger_vfs_name());
+	int rc = sqlite3_open_v2(uri, &l->db, oflags | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, ledger_vfs_name());
+	free(uri);
 	if (rc != SQLITE_OK) {
 		st = ledger_fail(l, e, rc, "open");
 		goto out;
@@ -716,6 +823,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	if ((st = query_patient(l, "PRAGMA user_version", &ver, NULL, 0, e)) != LAR_OK ||
 	    (st = query_patient(l, "PRAGMA application_id", &app, NULL, 0, e)) != LAR_OK)
 		goto out;
+	first_reads = 0;
 	if (app != 0 && app != LEDGER_APP_ID) {
 		st = lar_err_set(e, LAR_E_INVAL, "not a la-receipt ledger (application_id %lld)",
 				 (long long)app);
@@ -794,6 +902,13 @@ current:
 	*out = l;
 	return LAR_OK;
 out:
+	/* the first reads open the -wal and -shm files beside the ledger, and
+	 * SQLite's "attempt to write a readonly database" does not say so */
+	if (first_reads && l->db != NULL && st == LAR_E_IO && !immutable && !dir_writable(path))
+		st = lar_err_set(e, LAR_E_IO,
+				 "cannot create the ledger's -wal and -shm files: its directory is not writable "
+				 "(SQLite's WAL mode needs them even to read); read a copy in a writable directory%s",
+				 ro && on_readonly_fs(path) ? " (with its -wal file: it holds changes not yet in the ledger file)" : "");
 	lar_ledger_close(l);
 	return st;
 }

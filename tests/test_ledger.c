@@ -448,6 +448,39 @@ static void test_create_mode(void)
 	CHECK(path_int(p, "SELECT count(*) FROM import_run") == 1);
 }
 
+/* A ledger's name is a file name, never a URI of SQLite's: bytes that a URI
+ * gives a meaning to, and a name starting "file:", name the file as they
+ * are (lar_ledger_open passes SQLite a URI of its own making). */
+static void test_odd_names(void)
+{
+	static const char *const names[] = { "q?mode=memory.db", "h#a%20sh.db", "sp ace:colon.db", "file:odd.db" };
+	char here[4096];
+	if (getcwd(here, sizeof here) == NULL || chdir(dir) != 0) {
+		CHECKM(0, "cannot enter the test folder");
+		return;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct lar_err e = { 0 };
+		struct lar_ledger *l = open_ok(names[i], 0);
+		if (l == NULL)
+			continue;
+		CHECK(lar_ledger_run_begin(l, "t", &e) == LAR_OK && lar_ledger_run_end(l, &e) == LAR_OK);
+		lar_ledger_close(l);
+		char rel[256];
+		snprintf(rel, sizeof rel, "./%s", names[i]); /* "./": not a URI for path_int's open either */
+		struct stat sb;
+		CHECKM(stat(rel, &sb) == 0 && sb.st_size > 0, "%s: no such file, or empty", names[i]);
+		CHECKM(path_int(rel, "SELECT count(*) FROM import_run") == 1, "%s: its run is not in it", names[i]);
+		/* and read back by name, read-only too */
+		struct lar_ledger_opts ro = { .flags = LAR_LEDGER_READONLY };
+		CHECKM(lar_ledger_open(names[i], &ro, &l, &e) == LAR_OK, "%s read-only: %.200s", names[i], e.msg);
+		lar_ledger_close(l);
+	}
+	/* nothing else was created (no "odd.db", no "q" of a URI's reading) */
+	CHECK(access("odd.db", F_OK) != 0 && access("q", F_OK) != 0 && access("h", F_OK) != 0);
+	CHECK(chdir(here) == 0);
+}
+
 static void test_refusals(void)
 {
 	struct lar_ledger *l = NULL;
@@ -2085,6 +2118,7 @@ int main(void)
 	test_schema_source();
 	test_create_mode();
 	test_refusals();
+	test_odd_names();
 	test_idempotent();
 	test_rollback();
 	test_reject_bounds();
