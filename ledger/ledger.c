@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -374,20 +373,26 @@ int lar_ledger_schema_version(const struct lar_ledger *l)
 /* SPEC §4.2: "a new ledger file is created with mode 0600".  Creating the
  * file ourselves (rather than letting SQLite do it under the umask) is what
  * guarantees the mode; SQLite gives the -wal and -shm files the same mode.
+ * O_NONBLOCK: a FIFO in the ledger's place is refused below, not waited on.
  * *err is the errno of a failed open (0 otherwise). */
 static lar_status create_file(const char *path, int may_create, int readonly, int *err, struct lar_err *e)
 {
-	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | (may_create ? O_CREAT : 0), 0600);
+	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (may_create ? O_CREAT : 0),
+		      0600);
 	*err = 0;
 	if (fd < 0) {
 		*err = errno;
 		if (*err == ENOENT && !may_create)
 			return lar_err_sys(e, LAR_E_NOTFOUND, *err, "no such ledger");
-		if (*err == EACCES && !may_create && !readonly)
+		/* a ledger is opened for writing even to be read (SQLite's WAL
+		 * mode writes its -shm file beside it, and an older schema is
+		 * migrated): a reader that may read the file is told so */
+		if ((*err == EACCES || *err == EROFS) && !may_create && !readonly && access(path, R_OK) == 0)
 			return lar_err_sys(e, LAR_E_IO, *err,
 					   "cannot open for writing: %s (reading a ledger writes beside it, as SQLite's "
-					   "WAL mode needs, and migrates an older one: make it writable, or read a copy)",
-					   strerror(*err));
+					   "WAL mode needs%s): read a copy%s",
+					   strerror(*err), *err == EROFS ? "" : ", and migrates an older one",
+					   *err == EROFS ? " on a writable file system" : ", or make it writable");
 		return lar_err_sys(e, LAR_E_IO, *err, "cannot open: %s", strerror(*err));
 	}
 	struct stat sb;
@@ -398,30 +403,6 @@ static lar_status create_file(const char *path, int may_create, int readonly, in
 		st = lar_err_set(e, LAR_E_INVAL, "not a regular file");
 	close(fd);
 	return st;
-}
-
-/* Whether path is on a file system mounted read-only. */
-static int on_readonly_fs(const char *path)
-{
-	struct statvfs sv;
-	return statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY) != 0;
-}
-
-/* Whether the ledger at path may have a write-ahead log with frames in it:
- * a -wal file that is not empty, or one that cannot be looked at. */
-static int wal_pending(const char *path)
-{
-	size_t n = strlen(path);
-	char *w = malloc(n + 5);
-	struct stat sb;
-	if (w == NULL)
-		return 1;
-	memcpy(w, path, n);
-	memcpy(w + n, "-wal", 5);
-	int r = stat(w, &sb);
-	int pending = r == 0 ? sb.st_size > 0 : errno != ENOENT;
-	free(w);
-	return pending;
 }
 
 /* Whether the directory of path is one we may create files in. */
@@ -441,18 +422,33 @@ static int dir_writable(const char *path)
 	return ok;
 }
 
+/* Whether SQLite failed (db's last error) to open or create the -wal or
+ * -shm file beside the ledger at path because its directory is not
+ * writable. */
+static int dir_cannot_hold_wal(sqlite3 *db, const char *path)
+{
+	int x = sqlite3_extended_errcode(db) & 0xff;
+	return (x == SQLITE_READONLY || x == SQLITE_CANTOPEN) && !dir_writable(path);
+}
+
 /* path as the SQLite URI "file:PATH" (with "?query" unless NULL), every
  * byte a URI path cannot hold as it is percent-encoded, so that no file
- * name is read as a URI of its own ("file:x?mode=memory" names a file
- * here).  NULL when out of memory. */
+ * name is read as a URI of its own, nor as a name SQLite gives a meaning
+ * ("file:x?mode=memory" and ":memory:" name files here).  NULL when out
+ * of memory. */
 static char *file_uri(const char *path, const char *query)
 {
 	size_t n = strlen(path), q = query ? strlen(query) + 1 : 0;
-	char *u = malloc(5 + 3 * n + q + 1), *o = u;
+	char *u = malloc(5 + 2 + 3 * n + q + 1), *o = u;
 	if (u == NULL)
 		return NULL;
 	memcpy(o, "file:", 5);
 	o += 5;
+	if (path[0] != '/') {
+		/* "./": a relative name is never one of SQLite's own (":memory:") */
+		memcpy(o, "./", 2);
+		o += 2;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)path[i];
 		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -759,25 +755,10 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	if (l->busy_ms < 0)
 		l->busy_ms = 0;
 
-	int err, ro = (l->flags & LAR_LEDGER_READONLY) != 0, immutable = 0, first_reads = 1;
-	st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), ro, &err, e);
-	if (st != LAR_OK && err == EROFS && (l->flags & LAR_LEDGER_NOCREATE) && !ro) {
-		/* a reader of a ledger on a read-only file system (a copy on
-		 * read-only media, a snapshot) reads it without writing */
-		l->flags |= LAR_LEDGER_READONLY;
-		ro = 1;
-		st = create_file(path, 0, 1, &err, e);
-	}
-	if (st != LAR_OK)
+	int err, ro = (l->flags & LAR_LEDGER_READONLY) != 0, first_reads = 0;
+	if ((st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), ro, &err, e)) != LAR_OK)
 		goto out;
-	/* Read-only on a read-only file system, with no frames in a -wal file:
-	 * the ledger file holds it all and nobody can change it, so SQLite may
-	 * read it as immutable - without the -shm file that WAL mode otherwise
-	 * creates beside it even to read, which such a file system refuses.
-	 * (Anywhere else immutable would be unsafe: a writer's checkpoint could
-	 * change pages under the reader.) */
-	immutable = ro && on_readonly_fs(path) && !wal_pending(path);
-	char *uri = file_uri(path, immutable ? "immutable=1" : NULL);
+	char *uri = file_uri(path, NULL);
 	if (uri == NULL) {
 		st = lar_err_set(e, LAR_E_NOMEM, "out of memory");
 		goto out;
@@ -790,6 +771,7 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 		st = ledger_fail(l, e, rc, "open");
 		goto out;
 	}
+	first_reads = 1;
 	sqlite3_busy_timeout(l->db, l->busy_ms);
 	/* SPEC §4.2: a kill at any moment leaves each file wholly in or out;
 	 * FULL also makes each commit durable across a power cut.  The cache
@@ -904,11 +886,15 @@ current:
 out:
 	/* the first reads open the -wal and -shm files beside the ledger, and
 	 * SQLite's "attempt to write a readonly database" does not say so */
-	if (first_reads && l->db != NULL && st == LAR_E_IO && !immutable && !dir_writable(path))
+	if (first_reads && st == LAR_E_IO && dir_cannot_hold_wal(l->db, path)) {
+		char why[256];
+		snprintf(why, sizeof why, "%s", sqlite3_errmsg(l->db));
 		st = lar_err_set(e, LAR_E_IO,
-				 "cannot create the ledger's -wal and -shm files: its directory is not writable "
-				 "(SQLite's WAL mode needs them even to read); read a copy in a writable directory%s",
-				 ro && on_readonly_fs(path) ? " (with its -wal file: it holds changes not yet in the ledger file)" : "");
+				 "cannot create the ledger's -wal and -shm files beside it (%s): its directory is not "
+				 "writable, and SQLite's WAL mode needs them even to read; read a copy in a writable "
+				 "directory",
+				 why);
+	}
 	lar_ledger_close(l);
 	return st;
 }

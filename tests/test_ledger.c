@@ -453,7 +453,8 @@ static void test_create_mode(void)
  * are (lar_ledger_open passes SQLite a URI of its own making). */
 static void test_odd_names(void)
 {
-	static const char *const names[] = { "q?mode=memory.db", "h#a%20sh.db", "sp ace:colon.db", "file:odd.db" };
+	static const char *const names[] = { "q?mode=memory.db", "h#a%20sh.db", "sp ace:colon.db", "file:odd.db",
+					     ":memory:", "\xc3\xa9t\xc3\xa9.db" };
 	char here[4096];
 	if (getcwd(here, sizeof here) == NULL || chdir(dir) != 0) {
 		CHECKM(0, "cannot enter the test folder");
@@ -479,6 +480,22 @@ static void test_odd_names(void)
 	/* nothing else was created (no "odd.db", no "q" of a URI's reading) */
 	CHECK(access("odd.db", F_OK) != 0 && access("q", F_OK) != 0 && access("h", F_OK) != 0);
 	CHECK(chdir(here) == 0);
+	/* an absolute name starting "//" (not a URI's authority) */
+	char slashes[4200];
+	snprintf(slashes, sizeof slashes, "/%s", tmpfile_path("slashes.db"));
+	struct lar_ledger *l = open_ok(slashes, 0);
+	lar_ledger_close(l);
+	CHECK(access(tmpfile_path("slashes.db"), F_OK) == 0);
+	/* a FIFO in a ledger's place is refused, not waited on for a writer,
+	 * read-only too (a wait would hang this test) */
+	const char *fifo = tmpfile_path("fifo.db");
+	CHECK(mkfifo(fifo, 0600) == 0);
+	struct lar_ledger_opts ro = { .flags = LAR_LEDGER_READONLY };
+	struct lar_err e = { 0 };
+	l = NULL;
+	CHECK(lar_ledger_open(fifo, &ro, &l, &e) == LAR_E_INVAL && l == NULL);
+	CHECKM(strstr(e.msg, "not a regular file") != NULL, "%.200s", e.msg);
+	CHECK(lar_ledger_open(fifo, NULL, &l, &e) == LAR_E_INVAL && l == NULL);
 }
 
 static void test_refusals(void)
