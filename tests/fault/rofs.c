@@ -72,6 +72,15 @@ int open64(const char *path, int flags, ...)
 	return open_any(real_open64, path, flags, mode);
 }
 
+static int openat_any(openat_fn real, int dirfd, const char *path, int flags, mode_t mode)
+{
+	if (under(path) && writes(flags)) {
+		errno = EROFS;
+		return -1;
+	}
+	return real(dirfd, path, flags, mode);
+}
+
 int openat(int dirfd, const char *path, int flags, ...)
 {
 	REAL(openat, openat_fn);
@@ -79,11 +88,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode_t mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
 	va_end(ap);
-	if (under(path) && writes(flags)) {
-		errno = EROFS;
-		return -1;
-	}
-	return real_openat(dirfd, path, flags, mode);
+	return openat_any(real_openat, dirfd, path, flags, mode);
 }
 
 int openat64(int dirfd, const char *path, int flags, ...)
@@ -93,11 +98,7 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode_t mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
 	va_end(ap);
-	if (under(path) && writes(flags)) {
-		errno = EROFS;
-		return -1;
-	}
-	return real_openat64(dirfd, path, flags, mode);
+	return openat_any(real_openat64, dirfd, path, flags, mode);
 }
 
 int statvfs(const char *path, struct statvfs *buf)
