@@ -373,27 +373,25 @@ int lar_ledger_schema_version(const struct lar_ledger *l)
 /* SPEC §4.2: "a new ledger file is created with mode 0600".  Creating the
  * file ourselves (rather than letting SQLite do it under the umask) is what
  * guarantees the mode; SQLite gives the -wal and -shm files the same mode.
- * O_NONBLOCK: a FIFO in the ledger's place is refused below, not waited on.
- * *err is the errno of a failed open (0 otherwise). */
-static lar_status create_file(const char *path, int may_create, int readonly, int *err, struct lar_err *e)
+ * O_NONBLOCK: a FIFO in the ledger's place is refused below, not waited on. */
+static lar_status create_file(const char *path, int may_create, int readonly, struct lar_err *e)
 {
 	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (may_create ? O_CREAT : 0),
 		      0600);
-	*err = 0;
 	if (fd < 0) {
-		*err = errno;
-		if (*err == ENOENT && !may_create)
-			return lar_err_sys(e, LAR_E_NOTFOUND, *err, "no such ledger");
+		int err = errno;
+		if (err == ENOENT && !may_create)
+			return lar_err_sys(e, LAR_E_NOTFOUND, err, "no such ledger");
 		/* a ledger is opened for writing even to be read (SQLite's WAL
 		 * mode writes its -shm file beside it, and an older schema is
 		 * migrated): a reader that may read the file is told so */
-		if ((*err == EACCES || *err == EROFS) && !may_create && !readonly && access(path, R_OK) == 0)
-			return lar_err_sys(e, LAR_E_IO, *err,
+		if ((err == EACCES || err == EROFS) && !may_create && !readonly && access(path, R_OK) == 0)
+			return lar_err_sys(e, LAR_E_IO, err,
 					   "cannot open for writing: %s (reading a ledger writes beside it, as SQLite's "
 					   "WAL mode needs%s): read a copy%s",
-					   strerror(*err), *err == EROFS ? "" : ", and migrates an older one",
-					   *err == EROFS ? " on a writable file system" : ", or make it writable");
-		return lar_err_sys(e, LAR_E_IO, *err, "cannot open: %s", strerror(*err));
+					   strerror(err), err == EROFS ? "" : ", and migrates an older one",
+					   err == EROFS ? " on a writable file system" : ", or make it writable");
+		return lar_err_sys(e, LAR_E_IO, err, "cannot open: %s", strerror(err));
 	}
 	struct stat sb;
 	lar_status st = LAR_OK;
@@ -431,15 +429,15 @@ static int dir_cannot_hold_wal(sqlite3 *db, const char *path)
 	return (x == SQLITE_READONLY || x == SQLITE_CANTOPEN) && !dir_writable(path);
 }
 
-/* path as the SQLite URI "file:PATH" (with "?query" unless NULL), every
- * byte a URI path cannot hold as it is percent-encoded, so that no file
+/* path as the SQLite URI "file:PATH", every byte a URI path cannot hold as
+ * it is percent-encoded, so that no file
  * name is read as a URI of its own, nor as a name SQLite gives a meaning
  * ("file:x?mode=memory" and ":memory:" name files here).  NULL when out
  * of memory. */
-static char *file_uri(const char *path, const char *query)
+static char *file_uri(const char *path)
 {
-	size_t n = strlen(path), q = query ? strlen(query) + 1 : 0;
-	char *u = malloc(5 + 2 + 3 * n + q + 1), *o = u;
+	size_t n = strlen(path);
+	char *u = malloc(5 + 2 + 3 * n + 1), *o = u;
 	if (u == NULL)
 		return NULL;
 	memcpy(o, "file:", 5);
@@ -463,11 +461,6 @@ static char *file_uri(const char *path, const char *query)
 			*o++ = hex[c >> 4];
 			*o++ = hex[c & 15];
 		}
-	}
-	if (query != NULL) {
-		*o++ = '?';
-		memcpy(o, query, q - 1);
-		o += q - 1;
 	}
 	*o = 0;
 	return u;
@@ -755,10 +748,10 @@ lar_status lar_ledger_open(const char *path, const struct lar_ledger_opts *opts,
 	if (l->busy_ms < 0)
 		l->busy_ms = 0;
 
-	int err, ro = (l->flags & LAR_LEDGER_READONLY) != 0, first_reads = 0;
-	if ((st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), ro, &err, e)) != LAR_OK)
+	int ro = (l->flags & LAR_LEDGER_READONLY) != 0, first_reads = 0;
+	if ((st = create_file(path, !(l->flags & LAR_LEDGER_NOCREATE), ro, e)) != LAR_OK)
 		goto out;
-	char *uri = file_uri(path, NULL);
+	char *uri = file_uri(path);
 	if (uri == NULL) {
 		st = lar_err_set(e, LAR_E_NOMEM, "out of memory");
 		goto out;
