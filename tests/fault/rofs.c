@@ -1,10 +1,9 @@
 /*
  * rofs.c - fault injection for tests/t_readonly.sh: an LD_PRELOAD shim that
  * makes the folder named by LAR_FAULT_ROFS_DIR (an absolute path) behave as
- * a read-only file system: statvfs() there reports ST_RDONLY, and open()
- * for writing or creating, access(W_OK), unlink() and mkdir() there fail
- * with EROFS.  Paths are matched as given (the tests give absolute ones;
- * SQLite makes its own absolute).  Not for: anything but tests.
+ * a read-only file system to what la-receipt does there: opening a file for
+ * writing or creating fails with EROFS.  Paths are matched as given (the
+ * tests give absolute ones).  Not for: anything but tests.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -13,9 +12,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
 static int under(const char *path)
 {
@@ -31,11 +27,6 @@ static int writes(int flags)
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
-typedef int (*statvfs_fn)(const char *, struct statvfs *);
-typedef int (*statvfs64_fn)(const char *, struct statvfs64 *);
-typedef int (*access_fn)(const char *, int);
-typedef int (*unlink_fn)(const char *);
-typedef int (*mkdir_fn)(const char *, mode_t);
 
 /* the next definition of `name` (libc's), of pointer type `type` */
 #define REAL(name, type) \
@@ -99,52 +90,4 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	mode_t mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
 	va_end(ap);
 	return openat_any(real_openat64, dirfd, path, flags, mode);
-}
-
-int statvfs(const char *path, struct statvfs *buf)
-{
-	REAL(statvfs, statvfs_fn);
-	int r = real_statvfs(path, buf);
-	if (r == 0 && under(path))
-		buf->f_flag |= ST_RDONLY;
-	return r;
-}
-
-int statvfs64(const char *path, struct statvfs64 *buf)
-{
-	REAL(statvfs64, statvfs64_fn);
-	int r = real_statvfs64(path, buf);
-	if (r == 0 && under(path))
-		buf->f_flag |= ST_RDONLY;
-	return r;
-}
-
-int access(const char *path, int mode)
-{
-	REAL(access, access_fn);
-	if (under(path) && (mode & W_OK)) {
-		errno = EROFS;
-		return -1;
-	}
-	return real_access(path, mode);
-}
-
-int unlink(const char *path)
-{
-	REAL(unlink, unlink_fn);
-	if (under(path)) {
-		errno = EROFS;
-		return -1;
-	}
-	return real_unlink(path);
-}
-
-int mkdir(const char *path, mode_t mode)
-{
-	REAL(mkdir, mkdir_fn);
-	if (under(path)) {
-		errno = EROFS;
-		return -1;
-	}
-	return real_mkdir(path, mode);
 }
